@@ -1,0 +1,168 @@
+"""Votes in and out of the store in Chatbot Arena's battle layout (Parquet, CSV, JSONL)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from arena.store import WINNER_LABELS, Store
+from generators.errors import InputError
+
+REQUIRED = ("model_a", "model_b", "winner")
+EXPORT_COLUMNS = (
+    "model_a",
+    "model_b",
+    "winner",
+    "prompt_id",
+    "prompt",
+    "category",
+    "clip_a",
+    "clip_b",
+    "rater",
+    "tstamp",
+)
+FORMATS = ("parquet", "csv", "jsonl")
+
+
+def format_of(path: Path, fmt: str | None) -> str:
+    if fmt:
+        if fmt not in FORMATS:
+            raise InputError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
+        return fmt
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix in ("json", "ndjson"):
+        suffix = "jsonl"
+    if suffix not in FORMATS:
+        raise InputError(
+            f"cannot tell the format of {path}: use .parquet, .csv or .jsonl, or --format"
+        )
+    return suffix
+
+
+def export_votes(store: Store, out: Path, fmt: str | None = None, **filters) -> int:
+    """Write every vote as a battle row; returns the number of rows."""
+    fmt = format_of(out, fmt)
+    frame = store.battles_frame(**filters)
+    extra = [c for c in frame.columns if c not in EXPORT_COLUMNS]
+    frame = frame[list(EXPORT_COLUMNS) + extra]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    if fmt == "parquet":
+        frame.to_parquet(tmp, index=False)
+    elif fmt == "csv":
+        frame.to_csv(tmp, index=False)
+    else:
+        frame.to_json(tmp, orient="records", lines=True, force_ascii=False)
+    tmp.replace(out)
+    return len(frame)
+
+
+def read_votes_file(path: Path, fmt: str | None = None) -> pd.DataFrame:
+    """Read and validate a battle file; InputError names the line and column of the first problem."""
+    if not path.is_file():
+        raise InputError(f"votes file not found: {path}")
+    fmt = format_of(path, fmt)
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputError(f"votes file {path} is empty")
+    first_line = 1  # the file line of the frame's first row
+    if fmt == "parquet":
+        try:
+            frame = pd.read_parquet(io.BytesIO(raw))
+        except Exception as exc:
+            raise InputError(f"{path}: not a readable Parquet file ({exc})") from exc
+    else:
+        text = _utf8(path, raw)
+        if fmt == "csv":
+            try:
+                frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+            except Exception as exc:
+                raise InputError(f"{path}: malformed CSV ({exc})") from exc
+            first_line = 2
+        else:
+            frame = _read_jsonl(path, text)
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)} (line 1)")
+    labels = set(WINNER_LABELS.values())
+    for i, row in enumerate(frame[list(REQUIRED)].itertuples(index=False)):
+        line = first_line + i
+        for column, value in zip(REQUIRED, row, strict=True):
+            if not isinstance(value, str) or not value.strip():
+                raise InputError(f"{path}, line {line}, column {column}: empty or not text")
+        if row.winner not in labels:
+            raise InputError(
+                f"{path}, line {line}, column winner: unknown label {row.winner!r} "
+                f"(expected {', '.join(sorted(labels))})"
+            )
+        if row.model_a == row.model_b:
+            raise InputError(f"{path}, line {line}: model {row.model_a!r} battles itself")
+    if "tstamp" in frame.columns:
+        stamps = pd.to_numeric(frame["tstamp"], errors="coerce")
+        bad = stamps.isna() & frame["tstamp"].astype(str).str.len().gt(0)
+        if bad.any():
+            line = first_line + int(bad.to_numpy().argmax())
+            raise InputError(f"{path}, line {line}, column tstamp: not a number of seconds")
+        frame["tstamp"] = stamps
+    return frame
+
+
+def _utf8(path: Path, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(f"{path}, line {line}: not UTF-8 text") from exc
+
+
+def _read_jsonl(path: Path, text: str) -> pd.DataFrame:
+    stripped = text.lstrip()
+    if stripped.startswith("["):  # a JSON array of rows
+        try:
+            rows = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}, line {exc.lineno}: malformed JSON ({exc.msg})") from exc
+        if not all(isinstance(r, dict) for r in rows):
+            raise InputError(f"{path}: a JSON array of objects was expected")
+        return pd.DataFrame(rows)
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}, line {number}: malformed JSON ({exc.msg})") from exc
+        if not isinstance(row, dict):
+            raise InputError(f"{path}, line {number}: a JSON object was expected")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def import_votes(store: Store, path: Path, fmt: str | None = None, add_models: bool = False) -> int:
+    """Validate a battle file whole, then add all its votes in one transaction (or none)."""
+    frame = read_votes_file(path, fmt)
+    names = set(frame["model_a"]) | set(frame["model_b"])
+    unknown = sorted(n for n in names if store.find_model(n) is None)
+    if unknown and not add_models:
+        raise InputError(
+            f"{path}: unknown model(s) {', '.join(unknown)}; register them first or pass --add-models"
+        )
+    if "prompt_id" in frame.columns:
+        known = {p.id for p in store.prompts()}
+        ids = frame["prompt_id"].replace("", None)
+        bad = ids.notna() & ~ids.isin(known)
+        if bad.any():
+            raise InputError(f"{path}: unknown prompt id {ids[bad].iloc[0]!r}")
+        frame["prompt_id"] = ids
+    for name in unknown:
+        store.add_model(name, "imported")
+    keep = [c for c in (*EXPORT_COLUMNS, "sampling_prob") if c in frame.columns]
+    frame = frame[keep].copy()
+    for col in ("clip_a", "clip_b", "rater"):
+        if col in frame.columns:
+            frame[col] = frame[col].replace("", None)
+    return store.import_battles(frame)
