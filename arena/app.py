@@ -1,0 +1,272 @@
+"""The rater's Gradio page: built by a function that receives the store and the scheduler."""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+import gradio as gr
+
+from arena.battles import BattleView, Playback, VoteResult, serve_battle, submit_vote
+from arena.scheduler import Scheduler
+from arena.store import Store, new_id
+from generators.errors import PaddockError
+
+CATEGORY_CHOICES = [("All", ""), ("Text to video", "t2v"), ("Image to video", "i2v")]
+OUTCOME_TEXT = {
+    "left": "You preferred A",
+    "right": "You preferred B",
+    "tie": "You called it a tie",
+    "both_bad": "You found both bad",
+}
+ABOUT = """
+### How to rate
+1. Read the prompt. Both clips were made for it by two different, anonymous models.
+2. Press **Play both** (or the space bar): the clips run side by side in sync. Sound comes from one
+   side at a time; switch it with **Sound A / B** (or `S`). Each clip can also be played alone.
+3. When both clips have played to the end, vote: **A is better** (`1`), **B is better** (`2`),
+   **Tie** (`3`) or **Both are bad** (`4`).
+4. The models' names are shown after your vote. **Next battle** (`N`) loads another pair.
+
+Judge what you would judge in a film: does the picture follow the prompt, do the lips match the
+speech, does the character stay the same person, is the motion smooth, does the sound fit?
+Votes are anonymous; a random rater id is kept in this browser.
+"""
+
+
+@dataclass(frozen=True)
+class ArenaOptions:
+    require_full_play: bool = True
+    title: str = "Paddock video arena"
+
+
+def page_assets() -> tuple[str, str]:
+    """The player's script (for the page head) and style sheet."""
+    static = resources.files("arena") / "static"
+    script = (static / "player.js").read_text()
+    return f"<script>{script}</script>", (static / "player.css").read_text()
+
+
+def player_html(view: BattleView, require_full_play: bool) -> str:
+    image = ""
+    if view.image_url:
+        image = f'<img class="pd-prompt-image" src="{view.image_url}" alt="input image">'
+    gate = "1" if require_full_play else "0"
+    return f"""
+<div class="pd-duel" data-battle="{html.escape(view.battle_id)}" data-gate="{gate}">
+  <div class="pd-side"><span class="pd-label">A</span>
+    <button id="pd-solo-a" class="pd-solo" type="button">Play A alone</button>
+    <video id="pd-video-a" src="{view.left_url}" preload="auto" playsinline></video></div>
+  <div class="pd-side"><span class="pd-label">B</span>
+    <button id="pd-solo-b" class="pd-solo" type="button">Play B alone</button>
+    <video id="pd-video-b" src="{view.right_url}" preload="auto" playsinline muted></video></div>
+</div>
+<div class="pd-controls">
+  <button id="pd-play" type="button">Play / pause both</button>
+  <input id="pd-seek" type="range" min="0" max="1000" value="0" aria-label="seek both clips">
+  <span id="pd-time">0.0 s</span>
+  <span>Sound:</span>
+  <button id="pd-audio-a" type="button" class="pd-on">A</button>
+  <button id="pd-audio-b" type="button">B</button>
+</div>
+<div id="pd-gate"></div>
+{image}"""
+
+
+def prompt_markdown(view: BattleView) -> str:
+    kind = "Text to video" if view.category == "t2v" else "Image to video"
+    sound = "with sound" if view.audio else "silent"
+    return f"**{kind}, {sound}.** Prompt:\n\n> {html.escape(view.prompt)}"
+
+
+def _metric_lines(metrics: list[dict]) -> str:
+    parts = []
+    for m in metrics:
+        if m["status"] != "ok":
+            parts.append(f"{m['metric']}: unavailable ({m.get('reason') or 'no reason given'})")
+            continue
+        shown = []
+        for key, value in list(m["values"].items())[:3]:
+            if isinstance(value, float):
+                value = f"{value:.3g}"
+            shown.append(f"{key} {value}")
+        parts.append(f"{m['metric']}: " + ", ".join(shown))
+    return "<br>".join(parts) if parts else "no metrics yet"
+
+
+def reveal_markdown(result: VoteResult) -> str:
+    return (
+        f"### {OUTCOME_TEXT.get(result.outcome, result.outcome)}\n\n"
+        f"| | model | automatic metrics |\n|---|---|---|\n"
+        f"| **A** | **{html.escape(result.left_model)}** | {_metric_lines(result.left_metrics)} |\n"
+        f"| **B** | **{html.escape(result.right_model)}** | {_metric_lines(result.right_metrics)} |\n"
+    )
+
+
+def build_app(
+    store: Store,
+    scheduler: Scheduler,
+    options: ArenaOptions | None = None,
+    leaderboard=None,
+) -> gr.Blocks:
+    """The arena page. `leaderboard(store)` returns (markdown, table, figures) for its tab."""
+    options = options or ArenaOptions()
+    vote_buttons: list[gr.Button] = []
+
+    def start(rater_id: str | None):
+        rater_id = rater_id or f"r-{new_id(12)}"
+        store.ensure_rater(rater_id)
+        return rater_id
+
+    def load(rater_id: str, category: str):
+        try:
+            view = serve_battle(store, scheduler, rater_id, category or None)
+        except PaddockError as exc:
+            return (
+                "",
+                f"**No battle available:** {exc}",
+                "",
+                gr.update(value="", visible=False),
+                gr.update(visible=False),
+            )
+        state = json.dumps({"battle_id": view.battle_id, "token": view.token})
+        return (
+            state,
+            prompt_markdown(view),
+            player_html(view, options.require_full_play),
+            gr.update(value="", visible=False),
+            gr.update(visible=False),
+        )
+
+    def vote(outcome: str, state: str, rater_id: str, playback: str):
+        try:
+            battle = json.loads(state or "{}")
+            result = submit_vote(
+                store,
+                battle.get("battle_id", ""),
+                battle.get("token", ""),
+                rater_id,
+                outcome,
+                Playback.from_json(playback),
+            )
+        except PaddockError as exc:
+            if "already been voted" in str(exc):
+                # A repeated click on a counted vote: show the reveal again, count nothing.
+                try:
+                    reveal = store.reveal(json.loads(state)["battle_id"])
+                    return (
+                        gr.update(
+                            value=f"Your vote was already counted. {_names(reveal)}", visible=True
+                        ),
+                        gr.update(visible=True),
+                    )
+                except (PaddockError, ValueError, KeyError):
+                    pass
+            return (
+                gr.update(value=f"**Vote not counted:** {exc}", visible=True),
+                gr.update(visible=True),
+            )
+        return gr.update(value=reveal_markdown(result), visible=True), gr.update(visible=True)
+
+    with gr.Blocks(title=options.title) as app:
+        rater = gr.BrowserState("", storage_key="paddock-rater")
+        gr.Markdown(
+            f"## {options.title}\nWhich clip is better for the prompt? Models are hidden "
+            "until you vote."
+        )
+        with gr.Tab("Arena"):
+            category = gr.Radio(CATEGORY_CHOICES, value="", label="Category", elem_id="pd-category")
+            prompt = gr.Markdown(elem_id="pd-prompt")
+            player = gr.HTML(elem_id="pd-player", js_on_load=None)
+            with gr.Row():
+                for label, outcome, elem in (
+                    ("A is better  [1]", "left", "pd-vote-a"),
+                    ("B is better  [2]", "right", "pd-vote-b"),
+                    ("Tie  [3]", "tie", "pd-vote-tie"),
+                    ("Both are bad  [4]", "both_bad", "pd-vote-bad"),
+                ):
+                    button = gr.Button(label, elem_id=elem, variant="primary")
+                    button.outcome = outcome  # type: ignore[attr-defined]
+                    vote_buttons.append(button)
+            reveal = gr.Markdown(visible=False, elem_id="pd-reveal")
+            next_button = gr.Button("Next battle  [N]", elem_id="pd-next", visible=False)
+            battle_box = gr.Textbox(
+                elem_id="pd-battle", elem_classes=["pd-hidden"], show_label=False, container=False
+            )
+            playback_box = gr.Textbox(
+                elem_id="pd-playback", elem_classes=["pd-hidden"], show_label=False, container=False
+            )
+        with gr.Tab("Leaderboard") as board_tab:
+            board_md = gr.Markdown("Open this tab to compute the leaderboard.")
+            board_table = gr.Dataframe(interactive=False)
+            board_plot = gr.Plot()
+            refresh = gr.Button("Refresh")
+        with gr.Tab("About"):
+            gr.Markdown(ABOUT)
+
+        load_outputs = [battle_box, prompt, player, reveal, next_button]
+        app.load(start, inputs=[rater], outputs=[rater], api_visibility="private").then(
+            load, inputs=[rater, category], outputs=load_outputs, api_visibility="private"
+        )
+        next_button.click(
+            load, inputs=[rater, category], outputs=load_outputs, api_visibility="private"
+        )
+        category.change(
+            load, inputs=[rater, category], outputs=load_outputs, api_visibility="private"
+        )
+        for button in vote_buttons:
+            button.click(
+                _bind(vote, button.outcome),  # type: ignore[attr-defined]
+                inputs=[battle_box, rater, playback_box],
+                outputs=[reveal, next_button],
+                api_visibility="private",
+                trigger_mode="once",
+            )
+
+        def show_board():
+            if leaderboard is None:
+                return "No leaderboard available.", None, None
+            return leaderboard(store)
+
+        board_tab.select(
+            show_board, outputs=[board_md, board_table, board_plot], api_visibility="private"
+        )
+        refresh.click(
+            show_board, outputs=[board_md, board_table, board_plot], api_visibility="private"
+        )
+
+        # Plain JSON endpoints for clients and tests (gradio_client): the same domain functions.
+        def api_battle(rater_id: str, category: str = "") -> dict:
+            """Serve a battle to this rater: ids, one-time token, prompt and opaque clip URLs."""
+            try:
+                return serve_battle(store, scheduler, rater_id, category or None).to_dict()
+            except PaddockError as exc:
+                raise gr.Error(str(exc)) from exc
+
+        def api_vote(
+            battle_id: str, token: str, rater_id: str, outcome: str, playback: str = ""
+        ) -> dict:
+            """Vote left / right / tie / both_bad with the battle's token; returns the reveal."""
+            try:
+                return submit_vote(
+                    store, battle_id, token, rater_id, outcome, Playback.from_json(playback)
+                ).to_dict()
+            except PaddockError as exc:
+                raise gr.Error(str(exc)) from exc
+
+        gr.api(api_battle, api_name="battle", concurrency_limit=None)
+        gr.api(api_vote, api_name="vote", concurrency_limit=None)
+    return app
+
+
+def _names(reveal) -> str:
+    return f"A was **{reveal.left_model}**, B was **{reveal.right_model}**."
+
+
+def _bind(fn, outcome: str):
+    def handler(state: str, rater_id: str, playback: str):
+        return fn(outcome, state, rater_id, playback)
+
+    return handler

@@ -1,0 +1,144 @@
+"""The rater's two domain actions, free of any UI: get a battle, vote on it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from arena.scheduler import Scheduler
+from arena.store import Store, VoteRefused
+from generators.errors import InputError
+
+MEDIA_ROUTE = "/media"
+IMAGE_ROUTE = "/prompt-image"
+
+
+@dataclass(frozen=True)
+class BattleView:
+    """What a rater is shown before the vote: nothing here names a model."""
+
+    battle_id: str
+    token: str
+    prompt_id: str
+    prompt: str
+    category: str
+    audio: bool
+    image_url: str | None
+    left_url: str
+    right_url: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Playback:
+    """How much of each clip the rater played (fractions of its length), as the page reports it."""
+
+    played_left: float | None = None
+    played_right: float | None = None
+    time_to_vote_s: float | None = None
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Playback:
+        if not text:
+            return cls()
+        try:
+            raw = json.loads(text)
+            return cls(
+                _fraction(raw.get("a")), _fraction(raw.get("b")), _seconds(raw.get("elapsed"))
+            )
+        except (ValueError, TypeError, AttributeError):
+            return cls()
+
+
+def _fraction(value: object) -> float | None:
+    if value is None:
+        return None
+    return min(max(float(value), 0.0), 1.0)
+
+
+def _seconds(value: object) -> float | None:
+    return None if value is None else max(float(value), 0.0)
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    battle_id: str
+    outcome: str
+    left_model: str
+    right_model: str
+    left_metrics: list[dict] = field(default_factory=list)
+    right_metrics: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def serve_battle(
+    store: Store, scheduler: Scheduler, rater_id: str, category: str | None = None
+) -> BattleView:
+    """Pick and record a battle for this rater and return what the page shows."""
+    rater_id = check_rater_id(rater_id)
+    new = scheduler.next_battle(rater_id, category or None)
+    battle = new.battle
+    prompt = store.prompt(battle.prompt_id)
+    return BattleView(
+        battle_id=battle.id,
+        token=new.token,
+        prompt_id=prompt.id,
+        prompt=prompt.text,
+        category=prompt.category,
+        audio=prompt.audio,
+        image_url=f"{IMAGE_ROUTE}/{prompt.id}" if prompt.image else None,
+        left_url=f"{MEDIA_ROUTE}/{battle.left_media}",
+        right_url=f"{MEDIA_ROUTE}/{battle.right_media}",
+    )
+
+
+def submit_vote(
+    store: Store,
+    battle_id: str,
+    token: str,
+    rater_id: str,
+    outcome: str,
+    playback: Playback | None = None,
+) -> VoteResult:
+    """Count the vote (committed before returning) and reveal the two models."""
+    rater_id = check_rater_id(rater_id)
+    playback = playback or Playback()
+    reveal = store.cast_vote(
+        battle_id,
+        token,
+        rater_id,
+        outcome,
+        time_to_vote_s=playback.time_to_vote_s,
+        played_left=playback.played_left,
+        played_right=playback.played_right,
+    )
+    return VoteResult(
+        battle_id=reveal.battle_id,
+        outcome=reveal.outcome,
+        left_model=reveal.left_model,
+        right_model=reveal.right_model,
+        left_metrics=store.clip_metrics(reveal.left_clip),
+        right_metrics=store.clip_metrics(reveal.right_clip),
+    )
+
+
+def check_rater_id(rater_id: str | None) -> str:
+    rater_id = (rater_id or "").strip()
+    if not (8 <= len(rater_id) <= 64) or not all(c.isalnum() or c in "-_" for c in rater_id):
+        raise InputError("a rater id is 8 to 64 letters, digits, '-' or '_'")
+    return rater_id
+
+
+__all__ = [
+    "BattleView",
+    "Playback",
+    "VoteRefused",
+    "VoteResult",
+    "check_rater_id",
+    "serve_battle",
+    "submit_vote",
+]

@@ -1,0 +1,244 @@
+"""The `paddock` command: a thin typer layer over the library's functions."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from generators.errors import PaddockError
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+app = typer.Typer(
+    help="Paddock: a blind-preference arena for video generation models with native audio.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+models_app = typer.Typer(help="Register and list models.", no_args_is_help=True)
+prompts_app = typer.Typer(help="List and import prompts.", no_args_is_help=True)
+clips_app = typer.Typer(help="Import ready clips.", no_args_is_help=True)
+votes_app = typer.Typer(
+    help="Export and import votes (Chatbot Arena battle layout).", no_args_is_help=True
+)
+app.add_typer(models_app, name="models")
+app.add_typer(prompts_app, name="prompts")
+app.add_typer(clips_app, name="clips")
+app.add_typer(votes_app, name="votes")
+
+DataOpt = Annotated[
+    Path,
+    typer.Option("--data", envvar="PADDOCK_DATA", help="Data dir (DuckDB file and clips)."),
+]
+DEFAULT_DATA = Path("paddock-data")
+
+
+def echo(message: str) -> None:
+    typer.echo(message)
+
+
+def open_store(data: Path, read_only: bool = False, create: bool = True):
+    from arena.store import Store
+
+    return Store.open(data, read_only=read_only, create=create)
+
+
+@app.command()
+def init(data: DataOpt = DEFAULT_DATA) -> None:
+    """Create a data dir with the built-in model, its baselines and the default prompt suite."""
+    from arena.catalog import ensure_builtin_models, ensure_suite
+
+    with open_store(data) as store:
+        models = ensure_builtin_models(store)
+        prompts = ensure_suite(store)
+    echo(f"{data}: {len(models)} models, {len(prompts)} prompts")
+
+
+@app.command()
+def demo(
+    data: DataOpt = DEFAULT_DATA,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 7860,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve when built.")] = True,
+    workers: Annotated[int, typer.Option(help="Generation worker processes.")] = 2,
+    full: Annotated[bool, typer.Option(help="With --no-serve: build the whole suite.")] = False,
+) -> None:
+    """From nothing to a running arena: models, prompts, a first set of clips, then serve."""
+    from arena.demo import run_demo
+
+    run_demo(data, host=host, port=port, serve=serve, workers=workers, full=full)
+
+
+@app.command("serve")
+def serve_cmd(
+    data: DataOpt = DEFAULT_DATA,
+    host: Annotated[
+        str, typer.Option(help="Interface to bind (loopback by default).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 7860,
+    no_gate: Annotated[
+        bool, typer.Option("--no-gate", help="Allow voting before both clips played.")
+    ] = False,
+) -> None:
+    """Serve the arena on an existing data dir."""
+    from arena.app import ArenaOptions
+    from arena.demo import leaderboard_view
+    from arena.server import run_server
+
+    with open_store(data, create=False) as store:
+        run_server(
+            store,
+            host=host,
+            port=port,
+            options=ArenaOptions(require_full_play=not no_gate),
+            on_ready=lambda url: echo(f"Paddock arena at {url}"),
+            leaderboard=leaderboard_view,
+        )
+
+
+@models_app.command("list")
+def models_list(data: DataOpt = DEFAULT_DATA) -> None:
+    """List registered models."""
+    with open_store(data, read_only=True) as store:
+        for m in store.models():
+            flag = "" if m.active else "  (inactive)"
+            echo(f"{m.name}\t{m.kind}\t{m.generator or '-'}{flag}")
+
+
+@models_app.command("add")
+def models_add(
+    name: str,
+    generator: Annotated[str | None, typer.Option("--generator", help="Generator spec.")] = None,
+    parent: Annotated[str | None, typer.Option(help="Parent model (for checkpoints).")] = None,
+    kind: Annotated[str | None, typer.Option(help="Model kind; inferred when omitted.")] = None,
+    data: DataOpt = DEFAULT_DATA,
+) -> None:
+    """Register a model (a checkpoint when --parent is given)."""
+    if generator:
+        from generators.base import build_generator
+
+        build_generator(generator)  # an unknown spec is refused before anything is written
+    if kind is None:
+        kind = "checkpoint" if parent else (generator.split(":", 1)[0] if generator else "imported")
+        kind = {"builtin": "baseline", "folder": "imported"}.get(kind, kind)
+    with open_store(data) as store:
+        model = store.add_model(name, kind, generator=generator, parent=parent)
+    echo(f"added model {model.name} ({model.kind})")
+
+
+@prompts_app.command("list")
+def prompts_list(
+    data: DataOpt = DEFAULT_DATA,
+    category: Annotated[str | None, typer.Option(help="t2v or i2v.")] = None,
+) -> None:
+    """List prompts."""
+    with open_store(data, read_only=True) as store:
+        for p in store.prompts(category=category):
+            echo(f"{p.id}\t{p.category}\t{'audio' if p.audio else 'silent'}\t{p.text}")
+
+
+@prompts_app.command("import")
+def prompts_import(file: Path, data: DataOpt = DEFAULT_DATA) -> None:
+    """Import prompts from a JSONL or CSV file (text and category required)."""
+    from arena.suite import load_prompts_file
+
+    prompts = load_prompts_file(file)
+    with open_store(data) as store:
+        n = store.upsert_prompts(prompts)
+    echo(f"imported {n} prompts")
+
+
+@clips_app.command("import")
+def clips_import(
+    source: Annotated[
+        Path, typer.Argument(help="Folder MODEL/PROMPT_ID.mp4, or a CSV/JSONL manifest.")
+    ],
+    data: DataOpt = DEFAULT_DATA,
+    keep_going: Annotated[
+        bool, typer.Option(help="Import the good clips even when some are bad.")
+    ] = False,
+) -> None:
+    """Import ready clips; each bad file is reported, and by default a bad file imports nothing."""
+    from arena.clip_import import import_clips
+
+    with open_store(data) as store:
+        report = import_clips(store, source, keep_going=keep_going)
+    for line in report.errors:
+        typer.echo(f"error: {line}", err=True)
+    if report.errors and not keep_going:
+        typer.echo(f"nothing imported: {len(report.errors)} bad clip(s)", err=True)
+        raise typer.Exit(2)
+    echo(f"imported {report.imported} clips")
+    if report.errors:
+        raise typer.Exit(2)
+
+
+@votes_app.command("export")
+def votes_export(
+    out: Path,
+    data: DataOpt = DEFAULT_DATA,
+    fmt: Annotated[str | None, typer.Option("--format", help="parquet, csv or jsonl.")] = None,
+) -> None:
+    """Export every vote as Chatbot Arena battle rows."""
+    from arena.votes_io import export_votes
+
+    with open_store(data, read_only=True) as store:
+        n = export_votes(store, out, fmt)
+    echo(f"wrote {n} votes to {out}")
+
+
+@votes_app.command("import")
+def votes_import(
+    file: Path,
+    data: DataOpt = DEFAULT_DATA,
+    fmt: Annotated[str | None, typer.Option("--format", help="parquet, csv or jsonl.")] = None,
+    add_models: Annotated[bool, typer.Option(help="Register unknown models as imported.")] = False,
+) -> None:
+    """Import votes in the Chatbot Arena battle layout (all or nothing)."""
+    from arena.votes_io import import_votes
+
+    with open_store(data) as store:
+        n = import_votes(store, file, fmt, add_models=add_models)
+    echo(f"imported {n} votes")
+
+
+def _register_extensions() -> None:
+    import importlib
+
+    for name in ("generate_cmd", "metrics_cmd", "leaderboard_cmd"):
+        try:
+            module = importlib.import_module(f"arena.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"arena.cli.{name}":
+                raise
+            continue
+        module.register(app)
+
+
+_register_extensions()
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [PaddockError]
+    try:
+        from leaderboards.errors import RatingInputError
+
+        errors.append(RatingInputError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def main() -> None:
+    """Entry point: user mistakes become one line on stderr and exit code 2."""
+    try:
+        app()
+    except user_errors() as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)

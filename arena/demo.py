@@ -1,0 +1,95 @@
+"""`paddock demo`: from nothing to an arena a rater can vote in, filling the rest in behind it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import Progress
+
+from arena.catalog import ensure_builtin_models, ensure_suite
+from arena.generation import GenerationSettings, generate_missing
+from arena.leaderboard_view import leaderboard_view
+from arena.store import Store
+
+console = Console(stderr=True)
+DEMO_SETTINGS = GenerationSettings(duration_s=5.0, resolution="720p", aspect="16:9", fps=24)
+
+
+def _quick_prompts(prompts):
+    from arena.suite import quick_subset
+
+    return quick_subset(prompts)
+
+
+def _fill(store: Store, prompts, workers: int, label: str, stop: threading.Event | None = None):
+    models = store.models(active_only=True)
+    with Progress(console=console, transient=False) as progress:
+        task = progress.add_task(label, total=None)
+
+        def tick(done: int, total: int, what: str) -> None:
+            progress.update(task, total=total, completed=done, description=f"{label}: {what}")
+
+        report = generate_missing(
+            store, models, prompts, DEMO_SETTINGS, workers, on_progress=tick, stop=stop
+        )
+    for line in report.failed:
+        console.print(f"[red]failed[/red] {line}")
+    return report
+
+
+def _score(store: Store, workers: int, stop: threading.Event | None = None) -> None:
+    try:
+        from arena.scoring import score_missing
+    except ImportError:
+        return
+    score_missing(store, workers=workers, stop=stop)
+
+
+def run_demo(
+    data: Path,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    serve: bool = True,
+    workers: int = 2,
+    full: bool = False,
+) -> None:
+    started = time.monotonic()
+    store = Store.open(data)
+    try:
+        ensure_builtin_models(store)
+        prompts = ensure_suite(store)
+        first = _quick_prompts(prompts)
+        console.print(
+            f"[bold]Paddock demo[/bold] in {data}: generating a first set of "
+            f"{len(first)} prompts x {len(store.models(active_only=True))} models"
+        )
+        _fill(store, first, workers, "first clips")
+        console.print(f"first set ready in {time.monotonic() - started:.0f} s")
+        if not serve:
+            if full:
+                _fill(store, prompts, workers, "suite")
+                _score(store, workers)
+            return
+
+        def background(stop: threading.Event) -> None:
+            _fill(store, prompts, workers, "rest of the suite", stop)
+            if not stop.is_set():
+                _score(store, workers, stop)
+
+        from arena.server import run_server
+
+        run_server(
+            store,
+            host=host,
+            port=port,
+            background=background,
+            on_ready=lambda url: console.print(
+                f"[bold green]Paddock arena at {url}[/bold green]  (Ctrl-C to stop)"
+            ),
+            leaderboard=leaderboard_view,
+        )
+    finally:
+        store.close()

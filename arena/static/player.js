@@ -1,0 +1,165 @@
+// Paddock rater page: one control drives both clips in sync; sound from one side at a time;
+// voting unlocks once both clips have played to the end (when the arena requires it).
+window.paddock = (() => {
+  const VOTES = ["pd-vote-a", "pd-vote-b", "pd-vote-tie", "pd-vote-bad"];
+  const KEYS = { "1": 0, a: 0, "2": 1, b: 1, "3": 2, t: 2, "4": 3, x: 3 };
+  const st = { battle: null, ended: [false, false], played: [0, 0], start: 0, audio: 0, voted: false, gate: true };
+  const $ = (id) => document.getElementById(id);
+  const videos = () => [$("pd-video-a"), $("pd-video-b")];
+  const root = () => document.querySelector(".pd-duel");
+
+  function setBox(id, value) {
+    const box = document.querySelector(`#${id} textarea, #${id} input`);
+    if (!box || box.value === value) return;
+    box.value = value;
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function report() {
+    const elapsed = st.start ? (performance.now() - st.start) / 1000 : null;
+    setBox("pd-playback", JSON.stringify({ battle: st.battle, a: st.played[0], b: st.played[1], elapsed }));
+  }
+
+  function unlocked() {
+    return !st.gate || (st.ended[0] && st.ended[1]);
+  }
+
+  function refreshButtons() {
+    const open = unlocked() && !st.voted && st.battle;
+    for (const id of VOTES) {
+      const btn = $(id);
+      if (btn) btn.disabled = !open;
+    }
+    const status = $("pd-gate");
+    if (status) {
+      status.textContent = st.voted ? "Vote recorded." : open ? "Voting is open: 1 = A, 2 = B, 3 = tie, 4 = both bad."
+        : "Play both clips to the end to unlock voting (space = play both, S = switch sound).";
+    }
+  }
+
+  function applyAudio() {
+    const [a, b] = videos();
+    if (!a || !b) return;
+    a.muted = st.audio !== 0;
+    b.muted = st.audio !== 1;
+    for (const [i, id] of [[0, "pd-audio-a"], [1, "pd-audio-b"]]) {
+      const btn = $(id);
+      if (btn) btn.classList.toggle("pd-on", st.audio === i);
+    }
+  }
+
+  function reset() {
+    const el = root();
+    st.battle = el ? el.dataset.battle : null;
+    st.gate = el ? el.dataset.gate !== "0" : true;
+    st.ended = [false, false];
+    st.played = [0, 0];
+    st.start = performance.now();
+    st.voted = false;
+    st.audio = 0;
+    applyAudio();
+    refreshButtons();
+    report();
+  }
+
+  function playBoth() {
+    const [a, b] = videos();
+    if (!a || !b) return;
+    if (!a.paused || !b.paused) {
+      a.pause();
+      b.pause();
+      return;
+    }
+    if (a.ended || b.ended) {
+      a.currentTime = 0;
+      b.currentTime = 0;
+    }
+    b.currentTime = a.currentTime;
+    applyAudio();
+    a.play().catch(() => {});
+    b.play().catch(() => {});
+  }
+
+  function playAlone(side) {
+    const vs = videos();
+    const other = vs[1 - side];
+    if (!vs[side]) return;
+    other.pause();
+    st.audio = side;
+    applyAudio();
+    if (vs[side].ended) vs[side].currentTime = 0;
+    vs[side].play().catch(() => {});
+  }
+
+  function onTime(ev) {
+    const vs = videos();
+    const side = vs.indexOf(ev.target);
+    if (side < 0) return;
+    const v = ev.target;
+    if (v.duration > 0) st.played[side] = Math.max(st.played[side], v.currentTime / v.duration);
+    if (side === 0) {
+      const seek = $("pd-seek");
+      if (seek && v.duration > 0) seek.value = String(Math.round((1000 * v.currentTime) / v.duration));
+      const time = $("pd-time");
+      if (time) time.textContent = `${v.currentTime.toFixed(1)} / ${(v.duration || 0).toFixed(1)} s`;
+      const b = vs[1];
+      // Keep B locked to A while both play: a drift over 80 ms is visible as a lip-sync error.
+      if (b && !b.paused && !v.paused && Math.abs(b.currentTime - v.currentTime) > 0.08) b.currentTime = v.currentTime;
+    }
+  }
+
+  function onEnded(ev) {
+    const side = videos().indexOf(ev.target);
+    if (side < 0) return;
+    st.ended[side] = true;
+    st.played[side] = 1;
+    refreshButtons();
+    report();
+  }
+
+  document.addEventListener("timeupdate", (ev) => { onTime(ev); }, true);
+  document.addEventListener("ended", (ev) => { onEnded(ev); }, true);
+  document.addEventListener("click", (ev) => {
+    const t = ev.target.closest ? ev.target.closest("button, input") : null;
+    if (!t) return;
+    if (t.id === "pd-play") playBoth();
+    else if (t.id === "pd-solo-a") playAlone(0);
+    else if (t.id === "pd-solo-b") playAlone(1);
+    else if (t.id === "pd-audio-a" || t.id === "pd-audio-b") { st.audio = t.id === "pd-audio-a" ? 0 : 1; applyAudio(); }
+    else if (VOTES.includes(t.id)) {
+      report();
+      // Disable after Gradio has seen this click, so a double click sends one vote.
+      setTimeout(() => { st.voted = true; refreshButtons(); }, 0);
+    }
+  }, true);
+  document.addEventListener("input", (ev) => {
+    if (ev.target && ev.target.id === "pd-seek") {
+      const [a, b] = videos();
+      if (!a || !b || !(a.duration > 0)) return;
+      const t = (Number(ev.target.value) / 1000) * a.duration;
+      a.currentTime = t;
+      b.currentTime = Math.min(t, b.duration || t);
+    }
+  }, true);
+  document.addEventListener("keydown", (ev) => {
+    const tag = (ev.target && ev.target.tagName) || "";
+    if (["INPUT", "TEXTAREA", "SELECT"].includes(tag) && ev.target.id !== "pd-seek") return;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const key = ev.key.toLowerCase();
+    if (key in KEYS) {
+      const btn = $(VOTES[KEYS[key]]);
+      if (btn && !btn.disabled) { ev.preventDefault(); btn.click(); }
+    } else if (key === " ") { ev.preventDefault(); playBoth(); }
+    else if (key === "s") { st.audio = 1 - st.audio; applyAudio(); }
+    else if (key === "n" || key === "enter") {
+      const next = $("pd-next");
+      if (next && st.voted) { ev.preventDefault(); next.click(); }
+    }
+  });
+  // A new battle replaces the player's HTML: start over whenever a new battle id appears.
+  new MutationObserver(() => {
+    const el = root();
+    if (el && el.dataset.battle !== st.battle) reset();
+  }).observe(document.documentElement, { childList: true, subtree: true });
+  return { reset, playBoth, playAlone, state: st };
+})();
