@@ -34,6 +34,22 @@ def tiny_clip(path: Path, shade: int, seconds: float = 1.0, audio: bool = True) 
     return path
 
 
+def tag_clip(src: Path, dst: Path, title: str) -> Path:
+    """Remux a clip with a title and comment tag, as files made elsewhere often carry."""
+    import av
+
+    with av.open(str(src)) as inp, av.open(str(dst), "w", format="mp4") as out:
+        out.metadata["title"] = title
+        out.metadata["comment"] = f"made by {title}"
+        mapping = {s.index: out.add_stream_from_template(s) for s in inp.streams}
+        for packet in inp.demux():
+            if packet.dts is None:
+                continue
+            packet.stream = mapping[packet.stream.index]
+            out.mux(packet)
+    return dst
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -53,6 +69,7 @@ def seeded_store(data_dir: Path, n_prompts: int = 3, models=MODELS) -> Store:
         model = store.model_by_name(name)
         for pi, prompt in enumerate(prompts):
             path = tiny_clip(src / f"{mi}_{pi}.mp4", 40 + 60 * mi + pi, audio=True)
+            path = tag_clip(path, src / f"{mi}_{pi}_tagged.mp4", name)
             info = check_clip(path, prompt)
             staged.append(stage_clip(store, path, model.id, prompt, prompt.seed, info, 0.1))
     commit_staged(store, staged)

@@ -1,0 +1,90 @@
+"""What a rater sees, in a real browser: load, play both clips, vote with a key, see the names."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from arena_helpers import MODELS, ServerThread, seeded_store
+from browser import browser_page
+
+pytestmark = pytest.mark.browser
+
+
+def test_rater_plays_both_votes_with_keyboard_and_sees_names(data_dir, tmp_path):
+    store = seeded_store(data_dir)
+    with ServerThread(store) as server, browser_page() as page:
+        page.goto(server.url, wait_until="networkidle")
+        page.wait_for_selector("#pd-video-a", timeout=30_000)
+        vote_a = page.locator("#pd-vote-a")
+        # Voting is locked until both clips have played to the end.
+        page.wait_for_function("document.getElementById('pd-vote-a').disabled === true")
+        page.keyboard.press("1")
+        assert store.vote_count() == 0
+        page.click("#pd-play")
+        page.wait_for_function(
+            "document.getElementById('pd-video-a').ended && document.getElementById('pd-video-b').ended",
+            timeout=30_000,
+        )
+        page.wait_for_function("document.getElementById('pd-vote-a').disabled === false")
+        shot = os.environ.get("PADDOCK_SCREENSHOT")
+        if shot:
+            page.screenshot(path=shot, full_page=True)
+        page.keyboard.press("2")
+        reveal = page.locator("#pd-reveal")
+        reveal.wait_for(state="visible", timeout=15_000)
+        text = reveal.inner_text()
+        assert "You preferred B" in text
+        assert sum(name in text for name in MODELS) == 2
+        page.wait_for_function("document.getElementById('pd-vote-a').disabled === true")
+        assert vote_a.is_disabled()
+        if shot:
+            page.screenshot(path=shot.replace(".png", "-reveal.png"), full_page=True)
+    rows = store.battles_frame()
+    assert len(rows) == 1 and rows.iloc[0].winner == "model_b"
+    assert rows.iloc[0].model_b in text
+    store.close()
+
+
+SECRET_MODELS = ("zebracorn-7b", "quokkavid-2")
+
+
+def test_unvoted_battle_leaks_no_model_name_or_id(data_dir):
+    """HTML, every network response and every served clip's metadata, before the vote."""
+    import av
+
+    store = seeded_store(data_dir, models=SECRET_MODELS)
+    secrets = [*SECRET_MODELS, *(m.id for m in store.models())]
+    bodies: list[tuple[str, bytes]] = []
+    with ServerThread(store) as server, browser_page() as page:
+        page.on("response", lambda r: bodies.append((r.url, _body(r))))
+        page.goto(server.url, wait_until="networkidle")
+        page.wait_for_selector("#pd-video-a", timeout=30_000)
+        page.click("#pd-play")
+        page.wait_for_timeout(1500)
+        bodies.append(("page", page.content().encode()))
+        clip_urls = [page.get_attribute(f"#pd-video-{s}", "src") for s in "ab"]
+    assert len(bodies) > 5
+    for url, body in bodies:
+        for secret in secrets:
+            assert secret.encode() not in body, f"{secret} leaked in {url}"
+            assert secret not in url
+    for url in clip_urls:
+        assert url.startswith("/media/") and len(url.rsplit("/", 1)[1]) == 32
+    # The clips as served carry no model name in container or stream metadata.
+    for clip in store.clips():
+        with av.open(str(data_dir / clip.path)) as container:
+            tags = dict(container.metadata)
+            for stream in container.streams:
+                tags.update(stream.metadata)
+        for secret in secrets:
+            assert not any(secret in f"{k}={v}" for k, v in tags.items())
+        assert clip.id not in {m.id for m in store.models()}
+    store.close()
+
+
+def _body(response) -> bytes:
+    try:
+        return response.body()
+    except Exception:  # redirects and aborted media range requests have no body to read
+        return b""
