@@ -256,8 +256,8 @@ def build_app(
             except PaddockError as exc:
                 raise gr.Error(str(exc)) from exc
 
-        gr.api(api_battle, api_name="battle", concurrency_limit=None)
-        gr.api(api_vote, api_name="vote", concurrency_limit=None)
+        gr.api(api_battle, api_name="battle", concurrency_limit=None, queue=False)
+        gr.api(api_vote, api_name="vote", concurrency_limit=None, queue=False)
     return app
 
 

@@ -691,6 +691,9 @@ class Store:
         outcome, left, right, left_clip, right_clip = rows[0]
         return Reveal(battle_id, outcome, left, right, left_clip, right_clip)
 
+    def voted_battle_ids(self) -> set[str]:
+        return {r[0] for r in self._query("SELECT battle_id FROM votes")}
+
     def vote_count(self) -> int:
         return self._query("SELECT count(*) FROM votes")[0][0]
 
