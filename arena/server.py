@@ -11,8 +11,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
 
 from arena.app import ArenaOptions, build_app, page_assets
 from arena.battles import IMAGE_ROUTE, MEDIA_ROUTE
@@ -22,6 +22,20 @@ from generators.errors import InputError, PaddockError
 
 MEDIA_ID = re.compile(r"^[0-9a-f]{32}$")
 PROMPT_ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def range_is_satisfiable(header: str | None, size: int) -> bool:
+    """One well-formed byte range inside the file (what video elements ask for), or none."""
+    if header is None:
+        return True
+    match = RANGE.match(header.strip())
+    if not match or match.groups() == ("", ""):
+        return False
+    first, last = match.groups()
+    if first == "":
+        return int(last) > 0
+    return int(first) < size and (last == "" or int(last) >= int(first))
 
 
 def build_server(
@@ -37,7 +51,7 @@ def build_server(
     clips_root = store.clips_dir.resolve()
 
     @api.get(MEDIA_ROUTE + "/{media_id}")
-    def media(media_id: str) -> FileResponse:
+    def media(media_id: str, request: Request) -> Response:
         # Only a battle's random media id leads to a file, and only inside the clip store.
         if not MEDIA_ID.match(media_id):
             raise HTTPException(404)
@@ -47,6 +61,9 @@ def build_server(
         path = path.resolve()
         if clips_root not in path.parents or not path.is_file():
             raise HTTPException(404)
+        size = path.stat().st_size
+        if not range_is_satisfiable(request.headers.get("range"), size):
+            return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
         return FileResponse(
             path,
             media_type="video/mp4",
