@@ -126,10 +126,11 @@ def build_app(
         except PaddockError as exc:
             return (
                 "",
-                f"**No battle available:** {exc}",
+                f"**No battle available yet:** {exc}. Clips may still be generating: try "
+                "**Next battle** in a few seconds.",
                 "",
                 gr.update(value="", visible=False),
-                gr.update(visible=False),
+                gr.update(visible=True),
             )
         state = json.dumps({"battle_id": view.battle_id, "token": view.token})
         return (

@@ -24,8 +24,12 @@ def sha256_file(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def check_clip(path: str | Path, prompt: Prompt) -> ClipInfo:
-    """Probe a clip and check it can stand in the arena for this prompt; MediaError otherwise."""
+def check_clip(path: str | Path, prompt: Prompt, require_audio: bool = True) -> ClipInfo:
+    """Probe a clip and check it can stand in the arena for this prompt; MediaError otherwise.
+
+    require_audio=False admits a silent clip for a prompt that expects sound: a registered
+    generator's silent output (the pony-mute baseline) is a flaw to be judged, not a bad file.
+    """
     path = Path(path)
     if not path.is_file():
         raise MediaError(f"{path}: no such file")
@@ -40,7 +44,7 @@ def check_clip(path: str | Path, prompt: Prompt) -> ClipInfo:
         raise MediaError(f"{path}: the video has no frames")
     if info.duration_s > MAX_DURATION_S:
         raise MediaError(f"{path}: {info.duration_s:.1f} s is longer than {MAX_DURATION_S:.0f} s")
-    if prompt.audio and not info.has_audio:
+    if require_audio and prompt.audio and not info.has_audio:
         raise MediaError(
             f"{path}: prompt {prompt.id!r} expects audio but the clip has no audio track"
         )

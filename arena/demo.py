@@ -19,12 +19,21 @@ DEMO_SETTINGS = GenerationSettings(duration_s=5.0, resolution="720p", aspect="16
 
 
 def _quick_prompts(prompts):
-    from arena.suite import quick_subset
+    """The suite's small, diverse first set, as the store's prompts."""
+    from arena.suite import load_suite, quick_subset
 
-    return quick_subset(prompts)
+    first = {p.id for p in quick_subset(load_suite())}
+    return [p for p in prompts if p.id in first]
 
 
-def _fill(store: Store, prompts, workers: int, label: str, stop: threading.Event | None = None):
+def _fill(
+    store: Store,
+    prompts,
+    workers: int,
+    label: str,
+    settings: GenerationSettings,
+    stop: threading.Event | None = None,
+):
     models = store.models(active_only=True)
     with Progress(console=console, transient=False) as progress:
         task = progress.add_task(label, total=None)
@@ -33,7 +42,7 @@ def _fill(store: Store, prompts, workers: int, label: str, stop: threading.Event
             progress.update(task, total=total, completed=done, description=f"{label}: {what}")
 
         report = generate_missing(
-            store, models, prompts, DEMO_SETTINGS, workers, on_progress=tick, stop=stop
+            store, models, prompts, settings, workers, on_progress=tick, stop=stop
         )
     for line in report.failed:
         console.print(f"[red]failed[/red] {line}")
@@ -55,27 +64,34 @@ def run_demo(
     serve: bool = True,
     workers: int = 2,
     full: bool = False,
+    settings: GenerationSettings = DEMO_SETTINGS,
 ) -> None:
+    """Serve at once and generate behind it: the first set first, so a pair is votable in seconds."""
     started = time.monotonic()
     store = Store.open(data)
     try:
         ensure_builtin_models(store)
         prompts = ensure_suite(store)
         first = _quick_prompts(prompts)
+        rest = [p for p in prompts if p not in first]
+        n_models = len(store.models(active_only=True))
         console.print(
-            f"[bold]Paddock demo[/bold] in {data}: generating a first set of "
-            f"{len(first)} prompts x {len(store.models(active_only=True))} models"
+            f"[bold]Paddock demo[/bold] in {data}: {n_models} models, {len(prompts)} "
+            f"prompts; first set: {len(first)} prompts"
         )
-        _fill(store, first, workers, "first clips")
-        console.print(f"first set ready in {time.monotonic() - started:.0f} s")
         if not serve:
+            _fill(store, first, workers, "first clips", settings)
+            console.print(f"first set ready in {time.monotonic() - started:.0f} s")
             if full:
-                _fill(store, prompts, workers, "suite")
+                _fill(store, rest, workers, "rest of the suite", settings)
                 _score(store, workers)
             return
 
         def background(stop: threading.Event) -> None:
-            _fill(store, prompts, workers, "rest of the suite", stop)
+            _fill(store, first, workers, "first clips", settings, stop)
+            if not stop.is_set():
+                console.print(f"first set ready {time.monotonic() - started:.0f} s after start")
+                _fill(store, rest, workers, "rest of the suite", settings, stop)
             if not stop.is_set():
                 _score(store, workers, stop)
 
@@ -87,7 +103,8 @@ def run_demo(
             port=port,
             background=background,
             on_ready=lambda url: console.print(
-                f"[bold green]Paddock arena at {url}[/bold green]  (Ctrl-C to stop)"
+                f"[bold green]Paddock arena at {url}[/bold green]  (Ctrl-C to stop); the first "
+                "battles open as soon as two models have a clip for a prompt"
             ),
             leaderboard=leaderboard_view,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import shutil
 import threading
 from collections.abc import Callable, Sequence
@@ -67,6 +68,12 @@ def missing_jobs(store: Store, models: Sequence[Model], prompts: Sequence[Prompt
     return jobs
 
 
+def _lower_priority() -> None:
+    # Workers yield the CPU to the server that may be answering raters meanwhile.
+    with contextlib.suppress(OSError):
+        os.nice(10)
+
+
 def _run_job(job: Job, settings: GenerationSettings, out_path: str):
     """Worker-process entry: build the generator and render one clip to out_path."""
     from generators.base import GenerationRequest, build_generator
@@ -85,7 +92,7 @@ def _run_job(job: Job, settings: GenerationSettings, out_path: str):
 
 
 def _record(store: Store, job: Job, out_path: Path, seconds: float) -> None:
-    info = check_clip(out_path, job.prompt)
+    info = check_clip(out_path, job.prompt, require_audio=False)
     model = store.model_by_name(job.model)
     staged = stage_clip(store, out_path, model.id, job.prompt, job.seed, info, seconds, move=True)
     commit_staged(store, [staged])
@@ -111,7 +118,9 @@ def generate_missing(
     tmp.mkdir(parents=True)
     total = len(jobs)
     context = multiprocessing.get_context("spawn")  # the server's threads make fork unsafe
-    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=max(1, workers), mp_context=context, initializer=_lower_priority
+    ) as pool:
         pending: dict[Future, tuple[Job, Path]] = {}
         queue = list(jobs)
         while queue or pending:

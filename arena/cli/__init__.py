@@ -66,11 +66,15 @@ def demo(
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve when built.")] = True,
     workers: Annotated[int, typer.Option(help="Generation worker processes.")] = 2,
     full: Annotated[bool, typer.Option(help="With --no-serve: build the whole suite.")] = False,
+    duration: Annotated[float, typer.Option(help="Clip length in seconds (1-15).")] = 5.0,
+    resolution: Annotated[str, typer.Option(help="480p, 720p or 1080p.")] = "720p",
 ) -> None:
     """From nothing to a running arena: models, prompts, a first set of clips, then serve."""
     from arena.demo import run_demo
+    from arena.generation import GenerationSettings
 
-    run_demo(data, host=host, port=port, serve=serve, workers=workers, full=full)
+    settings = GenerationSettings(duration_s=duration, resolution=resolution)
+    run_demo(data, host=host, port=port, serve=serve, workers=workers, full=full, settings=settings)
 
 
 @app.command("serve")
