@@ -10,6 +10,7 @@ from importlib import resources
 import gradio as gr
 
 from arena.battles import BattleView, Playback, VoteResult, serve_battle, submit_vote
+from arena.leaderboard_view import POOLS as LEADERBOARD_POOLS
 from arena.scheduler import Scheduler
 from arena.store import Store, new_id
 from generators.errors import PaddockError
@@ -52,9 +53,13 @@ def page_assets() -> tuple[str, str]:
 def player_html(view: BattleView, require_full_play: bool) -> str:
     image = ""
     if view.image_url:
-        image = f'<img class="pd-prompt-image" src="{view.image_url}" alt="input image">'
+        image = (
+            '<div class="pd-input"><span>Input image (the first frame both models start from):'
+            f'</span><br><img class="pd-prompt-image" src="{view.image_url}" alt="input image">'
+            "</div>"
+        )
     gate = "1" if require_full_play else "0"
-    return f"""
+    return f"""{image}
 <div class="pd-duel" data-battle="{html.escape(view.battle_id)}" data-gate="{gate}">
   <div class="pd-side"><span class="pd-label">A</span>
     <button id="pd-solo-a" class="pd-solo" type="button">Play A alone</button>
@@ -71,8 +76,7 @@ def player_html(view: BattleView, require_full_play: bool) -> str:
   <button id="pd-audio-a" type="button" class="pd-on">A</button>
   <button id="pd-audio-b" type="button">B</button>
 </div>
-<div id="pd-gate"></div>
-{image}"""
+<div id="pd-gate"></div>"""
 
 
 def prompt_markdown(view: BattleView) -> str:
@@ -200,10 +204,16 @@ def build_app(
                 elem_id="pd-playback", elem_classes=["pd-hidden"], show_label=False, container=False
             )
         with gr.Tab("Leaderboard") as board_tab:
+            with gr.Row():
+                pool = gr.Dropdown(
+                    list(LEADERBOARD_POOLS), value="all", label="Pool", elem_id="pd-pool"
+                )
+                refresh = gr.Button("Refresh", scale=0)
             board_md = gr.Markdown("Open this tab to compute the leaderboard.")
-            board_table = gr.Dataframe(interactive=False)
-            board_plot = gr.Plot()
-            refresh = gr.Button("Refresh")
+            board_table = gr.Dataframe(interactive=False, elem_id="pd-board")
+            with gr.Row():
+                board_plot = gr.Plot(label="Ratings")
+                matrix_plot = gr.Plot(label="Win rates")
         with gr.Tab("About"):
             gr.Markdown(ABOUT)
 
@@ -226,17 +236,14 @@ def build_app(
                 trigger_mode="once",
             )
 
-        def show_board():
+        def show_board(pool_name: str):
             if leaderboard is None:
-                return "No leaderboard available.", None, None
-            return leaderboard(store)
+                return "No leaderboard available.", None, None, None
+            return leaderboard(store, pool_name or "all")
 
-        board_tab.select(
-            show_board, outputs=[board_md, board_table, board_plot], api_visibility="private"
-        )
-        refresh.click(
-            show_board, outputs=[board_md, board_table, board_plot], api_visibility="private"
-        )
+        board_outputs = [board_md, board_table, board_plot, matrix_plot]
+        for trigger in (board_tab.select, refresh.click, pool.change):
+            trigger(show_board, inputs=[pool], outputs=board_outputs, api_visibility="private")
 
         # Plain JSON endpoints for clients and tests (gradio_client): the same domain functions.
         def api_battle(rater_id: str, category: str = "") -> dict:
