@@ -917,6 +917,8 @@ class Store:
     def _image_path(self, image: str | None) -> str | None:
         if not image:
             return None
+        if ":" in image.split("/", 1)[0]:
+            return image  # a reference such as skimage:astronaut, resolved by its reader
         path = Path(image)
         return str(path if path.is_absolute() else self.data_dir / path)
 

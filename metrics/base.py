@@ -1,0 +1,181 @@
+"""What every metric shares: its result record, its config, the per-clip context and its spec."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tomllib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from generators.decode import DecodedClip
+from metrics.facetrack import FaceTrack, add_landmarks, track_face
+
+Value = float | int | str | bool | None
+
+
+@dataclass
+class MetricResult:
+    """One metric's verdict on one clip; status "ok" or "unavailable" (then reason says why)."""
+
+    metric: str
+    version: str
+    status: str
+    values: dict[str, Value]
+    units: dict[str, str]
+    reason: str | None
+    backend: str
+    weights_sha256: str | None
+    params: dict
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class MetricsConfig:
+    """Where user-supplied weights live and the few knobs worth turning."""
+
+    syncnet_weights: str | None = None  # path of syncnet_python's syncnet_v2.model
+    clip_weights: str | None = None  # path of an open_clip checkpoint
+    clip_model: str = "ViT-B-32"  # open_clip model name matching clip_weights
+    max_side: int = 640  # analysis size: longest side of decoded frames
+    detect_every: int = 5  # face detection on every n-th frame, tracked in between
+    descriptors_per_second: float = 1.0  # identity samples per second of video
+
+    @classmethod
+    def from_env(cls) -> MetricsConfig:
+        """Defaults overridden by PADDOCK_SYNCNET_WEIGHTS, PADDOCK_CLIP_WEIGHTS, PADDOCK_CLIP_MODEL."""
+        config = cls()
+        config.syncnet_weights = os.environ.get("PADDOCK_SYNCNET_WEIGHTS") or None
+        config.clip_weights = os.environ.get("PADDOCK_CLIP_WEIGHTS") or None
+        config.clip_model = os.environ.get("PADDOCK_CLIP_MODEL") or config.clip_model
+        return config
+
+    @classmethod
+    def load(cls, path: str) -> MetricsConfig:
+        """Read a TOML file whose keys are this class's fields (a [metrics] table or top level)."""
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+        data = data.get("metrics", data)
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+@lru_cache(maxsize=8)
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class ClipContext:
+    """A clip decoded once, with the face track and shot cuts computed on first use."""
+
+    path: str
+    clip: DecodedClip
+    config: MetricsConfig
+    reference_image: str | None = None
+    prompt: str | None = None
+    _track: FaceTrack | None = field(default=None, repr=False)
+    _cuts: list[int] | None = field(default=None, repr=False)
+    _small: np.ndarray | None = field(default=None, repr=False)
+    cache: dict = field(default_factory=dict, repr=False)  # results metrics share (embeddings)
+
+    @property
+    def face_track(self) -> FaceTrack:
+        if self._track is None:
+            self._track = track_face(self.clip.frames, self.config.detect_every)
+        return self._track
+
+    @property
+    def landmarks(self) -> np.ndarray:
+        return add_landmarks(self.clip.frames, self.face_track)
+
+    @property
+    def small_frames(self) -> np.ndarray:
+        """Frames at the temporal metrics' size (longest side 320)."""
+        if self._small is None:
+            from metrics.temporal import small_frames
+
+            self._small = small_frames(self.clip.frames)
+        return self._small
+
+    @property
+    def shot_cuts(self) -> list[int]:
+        """Indices i where frame i starts a new shot."""
+        if self._cuts is None:
+            from metrics.temporal import detect_shot_cuts
+
+            self._cuts = detect_shot_cuts(self.small_frames)
+        return self._cuts
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric family's entry in the registry."""
+
+    name: str
+    version: str
+    backend: str
+    higher_is_better: dict[str, bool]  # headline value -> direction
+    units: dict[str, str]
+    compute: Callable[[ClipContext], MetricResult]
+    description: str = ""
+    # For metrics that need user weights: the configured weights path (None = not configured).
+    weights: Callable[[MetricsConfig], str | None] | None = None
+
+    def version_for(self, config: MetricsConfig) -> str:
+        """The version results carry: with weights, their hash is part of it, so results from
+        other weights are not taken as current."""
+        path = self.weights(config) if self.weights else None
+        if path and os.path.isfile(path):
+            return self._versioned(file_sha256(path))
+        return self.version
+
+    def _versioned(self, weights_sha256: str | None) -> str:
+        return f"{self.version}+{weights_sha256[:12]}" if weights_sha256 else self.version
+
+    def result(
+        self,
+        values: dict[str, Value],
+        params: dict | None = None,
+        weights_sha256: str | None = None,
+        backend: str | None = None,
+    ) -> MetricResult:
+        return MetricResult(
+            metric=self.name,
+            version=self._versioned(weights_sha256),
+            status="ok",
+            values=values,
+            units={k: u for k, u in self.units.items() if k in values},
+            reason=None,
+            backend=backend or self.backend,
+            weights_sha256=weights_sha256,
+            params=params or {},
+        )
+
+    def unavailable(
+        self,
+        reason: str,
+        values: dict[str, Value] | None = None,
+        params: dict | None = None,
+        weights_sha256: str | None = None,
+    ) -> MetricResult:
+        return MetricResult(
+            metric=self.name,
+            version=self._versioned(weights_sha256),
+            status="unavailable",
+            values=values or {},
+            units={k: u for k, u in self.units.items() if k in (values or {})},
+            reason=reason,
+            backend=self.backend,
+            weights_sha256=weights_sha256,
+            params=params or {},
+        )
