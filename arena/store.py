@@ -1017,24 +1017,26 @@ def aggregate_votes_file(path: str | Path) -> pd.DataFrame:
         if missing:
             raise InputError(f"votes file {path} lacks column(s): {', '.join(missing)}")
         labels = ", ".join(f"'{w}'" for w in WINNER_LABELS.values())
+        ipw = "sum(1.0 / sampling_prob)" if "sampling_prob" in columns else "count(*)::DOUBLE"
+        counts = con.execute(
+            f"""SELECT CAST(model_a AS VARCHAR) AS model_a, CAST(model_b AS VARCHAR) AS model_b,
+                       winner, count(*) AS count, {ipw} AS ipw
+                FROM {reader} GROUP BY ALL ORDER BY ALL""",
+            [str(path)],
+        ).df()
+        if counts["winner"].isin(list(WINNER_LABELS.values())).all():
+            return counts
+        # Only a bad file pays for a second pass, to name the first offending row.
         bad = con.execute(
             f"""SELECT row_number, winner FROM (
                   SELECT row_number() OVER () AS row_number, winner FROM {reader})
                 WHERE winner IS NULL OR winner NOT IN ({labels}) LIMIT 1""",
             [str(path)],
         ).fetchall()
-        if bad:
-            raise InputError(
-                f"votes file {path}, row {bad[0][0]}: unknown winner label {bad[0][1]!r} "
-                f"(expected one of {labels})"
-            )
-        ipw = "sum(1.0 / sampling_prob)" if "sampling_prob" in columns else "count(*)::DOUBLE"
-        return con.execute(
-            f"""SELECT CAST(model_a AS VARCHAR) AS model_a, CAST(model_b AS VARCHAR) AS model_b,
-                       winner, count(*) AS count, {ipw} AS ipw
-                FROM {reader} GROUP BY ALL ORDER BY ALL""",
-            [str(path)],
-        ).df()
+        raise InputError(
+            f"votes file {path}, row {bad[0][0]}: unknown winner label {bad[0][1]!r} "
+            f"(expected one of {labels})"
+        )
     finally:
         con.close()
 

@@ -1,0 +1,253 @@
+"""`paddock leaderboard`: Bradley-Terry ratings with bootstrap intervals from a store or a file."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from arena.cli import DEFAULT_DATA, DataOpt
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class TiesModel(StrEnum):
+    half = "half"
+    davidson = "davidson"
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+
+
+def _anchor(text: str | None) -> tuple[str, float] | None:
+    from leaderboards.errors import RatingInputError
+
+    if not text:
+        return None
+    model, sep, rating = text.rpartition("=")
+    try:
+        if not sep or not model:
+            raise ValueError
+        return model, float(rating)
+    except ValueError:
+        raise RatingInputError(f"--anchor must look like MODEL=RATING, got {text!r}") from None
+
+
+def leaderboard(
+    data: DataOpt = DEFAULT_DATA,
+    votes: Annotated[
+        Path | None,
+        typer.Option(
+            "--votes",
+            help="Chatbot Arena battle file (.parquet/.csv/.json/.jsonl) "
+            "to rate instead of the store.",
+        ),
+    ] = None,
+    category: Annotated[str | None, typer.Option(help="Pool: t2v or i2v.")] = None,
+    audio: Annotated[
+        bool | None, typer.Option("--audio/--silent", help="Pool: prompts with or without audio.")
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="Pool: prompt tag (repeat).")
+    ] = None,
+    since: Annotated[
+        datetime | None, typer.Option(help="Votes cast at or after this time.")
+    ] = None,
+    until: Annotated[datetime | None, typer.Option(help="Votes cast before this time.")] = None,
+    include_flagged: Annotated[
+        bool, typer.Option("--include-flagged", help="Keep votes of flagged or banned raters.")
+    ] = False,
+    models: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--models",
+            help="Only votes among these models (comma-separated or "
+            "repeated; two names give a head-to-head).",
+        ),
+    ] = None,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap replicates.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+    min_votes: Annotated[int, typer.Option(help="Fewer votes: marked preliminary.")] = 50,
+    ties: Annotated[TiesModel, typer.Option(help="Tie handling: half a win, or Davidson.")] = (
+        TiesModel.half
+    ),
+    position_bias: Annotated[
+        bool, typer.Option("--position-bias", help="Fit and report a left-side advantage.")
+    ] = False,
+    exclude_bothbad: Annotated[
+        bool, typer.Option("--exclude-bothbad", help="Drop both-bad votes.")
+    ] = False,
+    anchor: Annotated[
+        str | None, typer.Option(help="Pin one model's rating, e.g. pony=1000.")
+    ] = None,
+    ipw: Annotated[
+        bool, typer.Option("--ipw", help="Weight votes by 1 / sampling probability.")
+    ] = False,
+    ridge: Annotated[float, typer.Option(help="Ridge penalty on log-strengths.")] = 0.01,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format.")
+    ] = OutputFormat.table,
+    snapshot: Annotated[
+        Path | None, typer.Option(help="Write a reproducible snapshot (JSON + CSV) here.")
+    ] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write the four PNG figures here.")] = None,
+) -> None:
+    """Rate models from votes: Bradley-Terry on the Elo scale with 95% bootstrap intervals."""
+    # Imports stay inside: `paddock --help` and the other commands should not pay for them.
+    from leaderboards.counts import pair_counts_from_frame
+    from leaderboards.errors import RatingInputError
+    from leaderboards.leaderboard import RatingSettings, compute_leaderboard
+
+    settings = RatingSettings(
+        ties=ties.value,
+        position_bias=position_bias,
+        exclude_bothbad=exclude_bothbad,
+        anchor=_anchor(anchor),
+        ipw=ipw,
+        ridge=ridge,
+        n_bootstrap=bootstrap,
+        seed=seed,
+        min_votes=min_votes,
+    )
+    names = _split(models)
+    tags = _split(tag)
+    pool: dict = {"models": names or None}
+    if votes is not None:
+        from arena.store import aggregate_votes_file
+
+        filters = {
+            "--category": category,
+            "--audio/--silent": audio,
+            "--tag": tags or None,
+            "--since": since,
+            "--until": until,
+        }
+        used = [flag for flag, value in filters.items() if value is not None]
+        if used or include_flagged:
+            raise RatingInputError(
+                f"{', '.join(used or ['--include-flagged'])} select votes in a store (--data); "
+                f"a --votes file is rated as a whole (filter it first, or use --models)"
+            )
+        frame = aggregate_votes_file(votes)
+        pool["votes_file"] = str(votes)
+    else:
+        from arena.store import Store
+
+        with Store.open(data, read_only=True) as store:
+            frame = store.vote_counts(
+                category=category,
+                audio=audio,
+                tags=tags or None,
+                since=since,
+                until=until,
+                exclude_flagged=not include_flagged,
+                models=names or None,
+            )
+        pool.update(
+            data=str(data),
+            category=category,
+            audio=audio,
+            tags=tags or None,
+            since=since.isoformat() if since else None,
+            until=until.isoformat() if until else None,
+            exclude_flagged=not include_flagged,
+        )
+    if frame.empty:
+        raise RatingInputError("no votes match this pool")
+    counts = pair_counts_from_frame(frame)
+    if names:
+        counts = counts.restricted_to(names)
+    board = compute_leaderboard(counts, settings)
+    _print(board, output_format)
+    if snapshot is not None:
+        _write_snapshot(board, snapshot, pool)
+    if plot is not None:
+        _write_plots(board, plot)
+
+
+def _print(board, output_format: OutputFormat) -> None:
+    from leaderboards import snapshot as text
+
+    if output_format is OutputFormat.json:
+        import json
+
+        typer.echo(json.dumps(text.table_records(board), indent=2))
+    elif output_format is OutputFormat.csv:
+        typer.echo(text.table_csv(board), nl=False)
+    elif output_format is OutputFormat.markdown:
+        typer.echo(text.table_markdown(board), nl=False)
+    else:
+        _print_rich(board)
+
+
+def _print_rich(board) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from leaderboards.snapshot import table_records
+
+    table = Table(title=f"Leaderboard: {board.n_votes} votes, {len(board.table)} models")
+    for name in ("rank", "model", "rating", "95% CI", "votes", "W / T / L", "win rate"):
+        table.add_column(name, justify="left" if name == "model" else "right")
+    for row in table_records(board):
+        ci = "" if row["ci_low"] is None else f"{row['ci_low']:.1f} – {row['ci_high']:.1f}"
+        model = row["model"] + (" [dim](preliminary)[/dim]" if row["preliminary"] else "")
+        table.add_row(
+            str(row["rank"]),
+            model,
+            f"{row['rating']:.1f}",
+            ci,
+            str(row["votes"]),
+            f"{row['wins']} / {row['ties']} / {row['losses']}",
+            f"{row['win_rate']:.3f}",
+        )
+    console = Console()
+    console.print(table)
+    if board.position_bias is not None:
+        b = board.position_bias
+        console.print(
+            f"left-side advantage: {b.value:+.1f} Elo (95% CI {b.low:+.1f} to {b.high:+.1f})"
+        )
+    if board.tie_parameter is not None:
+        t = board.tie_parameter
+        console.print(
+            f"Davidson tie parameter nu: {t.value:.3f} (95% CI {t.low:.3f} to {t.high:.3f})"
+        )
+
+
+def _write_snapshot(board, directory: Path, pool: dict) -> None:
+    from datetime import UTC
+
+    from leaderboards.snapshot import snapshot_json, table_csv
+
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = directory / f"leaderboard-{board.vote_set_hash[:12]}"
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    stem.with_suffix(".json").write_text(snapshot_json(board, pool, created), encoding="utf-8")
+    stem.with_suffix(".csv").write_text(table_csv(board), encoding="utf-8")
+    typer.echo(f"snapshot: {stem}.json, {stem}.csv", err=True)
+
+
+def _write_plots(board, directory: Path) -> None:
+    from leaderboards.plots import figure_png, leaderboard_figures
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, figure in leaderboard_figures(board).items():
+        (directory / f"{name}.png").write_bytes(figure_png(figure))
+    typer.echo(
+        f"plots: {directory}/{{ratings,win_rate,battle_count,rating_vs_votes}}.png", err=True
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `leaderboard` command to the `paddock` app."""
+    app.command("leaderboard")(leaderboard)

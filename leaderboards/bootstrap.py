@@ -1,0 +1,168 @@
+"""Bootstrap by multinomial resampling of the count table, every replicate fitted at once."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from leaderboards.bradley_terry import PairwiseModel, chord_matrix, fit_pairwise_warm
+from leaderboards.counts import BOTHBAD, TIE, PairCounts
+
+#: Replicates drawn per random stream; fixed so results do not depend on the number of threads.
+CHUNK = 50
+#: Replicates x cells fitted in one batch.
+GROUP_CELLS = 1_000_000
+
+
+@dataclass(frozen=True)
+class FitCells:
+    """The count table as the cells a bootstrap resamples, mapped onto fit pairs.
+
+    Attributes:
+        first: (P,) first model of each fit pair (the left model when sides matter).
+        second: (P,) second model of each fit pair.
+        pair: (C,) fit pair of each cell.
+        outcome: (C,) 0 = first wins, 1 = second wins, 2 = tie (or both bad).
+        count: (C,) votes in the cell (all > 0).
+        weight: (C,) weight of one vote of the cell (1, or its normalised inverse propensity).
+    """
+
+    first: np.ndarray
+    second: np.ndarray
+    pair: np.ndarray
+    outcome: np.ndarray
+    count: np.ndarray
+    weight: np.ndarray
+
+    @property
+    def n_pairs(self) -> int:
+        return len(self.first)
+
+    def outcomes(self, cell_counts: np.ndarray) -> np.ndarray:
+        """Weighted (R, P, 3) outcome tables for (R, C) cell counts (or (P, 3) for (C,)).
+
+        Unweighted tables keep the integer type of ``cell_counts``.
+        """
+        single = cell_counts.ndim == 1
+        counts = np.atleast_2d(cell_counts)
+        index = self.pair * 3 + self.outcome
+        unweighted = bool((self.weight == 1.0).all())
+        if len(index) == self.n_pairs * 3 and np.array_equal(index, np.arange(len(index))):
+            # Integer counts pass straight through: the fit makes its float statistics itself.
+            table = counts if unweighted else counts * self.weight
+        else:
+            weighted = counts if unweighted else counts * self.weight
+            table = np.zeros((counts.shape[0], self.n_pairs * 3))
+            for row in range(counts.shape[0]):
+                table[row] = np.bincount(index, weighted[row], self.n_pairs * 3)
+        table = table.reshape(-1, self.n_pairs, 3)
+        return table[0] if single else table
+
+
+def fit_cells(counts: PairCounts, position_bias: bool = False, ipw: bool = False) -> FitCells:
+    """Map a `PairCounts` onto fit pairs and resampling cells.
+
+    Args:
+        counts: the count table (drop both-bad beforehand if it should not count).
+        position_bias: keep left and right apart (pairs are ordered) so a side advantage can be
+            fitted; otherwise both orientations of a pair are pooled.
+        ipw: weight each vote by its inverse sampling probability, normalised so the weights
+            sum to the number of votes.
+    """
+    c = counts.counts
+    outcome_of = np.array([0, 1, 2, 2])
+    if position_bias:
+        first, second = counts.left, counts.right
+        swapped = np.zeros(len(first), dtype=bool)
+    else:
+        first = np.minimum(counts.left, counts.right)
+        second = np.maximum(counts.left, counts.right)
+        swapped = counts.left > counts.right
+    key, pair_of_row = np.unique(first * counts.n_models + second, return_inverse=True)
+    first, second = key // counts.n_models, key % counts.n_models
+    rows, cols = np.nonzero(c)
+    outcome = outcome_of[cols]
+    flip = swapped[rows] & (cols != TIE) & (cols != BOTHBAD)
+    outcome = np.where(flip, 1 - outcome, outcome)
+    cell_count = c[rows, cols]
+    if ipw:
+        weight = counts.ipw[rows, cols] / cell_count
+        weight = weight * cell_count.sum() / (weight * cell_count).sum()
+        return FitCells(first, second, pair_of_row[rows], outcome, cell_count, weight)
+    # Without weights, cells that land on the same (pair, outcome) are one multinomial cell.
+    merged = np.bincount(pair_of_row[rows] * 3 + outcome, cell_count, len(key) * 3)
+    cells = np.flatnonzero(merged)
+    count = merged[cells].astype(np.int64)
+    return FitCells(first, second, cells // 3, cells % 3, count, np.ones(len(cells)))
+
+
+def _chunks(n_replicates: int) -> list[int]:
+    full, rest = divmod(n_replicates, CHUNK)
+    return [CHUNK] * full + ([rest] if rest else [])
+
+
+def resample_cells(count: np.ndarray, n_replicates: int, seed: int) -> np.ndarray:
+    """Multinomial resampling of cell counts: (R, C) tables with the same total as ``count``.
+
+    Equivalent to drawing the votes with replacement. Replicates come in chunks of `CHUNK`, each
+    drawn from its own stream spawned from ``seed`` (as `bootstrap_params` draws them).
+    """
+    streams = np.random.SeedSequence(seed).spawn(len(_chunks(n_replicates)))
+    return np.concatenate(
+        [
+            _draw(count, size, stream)
+            for size, stream in zip(_chunks(n_replicates), streams, strict=True)
+        ]
+    )
+
+
+def _draw(count: np.ndarray, size: int, stream: np.random.SeedSequence) -> np.ndarray:
+    total = int(count.sum())
+    return np.random.default_rng(stream).multinomial(total, count / total, size=size)
+
+
+def bootstrap_params(
+    model: PairwiseModel,
+    cells: FitCells,
+    start: np.ndarray,
+    n_replicates: int,
+    seed: int,
+    tol: float = 1e-6,
+    workers: int | None = None,
+) -> np.ndarray:
+    """Parameters (R, M) of ``n_replicates`` resampled count tables, fitted together.
+
+    Replicate r is the fit of row r of ``resample_cells(cells.count, n_replicates, seed)``.
+    Chunks of replicates are drawn and fitted on ``workers`` threads (CPU count by default);
+    the result depends on ``seed`` only, not on the number of threads.
+
+    Args:
+        model: the `PairwiseModel` of the full fit (same pairs as ``cells``).
+        cells: the resampling cells from `fit_cells`.
+        start: (M,) parameters of the full fit; every replicate starts there.
+        n_replicates: number of bootstrap replicates R.
+        seed: seed of the resampling.
+        tol: stop a replicate's fit when its last step moved no parameter by more than this
+            (natural-log units; 1e-6 is 0.0002 Elo; steps shrink by at least 0.7x each, usually
+            by 10-30x, so the remaining error is at most a few times this).
+        workers: threads (numpy releases the GIL in its kernels).
+    """
+    sizes = _chunks(n_replicates)
+    streams = np.random.SeedSequence(seed).spawn(len(sizes))
+    inverse = chord_matrix(model, cells.outcomes(cells.count), start)
+    # Fit a few chunks together: big enough batches to amortise Python overhead, small enough
+    # to keep the (replicates x cells) arrays in cache and memory modest.
+    per_group = max(1, GROUP_CELLS // (CHUNK * max(len(cells.count), 1)))
+    groups = [range(i, min(i + per_group, len(sizes))) for i in range(0, len(sizes), per_group)]
+
+    def run(group: range) -> np.ndarray:
+        drawn = np.concatenate([_draw(cells.count, sizes[i], streams[i]) for i in group])
+        return fit_pairwise_warm(model, cells.outcomes(drawn), start, inverse, tol=tol).params
+
+    if len(groups) == 1:
+        return run(groups[0])
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        return np.concatenate(list(pool.map(run, groups)))
