@@ -1,0 +1,143 @@
+"""Generation requests and results, the Generator protocol, and the registry of generator specs."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+from urllib.parse import parse_qsl
+
+from generators.errors import InputError, UnknownGeneratorError
+
+RESOLUTIONS = {"480p": 480, "720p": 720, "1080p": 1080}
+ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1)}
+MIN_DURATION_S, MAX_DURATION_S = 1.0, 15.0
+MIN_FPS, MAX_FPS = 8, 60
+
+
+def frame_size(resolution: str, aspect: str) -> tuple[int, int]:
+    """(width, height) in pixels, both even; the short side is the preset's line count."""
+    if resolution not in RESOLUTIONS:
+        raise InputError(f"unknown resolution {resolution!r}: use one of {', '.join(RESOLUTIONS)}")
+    if aspect not in ASPECTS:
+        raise InputError(f"unknown aspect {aspect!r}: use one of {', '.join(ASPECTS)}")
+    short = RESOLUTIONS[resolution]
+    aw, ah = ASPECTS[aspect]
+    long_side = int(round(short * max(aw, ah) / min(aw, ah) / 2.0)) * 2
+    return (long_side, short) if aw >= ah else (short, long_side)
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """What to generate. Invalid values raise InputError when the request is made."""
+
+    prompt: str
+    seed: int = 0
+    duration_s: float = 5.0
+    resolution: str = "720p"  # 480p | 720p | 1080p
+    aspect: str = "16:9"  # 16:9 | 9:16 | 1:1
+    fps: int = 24
+    audio: bool = True
+    image: str | None = None  # path of the image-to-video input image
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.prompt, str) or not self.prompt.strip():
+            raise InputError("the prompt is empty: describe the clip to generate")
+        duration = self.duration_s
+        if not isinstance(duration, numbers.Real) or not math.isfinite(duration) or not (
+                MIN_DURATION_S <= duration <= MAX_DURATION_S):
+            raise InputError(f"duration {self.duration_s!r} is out of range: use a number of "
+                             f"seconds from {MIN_DURATION_S:g} to {MAX_DURATION_S:g}")
+        frame_size(self.resolution, self.aspect)
+        if not isinstance(self.fps, numbers.Integral) or not MIN_FPS <= self.fps <= MAX_FPS:
+            raise InputError(f"fps {self.fps!r} is out of range: use {MIN_FPS} to {MAX_FPS}")
+        if not isinstance(self.seed, numbers.Integral):
+            raise InputError(f"seed must be an integer, got {self.seed!r}")
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the frames."""
+        return frame_size(self.resolution, self.aspect)
+
+    @property
+    def n_frames(self) -> int:
+        return max(1, int(round(self.duration_s * self.fps)))
+
+    @property
+    def category(self) -> str:
+        return "i2v" if self.image else "t2v"
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """A generated clip: where it is and what it holds."""
+
+    path: str
+    seconds: float  # wall-clock time taken to generate
+    frames: int
+    fps: int
+    width: int
+    height: int
+    duration_s: float
+    has_audio: bool
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """Anything that turns a request into an mp4 file at out_path."""
+
+    name: str
+
+    def generate(self, request: GenerationRequest, out_path: str) -> GenerationResult: ...
+
+
+GeneratorFactory = Callable[[str, dict[str, str]], Generator]
+_KINDS: dict[str, GeneratorFactory] = {}
+
+
+def register_generator_kind(kind: str, factory: GeneratorFactory) -> None:
+    """Make specs `<kind>:<target>?k=v` buildable; factory(target, params) -> Generator."""
+    _KINDS[kind] = factory
+
+
+def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
+    """'builtin:pony-lag?ms=200' -> ('builtin', 'pony-lag', {'ms': '200'})."""
+    if not isinstance(spec, str) or ":" not in spec:
+        raise UnknownGeneratorError(
+            f"generator spec {spec!r} is not of the form kind:target (e.g. builtin:pony)")
+    kind, rest = spec.split(":", 1)
+    target, _, query = rest.partition("?")
+    try:
+        params = dict(parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query)))
+    except ValueError as exc:
+        raise UnknownGeneratorError(f"generator spec {spec!r} has malformed parameters") from exc
+    return kind.strip().lower(), target.strip(), params
+
+
+def _builtin_factory(target: str, params: dict[str, str]) -> Generator:
+    from generators.pony.baselines import build_builtin
+
+    return build_builtin(target, params)
+
+
+register_generator_kind("builtin", _builtin_factory)
+
+
+def build_generator(spec: str, **params: object) -> Generator:
+    """Build the generator a spec names; keyword params override those in the spec's query."""
+    kind, target, spec_params = parse_spec(spec)
+    factory = _KINDS.get(kind)
+    if factory is None:
+        raise UnknownGeneratorError(f"unknown generator kind {kind!r} in {spec!r}: "
+                                    f"known kinds are {', '.join(sorted(_KINDS))}")
+    spec_params.update({k: str(v) for k, v in params.items()})
+    return factory(target, spec_params)
+
+
+def builtin_model_names() -> list[str]:
+    """Names of the built-in model and its baselines, as registered in the store."""
+    from generators.pony.baselines import BUILTIN_NAMES
+
+    return list(BUILTIN_NAMES)

@@ -1,0 +1,192 @@
+"""Shot plans for pony: setting, shots, camera moves, dialogue and sounds read from the prompt."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from generators.pony.speech import detect_language
+
+FRAMINGS = ("wide", "medium", "close")
+CAMERAS = ("push_in", "pull_out", "pan_left", "pan_right", "handheld", "static")
+
+_PLACES = {
+    "street": ("street", "city", "road", "alley", "avenue", "downtown", "sidewalk", "traffic",
+               "market", "town", "crosswalk", "urban", "neon", "square", "plaza", "village",
+               "bus stop", "skyline", "intersection", "balcony", "station"),
+    "beach": ("beach", "sea", "ocean", "shore", "coast", "waves", "surf", "seaside", "harbor"),
+    "sky": ("clouds", "cloud", "sky", "flying", "balloon", "heaven", "airplane"),
+    "interior": ("room", "kitchen", "office", "interior", "inside", "indoors", "cafe", "café",
+                 "restaurant", "bar", "library", "studio", "home", "bedroom", "classroom",
+                 "apartment", "house", "hall"),
+    "forest": ("forest", "woods", "trees", "jungle", "woodland", "pine"),
+    "snow": ("mountain", "mountains", "alps", "glacier", "ski", "winter", "ridge", "summit",
+             "peak"),
+    "desert": ("desert", "dunes", "dune", "sahara", "canyon"),
+    "field": ("field", "meadow", "park", "garden", "farm", "hill", "hills", "countryside"),
+}
+_NIGHT = ("night", "midnight", "dark", "stars", "starry", "moon", "moonlit", "neon")
+_SUNSET = ("sunset", "dusk", "dawn", "sunrise", "golden hour", "evening", "twilight")
+_RAIN = ("rain", "raining", "rainy", "storm", "stormy", "drizzle", "downpour", "thunder")
+_SNOW = ("snow", "snowing", "snowy", "blizzard", "snowfall", "frost")
+_FOG = ("fog", "foggy", "mist", "misty", "haze")
+_CROWD = ("crowd", "crowded", "busy", "market", "festival", "party", "people", "cafe", "café",
+          "restaurant", "bar", "station")
+_WALK = ("walk", "walks", "walking", "stroll", "strolls", "strolling", "steps", "running",
+         "runs", "footsteps", "marching")
+_BIRDS = ("birds", "bird", "seagulls", "gulls", "chirp", "chirps", "birdsong")
+_WINDY = ("wind", "windy", "breeze", "gust", "gusts", "howling", "whistles")
+_TRAFFIC = ("traffic", "cars", "car", "horns", "horn", "tram", "bus", "engine", "engines")
+_WATER = ("fountain", "river", "stream", "waterfall", "waves", "surf")
+_CUT = re.compile(r"\b(?:cut to|cuts to|shot \d+|next shot|then cut|camera cuts|new shot)\b",
+                  re.IGNORECASE)
+_QUOTES = re.compile(r'"([^"]+)"|“([^”]+)”|«([^»]+)»|「([^」]+)」|『([^』]+)』|„([^“”]+)[“”]')
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of quoted dialogue and its detected language."""
+
+    text: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Shot:
+    """A continuous stretch of the clip with one framing and one camera move."""
+
+    start_s: float
+    end_s: float
+    framing: str
+    camera: str
+    side: float  # horizontal position of the character's face, 0 = left edge, 1 = right edge
+
+
+@dataclass(frozen=True)
+class ShotPlan:
+    """Everything pony decides from the prompt before rendering."""
+
+    place: str
+    time_of_day: str  # day | sunset | night
+    weather: str  # clear | rain | snow | fog
+    shots: tuple[Shot, ...]
+    lines: tuple[Line, ...]
+    sounds: tuple[str, ...]
+    seed: int  # derived from (prompt, seed): drives every random choice after the plan
+
+
+def plan_seed(prompt: str, seed: int) -> int:
+    digest = hashlib.sha256(f"{seed}\x00{prompt}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+def _has(text: str, words: tuple[str, ...]) -> bool:
+    return any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text) for w in words)
+
+
+def _first_place(text: str) -> str:
+    best, best_pos = "field", len(text) + 1
+    for place, words in _PLACES.items():
+        for w in words:
+            m = re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text)
+            if m and m.start() < best_pos:
+                best, best_pos = place, m.start()
+    return best
+
+
+def _framing_of(text: str) -> str | None:
+    if re.search(r"close[- ]?up|closeup|extreme close|tight shot|portrait shot", text):
+        return "close"
+    if re.search(r"medium shot|mid shot|medium close|waist", text):
+        return "medium"
+    if re.search(r"wide shot|establishing|long shot|full shot|wide angle|aerial", text):
+        return "wide"
+    return None
+
+
+def _camera_of(text: str) -> str | None:
+    if re.search(r"push[- ]in|dolly in|zoom(?:s|ing)? in|slowly approaches", text):
+        return "push_in"
+    if re.search(r"pull[- ]?back|pull[- ]out|zoom(?:s|ing)? out|dolly out", text):
+        return "pull_out"
+    if re.search(r"pan(?:s|ning)? (?:to the )?left", text):
+        return "pan_left"
+    if re.search(r"\bpan|tracking|truck", text):
+        return "pan_right"
+    if re.search(r"handheld|hand-held|shaky|documentary", text):
+        return "handheld"
+    if re.search(r"static|locked[- ]off|tripod", text):
+        return "static"
+    return None
+
+
+def _segments(text: str) -> list[str]:
+    parts = [p.strip() for p in _CUT.split(text) if p.strip()]
+    if len(parts) > 1:
+        return parts
+    if re.search(r"multi[- ]?shot|several shots|multiple shots|montage", text):
+        return [text, text, text]
+    return [text]
+
+
+def dialogue_lines(prompt: str) -> tuple[Line, ...]:
+    lines = []
+    for match in _QUOTES.finditer(prompt):
+        text = next(g for g in match.groups() if g is not None).strip()
+        if re.search(r"\w", text):
+            lines.append(Line(text, detect_language(text)))
+    return tuple(lines)
+
+
+def _sounds(text: str, place: str, time_of_day: str, weather: str) -> tuple[str, ...]:
+    sounds: list[str] = []
+    if weather == "rain":
+        sounds.append("rain")
+    base = {"street": ["traffic"], "beach": ["waves", "wind"], "sky": ["wind"],
+            "interior": ["room"], "forest": ["wind"], "snow": ["wind"], "desert": ["wind"],
+            "field": ["wind"]}[place]
+    sounds += base
+    if place in ("forest", "field") and weather != "rain":
+        sounds.append("crickets" if time_of_day == "night" else "birds")
+    if _has(text, _CROWD) or (place == "street" and time_of_day != "night"):
+        sounds.append("crowd")
+    for words, sound in ((_BIRDS, "birds"), (_WINDY, "wind"), (_TRAFFIC, "traffic"),
+                         (_WATER, "waves")):
+        if _has(text, words):
+            sounds.append(sound)
+    if _has(text, _WALK):
+        sounds.append("footsteps")
+    return tuple(dict.fromkeys(sounds))
+
+
+def plan_shots(prompt: str, seed: int, duration_s: float, single_shot: bool = False) -> ShotPlan:
+    """The shot plan for a prompt; the same (prompt, seed, duration) always gives the same plan."""
+    text = prompt.lower()
+    pseed = plan_seed(prompt, seed)
+    rng = np.random.default_rng(pseed)
+    place = _first_place(text)
+    time_of_day = "night" if _has(text, _NIGHT) else "sunset" if _has(text, _SUNSET) else "day"
+    weather = ("rain" if _has(text, _RAIN) else "snow" if _has(text, _SNOW)
+               else "fog" if _has(text, _FOG) else "clear")
+    if weather == "snow" and place == "field":
+        place = "snow"
+    segments = [text] if single_shot else _segments(text)
+    n = max(1, min(len(segments), int(duration_s // 1.5), 6))
+    segments = segments[:n]
+    default_cycle = ("wide", "medium", "close") if n > 1 else ("medium",)
+    side = float(rng.choice([0.36, 0.64]))
+    shots = []
+    bounds = np.linspace(0.0, duration_s, n + 1)
+    global_camera = _camera_of(text) if n == 1 else None
+    for i, seg in enumerate(segments):
+        framing = _framing_of(seg) or default_cycle[i % len(default_cycle)]
+        camera = _camera_of(seg) or global_camera or str(
+            rng.choice(["push_in", "pull_out", "pan_left", "pan_right", "handheld"]))
+        face_side = 0.5 if framing == "close" else (side if framing == "wide"
+                                                     else 0.5 + (side - 0.5) * 0.5)
+        shots.append(Shot(float(bounds[i]), float(bounds[i + 1]), framing, camera, face_side))
+    return ShotPlan(place, time_of_day, weather, tuple(shots), dialogue_lines(prompt),
+                    _sounds(text, place, time_of_day, weather), pseed)

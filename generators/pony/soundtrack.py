@@ -1,0 +1,81 @@
+"""A clip's sound for pony: dialogue placed on the timeline, the ambient bed, mixed and normalized."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from generators.pony.ambience import ambience
+from generators.pony.plan import ShotPlan
+from generators.pony.speech import Phoneme, synthesize
+
+SAMPLE_RATE = 48000
+SPEECH_START_S = 0.45
+LINE_GAP_S = 0.35
+SPEECH_RMS = 0.1  # about -20 dBFS while speaking
+BED_RMS_UNDER_SPEECH = 0.02
+BED_RMS_ALONE = 0.06
+PEAK = 0.89  # -1 dBFS
+
+
+@dataclass(frozen=True)
+class Soundtrack:
+    """Stereo mix (samples, 2), the dry speech (samples,), and phonemes on the clip's timeline."""
+
+    mix: np.ndarray
+    speech: np.ndarray
+    phonemes: tuple[Phoneme, ...]
+    sample_rate: int
+
+
+def _place_lines(plan: ShotPlan, duration_s: float, sample_rate: int):
+    if not plan.lines:
+        return np.zeros(int(round(duration_s * sample_rate)), np.float32), ()
+    available = max(duration_s - SPEECH_START_S - 0.25, 0.3)
+    rate = 165
+    utterances = [synthesize(line.text, line.language, rate) for line in plan.lines]
+    needed = sum(u.duration_s for u in utterances) + LINE_GAP_S * (len(utterances) - 1)
+    if needed > available:  # speak faster, within reason, so the lines fit the clip
+        rate = int(min(320, rate * needed / available * 1.05))
+        utterances = [synthesize(line.text, line.language, rate) for line in plan.lines]
+    n = int(round(duration_s * sample_rate))
+    speech = np.zeros(n, np.float32)
+    phonemes: list[Phoneme] = []
+    t = SPEECH_START_S
+    for utt in utterances:
+        start = int(t * sample_rate)
+        if start >= n:
+            break
+        seg = utt.samples[: n - start]
+        speech[start:start + len(seg)] = seg
+        phonemes += [Phoneme(p.name, t + p.start_s) for p in utt.phonemes
+                     if t + p.start_s < duration_s]
+        t += utt.duration_s + LINE_GAP_S
+    fade = int(0.03 * sample_rate)
+    speech[-fade:] *= np.linspace(1, 0, fade, dtype=np.float32)  # lines cut by the end
+    return speech, tuple(phonemes)
+
+
+def _soft_limit(x: np.ndarray, peak: float) -> np.ndarray:
+    knee = 0.8 * peak
+    over = np.abs(x) > knee
+    if np.any(over):
+        x = x.copy()
+        x[over] = np.sign(x[over]) * (knee + (peak - knee) * np.tanh(
+            (np.abs(x[over]) - knee) / (peak - knee)))
+    return x
+
+
+def build_soundtrack(plan: ShotPlan, duration_s: float, sample_rate: int = SAMPLE_RATE
+                     ) -> Soundtrack:
+    """Dialogue and ambience for a plan, mixed to stereo and normalized (deterministic)."""
+    speech, phonemes = _place_lines(plan, duration_s, sample_rate)
+    active = np.abs(speech) > 1e-3
+    if np.any(active):
+        speech *= SPEECH_RMS / (np.sqrt(np.mean(speech[active] ** 2)) + 1e-9)
+    bed = ambience(plan.sounds, duration_s, sample_rate, plan.seed)
+    bed_rms = float(np.sqrt(np.mean(bed**2))) + 1e-9
+    bed *= (BED_RMS_UNDER_SPEECH if np.any(active) else BED_RMS_ALONE) / bed_rms
+    mix = bed + speech[:, None]
+    return Soundtrack(_soft_limit(mix, PEAK).astype(np.float32), speech, phonemes, sample_rate)
