@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import av
@@ -73,6 +73,10 @@ class DecodedClip:
     @property
     def duration_s(self) -> float:
         return len(self.frames) / self.info.fps if self.info.fps > 0 else 0.0
+
+    # A few frames' luma at full resolution, evenly spaced: fine detail that the analysis size
+    # would hide (a 360p render upscaled to 1080p looks the same as 1080p at 640 pixels).
+    detail_frames: list[np.ndarray] = field(default_factory=list)
 
 
 def _open(path: str) -> av.container.InputContainer:
@@ -217,14 +221,25 @@ def frame_to_rgb(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
     return cv2.cvtColor(small, cv2.COLOR_YUV2RGB_I420)
 
 
+def _luma(frame: av.VideoFrame) -> np.ndarray:
+    if frame.format.name in ("yuv420p", "yuvj420p", "yuv422p", "yuv444p", "nv12"):
+        return _plane(frame.planes[0]).copy()
+    return frame.to_ndarray(format="gray")
+
+
 def decode_clip(
     path: str | os.PathLike,
     max_side: int = 640,
     audio_rate: int = 16000,
     max_frames: int | None = None,
+    detail_samples: int = 4,
 ) -> DecodedClip:
-    """Decode a clip once: RGB frames at analysis size and mono float audio at audio_rate."""
+    """Decode a clip once: RGB frames at analysis size and mono float audio at audio_rate,
+    plus `detail_samples` evenly spaced full-resolution luma frames."""
     info = probe_clip(path)
+    n_expected = info.n_frames if max_frames is None else min(info.n_frames, max_frames)
+    detail_at = {int(i) for i in np.linspace(0, max(n_expected - 1, 0), detail_samples + 2)[1:-1]}
+    detail: list[np.ndarray] = []
     width, height = analysis_size(info.width, info.height, max_side)
     frames: list[np.ndarray] = []
     times: list[float] = []
@@ -250,6 +265,8 @@ def decode_clip(
                     if video_done:
                         continue
                     for frame in packet.decode():
+                        if len(times) in detail_at:
+                            detail.append(_luma(frame))
                         pending.append(convert.submit(frame_to_rgb, frame, width, height))
                         while len(pending) > _PENDING_FRAMES:
                             frames.append(pending.popleft().result())
@@ -306,4 +323,5 @@ def decode_clip(
         audio=audio,
         audio_rate=audio_rate,
         audio_start_s=float(audio_start if audio_start is not None else info.audio_start_s),
+        detail_frames=detail,
     )

@@ -13,12 +13,23 @@ from metrics.clip_score import CLIP_CONSISTENCY, CLIP_SCORE
 from metrics.container import CONTAINER
 from metrics.identity import IDENTITY
 from metrics.lipsync import LIPSYNC
+from metrics.sharpness import SHARPNESS
 from metrics.syncnet import SYNCNET
 from metrics.temporal import TEMPORAL
 
 METRICS: dict[str, Metric] = {
     m.name: m
-    for m in (CONTAINER, AUDIO, TEMPORAL, LIPSYNC, IDENTITY, SYNCNET, CLIP_SCORE, CLIP_CONSISTENCY)
+    for m in (
+        CONTAINER,
+        AUDIO,
+        TEMPORAL,
+        SHARPNESS,
+        LIPSYNC,
+        IDENTITY,
+        SYNCNET,
+        CLIP_SCORE,
+        CLIP_CONSISTENCY,
+    )
 }
 # Failures of the code itself (not of the clip) carry this prefix; the runner does not cache them.
 ERROR_PREFIX = "error: "

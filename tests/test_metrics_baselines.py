@@ -7,14 +7,23 @@ import pytest
 from generators.base import GenerationRequest, build_generator
 from metrics.registry import score_clip
 
-MODELS = ["pony", "pony-mute", "pony-drift", "pony-flicker", "pony-freeze"]
+MODELS = [
+    "pony",
+    "pony-lag",
+    "pony-mute",
+    "pony-drift",
+    "pony-flicker",
+    "pony-lowres",
+    "pony-freeze",
+]
 
 
 @pytest.fixture(scope="module")
 def scores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     folder = tmp_path_factory.mktemp("baselines")
     request = GenerationRequest(
-        prompt="a woman talks to the camera about her garden",
+        prompt='a woman in her garden says "These roses took three summers to bloom, '
+        'and I am proud of every single one of them."',
         seed=3,
         duration_s=5.0,
         resolution="480p",
@@ -24,7 +33,10 @@ def scores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     for name in MODELS:
         result = build_generator(f"builtin:{name}").generate(request, str(folder / f"{name}.mp4"))
         out[name] = {
-            r.metric: r for r in score_clip(result.path, ["audio", "temporal", "identity"])
+            r.metric: r
+            for r in score_clip(
+                result.path, ["audio", "temporal", "identity", "lipsync", "sharpness"]
+            )
         }
     return out
 
@@ -51,3 +63,18 @@ def test_drift_baseline_changes_identity(scores: dict) -> None:
     assert identity["pony"]["identity_changes"] == 0
     assert max(identity, key=lambda m: identity[m]["max_distance"]) == "pony-drift"
     assert identity["pony-drift"]["max_distance"] > identity["pony"]["max_distance"] + 0.2
+
+
+def test_lag_baseline_reads_late_and_out_of_sync(scores: dict) -> None:
+    pony = scores["pony"]["lipsync"].values
+    lag = scores["pony-lag"]["lipsync"].values
+    assert pony["verdict"] == "in sync" and abs(pony["offset_ms"]) < 45
+    # SyncNet's sign: negative offsets mean the audio is late; the baseline delays it 200 ms.
+    assert -260 < lag["offset_ms"] < -140
+    assert lag["verdict"] in ("noticeable", "unacceptable")
+
+
+def test_lowres_baseline_has_the_least_edge_detail(scores: dict) -> None:
+    detail = {m: s["sharpness"].values["edge_detail"] for m, s in scores.items()}
+    assert min(detail, key=detail.get) == "pony-lowres"
+    assert detail["pony-lowres"] < 0.85 * detail["pony"]
