@@ -86,16 +86,26 @@ def prompt_markdown(view: BattleView) -> str:
 
 
 def _metric_lines(metrics: list[dict]) -> str:
+    """Each metric's headline values (and verdict), or why it could not judge the clip."""
+    from metrics.registry import METRICS
+
     parts = []
     for m in metrics:
+        spec = METRICS.get(m["metric"])
+        if spec is None or not spec.higher_is_better:
+            continue
         if m["status"] != "ok":
             parts.append(f"{m['metric']}: unavailable ({m.get('reason') or 'no reason given'})")
             continue
         shown = []
-        for key, value in list(m["values"].items())[:3]:
+        for key in [*spec.higher_is_better, "verdict"]:
+            value = m["values"].get(key)
+            if value is None:
+                continue
             if isinstance(value, float):
                 value = f"{value:.3g}"
-            shown.append(f"{key} {value}")
+            arrow = {True: " ↑", False: " ↓"}.get(spec.higher_is_better.get(key), "")
+            shown.append(f"{key.replace('_', ' ')} {value}{arrow}")
         parts.append(f"{m['metric']}: " + ", ".join(shown))
     return "<br>".join(parts) if parts else "no metrics yet"
 
