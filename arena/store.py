@@ -212,6 +212,7 @@ class Store:
         self._lock = threading.RLock()
         # Bumped whenever models or clips change, so readers can cache what depends on them.
         self.epoch = 0
+        self._known_raters: set[str] = set()  # raters already in the table (never deleted)
 
     # ---------------------------------------------------------------- opening and schema
     @classmethod
@@ -579,10 +580,11 @@ class Store:
             kind=kind,
         )
         with self.transaction() as con:
-            con.execute(
-                "INSERT OR IGNORE INTO raters (id, created_at, flags) VALUES (?, ?, [])",
-                [rater_id, served],
-            )
+            if rater_id not in self._known_raters:
+                con.execute(
+                    "INSERT OR IGNORE INTO raters (id, created_at, flags) VALUES (?, ?, [])",
+                    [rater_id, served],
+                )
             con.execute(
                 "INSERT INTO battles SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                 "(SELECT model_id FROM clips WHERE id = ?), (SELECT model_id FROM clips WHERE id = ?)",
@@ -603,6 +605,7 @@ class Store:
                     right_clip,
                 ],
             )
+        self._known_raters.add(rater_id)
         return NewBattle(battle, token)
 
     _BATTLE_COLS = (
@@ -640,19 +643,22 @@ class Store:
         """Consume the battle's token and record the vote; committed before this returns."""
         _check_outcome(outcome)
         with self._lock:
+            # One read answers every check and the reveal: the vote path is the hot path.
             rows = self._query(
-                "SELECT token_hash, rater_id, expires_at, left_clip, right_clip FROM battles "
-                "WHERE id = ?",
+                """SELECT b.token_hash, b.rater_id, b.expires_at, coalesce(r.banned, FALSE),
+                          ml.name, mr.name, b.left_clip, b.right_clip
+                   FROM battles b JOIN models ml ON ml.id = b.left_model
+                   JOIN models mr ON mr.id = b.right_model
+                   LEFT JOIN raters r ON r.id = b.rater_id WHERE b.id = ?""",
                 [battle_id],
             )
             if not rows or not secrets.compare_digest(rows[0][0], token_digest(token or "")):
                 raise VoteRefused("this battle token is not valid; load a new battle")
-            _, owner, expires_at, left_clip, right_clip = rows[0]
+            _, owner, expires_at, banned, left_model, right_model, left_clip, right_clip = rows[0]
             if owner != rater_id:
                 raise VoteRefused("this battle was served to another rater")
             if now() > expires_at:
                 raise VoteRefused("this battle has expired; load a new battle")
-            _, banned = self.rater_flags(rater_id)
             if banned:
                 raise VoteRefused("this rater is banned")
             try:
@@ -675,7 +681,7 @@ class Store:
                     )
             except duckdb.ConstraintException as exc:
                 raise VoteRefused("this battle has already been voted on") from exc
-            return self.reveal(battle_id)
+            return Reveal(battle_id, outcome, left_model, right_model, left_clip, right_clip)
 
     def reveal(self, battle_id: str) -> Reveal:
         """Model names of a battle; only once it has a vote."""
@@ -965,25 +971,30 @@ class Store:
         columns = [*frame.columns[:-1], "key", "value"]
         return pd.DataFrame(rows, columns=columns)
 
-    def clip_metrics(self, clip_id: str) -> list[dict]:
+    def clips_metrics(self, clip_ids: Sequence[str]) -> dict[str, list[dict]]:
+        """Metric results of several clips in one query."""
         rows = self._query(
-            """SELECT metric, version, status, "values", units, reason FROM metric_results
-               WHERE clip_id = ? ORDER BY metric""",
-            [clip_id],
+            """SELECT clip_id, metric, version, status, "values", units, reason
+               FROM metric_results WHERE clip_id IN ? ORDER BY metric""",
+            [list(clip_ids)],
         )
-        return [
-            {
-                "metric": r[0],
-                "version": r[1],
-                "status": r[2],
-                "values": json.loads(r[3] or "{}"),
-                "units": json.loads(r[4] or "{}"),
-                "reason": r[5],
-            }
-            for r in rows
-        ]
+        out: dict[str, list[dict]] = {c: [] for c in clip_ids}
+        for r in rows:
+            out[r[0]].append(
+                {
+                    "metric": r[1],
+                    "version": r[2],
+                    "status": r[3],
+                    "values": json.loads(r[4] or "{}"),
+                    "units": json.loads(r[5] or "{}"),
+                    "reason": r[6],
+                }
+            )
+        return out
 
-    # ---------------------------------------------------------------- maintenance
+    def clip_metrics(self, clip_id: str) -> list[dict]:
+        return self.clips_metrics([clip_id])[clip_id]
+
     def checkpoint(self) -> None:
         with self._lock:
             self._con.execute("CHECKPOINT")
@@ -991,6 +1002,59 @@ class Store:
     def counts(self) -> dict[str, int]:
         tables = ("models", "prompts", "clips", "battles", "votes", "raters", "metric_results")
         return {t: self._query(f"SELECT count(*) FROM {t}")[0][0] for t in tables}
+
+    # ---- scheduling (issue 7) ----
+    def pair_prompt_usage(self) -> pd.DataFrame:
+        """Battles served per (prompt, unordered model pair): prompt_id, m1, m2 (model ids), n."""
+        return self._frame(
+            """SELECT prompt_id, least(left_model, right_model) AS m1,
+                      greatest(left_model, right_model) AS m2, count(*) AS n
+               FROM battles GROUP BY ALL"""
+        )
+
+    def record_gold_answer(
+        self, rater_id: str, correct: bool, min_seen: int, min_accuracy: float, flag: str
+    ) -> tuple[int, int, bool]:
+        """Count one gold answer; set or clear `flag` by accuracy once `min_seen` are answered.
+
+        Returns (gold seen, gold correct, flagged now).
+        """
+        self.ensure_rater(rater_id)
+        with self.transaction() as con:
+            seen, right = con.execute(
+                """UPDATE raters SET gold_seen = gold_seen + 1,
+                          gold_correct = gold_correct + ? WHERE id = ?
+                   RETURNING gold_seen, gold_correct""",
+                [int(bool(correct)), rater_id],
+            ).fetchone()
+            failing = seen >= min_seen and right < min_accuracy * seen
+            if failing:
+                con.execute(
+                    "UPDATE raters SET flags = list_distinct(list_append(flags, ?)) WHERE id = ?",
+                    [flag, rater_id],
+                )
+            else:
+                con.execute(
+                    "UPDATE raters SET flags = list_filter(flags, lambda f: f <> ?) WHERE id = ?",
+                    [flag, rater_id],
+                )
+        return int(seen), int(right), bool(failing)
+
+    def gold_table(self) -> pd.DataFrame:
+        """Raters with gold answers: rater, gold_seen, gold_correct, accuracy, flags, votes."""
+        return self._frame(
+            """SELECT r.id AS rater, r.gold_seen, r.gold_correct,
+                      r.gold_correct / r.gold_seen AS accuracy, r.flags,
+                      (SELECT count(*) FROM votes v WHERE v.rater_id = r.id) AS votes
+               FROM raters r WHERE r.gold_seen > 0 ORDER BY accuracy, rater"""
+        )
+
+    def rater_gold_seen(self, rater_id: str) -> int:
+        """Gold checks this rater has answered (0 for an unknown rater)."""
+        rows = self._query("SELECT gold_seen FROM raters WHERE id = ?", [rater_id])
+        return int(rows[0][0]) if rows else 0
+
+    # ---- end scheduling ----
 
 
 def aggregate_votes_file(path: str | Path) -> pd.DataFrame:

@@ -6,13 +6,13 @@ python benchmarks/serve_bench.py --raters 20 --seconds 60
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -61,34 +61,59 @@ def start_server(data: Path, port: int) -> subprocess.Popen:
     raise RuntimeError("server did not start within 60 s")
 
 
-def rater_loop(url: str, rater: str, until: float, out: dict, lock: threading.Lock) -> None:
-    from gradio_client import Client
-
-    client = Client(url, verbose=False)
+async def rater_loop(client, rater: str, until: float, out: dict) -> None:
+    """One rater: fetch a battle, vote on it, again, until the time is up (plain HTTP JSON calls
+    to the arena's endpoints, as any client would make them)."""
     outcomes = ["left", "right", "tie", "both_bad"]
     rng = np.random.default_rng(abs(hash(rater)) % 2**32)
     while time.monotonic() < until:
         try:
             t0 = time.perf_counter()
-            battle = client.predict(rater, "", api_name="/battle")
+            battle = await call(client, "battle", [rater, ""])
             t1 = time.perf_counter()
-            client.predict(
-                battle["battle_id"],
-                battle["token"],
-                rater,
-                outcomes[rng.integers(4)],
-                "",
-                api_name="/vote",
+            await call(
+                client,
+                "vote",
+                [battle["battle_id"], battle["token"], rater, outcomes[rng.integers(4)], ""],
             )
             t2 = time.perf_counter()
         except Exception as exc:  # every failure is counted, none stops the run
-            with lock:
-                out["errors"].append(f"{type(exc).__name__}: {exc}")
+            out["errors"].append(f"{type(exc).__name__}: {exc}")
+            await asyncio.sleep(0.05)
             continue
-        with lock:
-            out["battle"].append(t1 - t0)
-            out["vote"].append(t2 - t1)
-            out["acked"].append(battle["battle_id"])
+        out["battle"].append(t1 - t0)
+        out["vote"].append(t2 - t1)
+        out["acked"].append(battle["battle_id"])
+
+
+async def call(client, name: str, data: list):
+    response = await client.post(f"/gradio_api/run/{name}", json={"data": data})
+    response.raise_for_status()
+    return response.json()["data"][0]
+
+
+async def run_raters(url: str, raters: int, seconds: float, out: dict) -> float:
+    import httpx
+
+    limits = httpx.Limits(max_connections=raters, max_keepalive_connections=raters)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+        start = time.monotonic()
+        until = start + seconds
+        tasks = [
+            asyncio.create_task(rater_loop(client, f"bench-rater-{i:04d}", until, out))
+            for i in range(raters)
+        ]
+        with Progress() as progress:
+            task = progress.add_task("raters voting", total=seconds)
+            while not all(t.done() for t in tasks):
+                progress.update(
+                    task,
+                    completed=min(time.monotonic() - start, seconds),
+                    description=f"raters voting ({len(out['vote'])} votes)",
+                )
+                await asyncio.sleep(0.5)
+        await asyncio.gather(*tasks)
+        return time.monotonic() - start
 
 
 def main() -> None:
@@ -102,27 +127,7 @@ def main() -> None:
         server = start_server(data, port)
         url = f"http://127.0.0.1:{port}/"
         out: dict = {"battle": [], "vote": [], "errors": [], "acked": []}
-        lock = threading.Lock()
-        start = time.monotonic()
-        until = start + args.seconds
-        threads = [
-            threading.Thread(
-                target=rater_loop, args=(url, f"bench-rater-{i:04d}", until, out, lock)
-            )
-            for i in range(args.raters)
-        ]
-        for t in threads:
-            t.start()
-        with Progress() as progress:
-            task = progress.add_task("raters voting", total=args.seconds)
-            while any(t.is_alive() for t in threads):
-                progress.update(
-                    task,
-                    completed=min(time.monotonic() - start, args.seconds),
-                    description=f"raters voting ({len(out['vote'])} votes)",
-                )
-                time.sleep(0.5)
-        elapsed = time.monotonic() - start
+        elapsed = asyncio.run(run_raters(url, args.raters, args.seconds, out))
         server.terminate()
         server.wait(timeout=30)
         from arena.store import Store
