@@ -261,7 +261,7 @@ def build_app(
             try:
                 return serve_battle(store, scheduler, rater_id, category or None).to_dict()
             except PaddockError as exc:
-                raise gr.Error(str(exc)) from exc
+                raise gr.Error(str(exc), print_exception=False) from exc
 
         def api_vote(
             battle_id: str, token: str, rater_id: str, outcome: str, playback: str = ""
@@ -272,7 +272,7 @@ def build_app(
                     store, battle_id, token, rater_id, outcome, Playback.from_json(playback)
                 ).to_dict()
             except PaddockError as exc:
-                raise gr.Error(str(exc)) from exc
+                raise gr.Error(str(exc), print_exception=False) from exc
 
         gr.api(api_battle, api_name="battle", concurrency_limit=None, queue=False)
         gr.api(api_vote, api_name="vote", concurrency_limit=None, queue=False)
