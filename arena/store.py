@@ -213,6 +213,7 @@ class Store:
         # Bumped whenever models or clips change, so readers can cache what depends on them.
         self.epoch = 0
         self._known_raters: set[str] = set()  # raters already in the table (never deleted)
+        self._prompt_cache: dict[str, Prompt] = {}
 
     # ---------------------------------------------------------------- opening and schema
     @classmethod
@@ -426,6 +427,7 @@ class Store:
                     tags = excluded.tags, seed = excluded.seed""",
                     row,
                 )
+        self._prompt_cache.clear()
         return len(rows)
 
     _PROMPT_COLS = "id, text, category, image, audio, suite, tags, seed"
@@ -445,10 +447,16 @@ class Store:
         return [self._prompt(r) for r in self._query(sql + " ORDER BY id", params)]
 
     def prompt(self, prompt_id: str) -> Prompt:
+        # Prompts change only through upsert_prompts: every battle reads one, so keep them.
+        cached = self._prompt_cache.get(prompt_id)
+        if cached is not None:
+            return cached
         rows = self._query(f"SELECT {self._PROMPT_COLS} FROM prompts WHERE id = ?", [prompt_id])
         if not rows:
             raise InputError(f"unknown prompt {prompt_id!r}")
-        return self._prompt(rows[0])
+        prompt = self._prompt(rows[0])
+        self._prompt_cache[prompt_id] = prompt
+        return prompt
 
     def find_prompt_by_text(self, text: str) -> Prompt | None:
         rows = self._query(f"SELECT {self._PROMPT_COLS} FROM prompts WHERE text = ?", [text])

@@ -69,12 +69,13 @@ async def rater_loop(client, rater: str, until: float, out: dict) -> None:
     while time.monotonic() < until:
         try:
             t0 = time.perf_counter()
-            battle = await call(client, "battle", [rater, ""])
+            battle = await call(client, "battle", [rater, ""], rater)
             t1 = time.perf_counter()
             await call(
                 client,
                 "vote",
                 [battle["battle_id"], battle["token"], rater, outcomes[rng.integers(4)], ""],
+                rater,
             )
             t2 = time.perf_counter()
         except Exception as exc:  # every failure is counted, none stops the run
@@ -86,8 +87,11 @@ async def rater_loop(client, rater: str, until: float, out: dict) -> None:
         out["acked"].append(battle["battle_id"])
 
 
-async def call(client, name: str, data: list):
-    response = await client.post(f"/gradio_api/run/{name}", json={"data": data})
+async def call(client, name: str, data: list, session: str):
+    # One Gradio session per rater, as a browser tab or gradio_client keeps.
+    response = await client.post(
+        f"/gradio_api/run/{name}", json={"data": data, "session_hash": session}
+    )
     response.raise_for_status()
     return response.json()["data"][0]
 
