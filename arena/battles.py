@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+from arena.gold import record_gold_vote
 from arena.scheduler import Scheduler
 from arena.store import Store, VoteRefused
 from generators.errors import InputError
@@ -116,6 +117,7 @@ def submit_vote(
         played_left=playback.played_left,
         played_right=playback.played_right,
     )
+    record_gold_vote(store, reveal, rater_id)
     return VoteResult(
         battle_id=reveal.battle_id,
         outcome=reveal.outcome,

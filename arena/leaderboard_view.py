@@ -44,6 +44,7 @@ def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> B
     from leaderboards.counts import battle_count_matrix, win_rate_matrix
     from leaderboards.metric_columns import metric_columns, metric_means
     from leaderboards.plots import battle_count_figure, ratings_figure, win_rate_figure
+    from leaderboards.resolution import resolution_summary
 
     counts = store.vote_counts(**POOLS.get(pool, {}))
     if counts.empty:
@@ -67,6 +68,8 @@ def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> B
         "both-bad count half a win), 95% bootstrap intervals; rank = 1 + models whose interval "
         "lies wholly above."
         + (f" {preliminary} model(s) have fewer than 50 votes: preliminary." if preliminary else "")
+        + "\n\n"
+        + resolution_summary(board)
     )
     figures = {
         "ratings": ratings_figure(board),

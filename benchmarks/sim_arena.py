@@ -1,0 +1,438 @@
+"""Simulator: votes needed by the active scheduler against uniform pairing, with simulated raters.
+
+Runs the real `arena.scheduler.Scheduler`, the real DuckDB `Store` (a file in a temporary
+directory; clips are rows whose files do not exist) and the real leaderboard fit
+(`leaderboards.compute_leaderboard`) against simulated raters:
+
+- true ratings on the Elo scale whose adjacent gaps alternate between small (4-8 Elo, pairs
+  that need not be ordered) and large (20-40 Elo), so every pair 10 Elo or more apart is at
+  least 24 Elo apart;
+- Bradley-Terry expected scores with ties (a tie with probability ``4 * tie_rate * p * (1-p)``,
+  a third of them "both bad", winners drawn so the expected score of the left model stays
+  Bradley-Terry's ``p``), a left-side advantage of ``left_bias_elo``, and a share of careless
+  raters who vote at random;
+- gold checks (5% of battles, 25% until a rater has answered 8) against degraded twins that only
+  gold battles show;
+  careless raters get flagged and their votes leave the fit, as in the arena.
+
+Raters are drawn in-process (``Scheduler.choose``, no web server); votes go to the store in
+batches (``Store.import_battles``) and the scheduler refits after every batch. The same run is
+made with uniform pairing (``SchedulerConfig(exploration=1.0, new_model_boost=0)``). A target
+counts as reached at N votes when it holds at every checkpoint from N to 1.25 N.
+
+    .venv/bin/python benchmarks/sim_arena.py --k 20 --seeds 5
+    .venv/bin/python benchmarks/sim_arena.py --k 8 --seeds 20
+
+The last line printed is one JSON object with ``votes_ratio_tau90``, ``votes_ratio_10elo``
+(uniform votes needed / active votes needed, ratio of the means over seeds) and ``coverage``
+(share of true ratings inside the 95% bootstrap intervals of the inverse-propensity fit, at the
+end of the active runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.progress import Progress
+from scipy.special import expit
+from scipy.stats import kendalltau
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from arena.gold import GOLD_REFERENCE, GOLD_TWINS, GoldPolicy, record_gold_result  # noqa: E402
+from arena.scheduler import Scheduler, SchedulerConfig  # noqa: E402
+from arena.store import Clip, Store, new_id  # noqa: E402
+from leaderboards import RatingInputError, RatingSettings, compute_leaderboard  # noqa: E402
+from leaderboards.leaderboard import ELO_PER_NAT  # noqa: E402
+
+console = Console(stderr=True)
+OUTCOMES = ("left", "right", "tie", "both_bad")
+WINNER = {"left": "model_a", "right": "model_b", "tie": "tie", "both_bad": "tie (bothbad)"}
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """The simulated arena.
+
+    Attributes:
+        k: number of models rated.
+        n_prompts: prompts; every model (and gold model) has one clip per prompt.
+        tie_rate: tie probability between equal models (less for unequal ones).
+        left_bias_elo: advantage of the clip shown on the left.
+        careless_share: share of raters who vote at random.
+        gold_accuracy: chance that an attentive rater picks the reference in a gold check.
+        concurrent_raters: raters voting at the same time (each vote goes to one at random).
+        rater_votes: (min, max) votes a rater casts before leaving.
+        budget: votes at most per run.
+        batch: votes between refits at the start (grows to 5% of the votes so far).
+        hold: a target is reached at N when it holds at every checkpoint up to hold * N.
+        n_bootstrap: replicates for the coverage intervals.
+        focus: `SchedulerConfig.focus` of the active scheduler.
+        near_tie_every: every this-many-th gap between neighbours is under 10 Elo.
+    """
+
+    k: int = 20
+    n_prompts: int = 8
+    tie_rate: float = 0.15
+    left_bias_elo: float = 15.0
+    careless_share: float = 0.1
+    gold_accuracy: float = 0.95
+    concurrent_raters: int = 12
+    rater_votes: tuple[int, int] = (150, 400)
+    budget: int = 200_000
+    batch: int = 100
+    hold: float = 1.25
+    n_bootstrap: int = 200
+    focus: float = 1.0
+    near_tie_every: int = 2
+
+
+def true_ratings(k: int, near_tie_every: int = 2) -> np.ndarray:
+    """Elo ratings (mean 1000), best first: every ``near_tie_every``-th gap between neighbours
+    is small (4-8 Elo), the others large (20-40 Elo); no two small gaps are adjacent."""
+    small = [6.0, 4.0, 8.0]
+    large = [30.0, 20.0, 40.0, 25.0, 35.0]
+    every = max(near_tie_every, 2)
+    gaps = [
+        small[i // every % 3] if i % every == every - 1 else large[(i - (i + 1) // every) % 5]
+        for i in range(k - 1)
+    ]
+    ratings = -np.concatenate([[0.0], np.cumsum(gaps)])
+    return ratings - ratings.mean() + 1000.0
+
+
+@dataclass
+class _Rater:
+    id: str
+    careless: bool
+    left: int
+    seen: set[frozenset[str]] = field(default_factory=set)
+    gold_answers: int = 0
+
+
+@dataclass
+class RunResult:
+    mode: str
+    votes_tau90: int | None
+    votes_10elo: int | None
+    votes: int
+    coverage_ipw: float
+    coverage_plain: float
+    flagged_careless: int
+    flagged_attentive: int
+    seconds: float
+
+
+@dataclass
+class _Sim:
+    cfg: SimConfig
+    rng: np.random.Generator
+    truth: dict[str, float]
+    raters: list[_Rater] = field(default_factory=list)
+    n_raters: int = 0
+    careless_ids: set[str] = field(default_factory=set)
+
+    def rater(self) -> _Rater:
+        while len(self.raters) < self.cfg.concurrent_raters:
+            careless = bool(self.rng.random() < self.cfg.careless_share)
+            rid = f"simrater-{self.n_raters:06d}"
+            self.n_raters += 1
+            if careless:
+                self.careless_ids.add(rid)
+            lo, hi = self.cfg.rater_votes
+            self.raters.append(_Rater(rid, careless, int(self.rng.integers(lo, hi + 1))))
+        return self.raters[int(self.rng.integers(len(self.raters)))]
+
+    def done(self, rater: _Rater) -> None:
+        rater.left -= 1
+        if rater.left <= 0:
+            self.raters.remove(rater)
+
+    def vote(self, rater: _Rater, left: str, right: str, gold: bool) -> str:
+        rng = self.rng
+        if rater.careless:
+            return OUTCOMES[int(rng.choice(4, p=[0.4, 0.4, 0.1, 0.1]))]
+        if gold:
+            if rng.random() < self.cfg.gold_accuracy:
+                return "left" if left == GOLD_REFERENCE else "right"
+            return ("right" if left == GOLD_REFERENCE else "left") if rng.random() < 0.5 else "tie"
+        d = (self.truth[left] - self.truth[right] + self.cfg.left_bias_elo) / ELO_PER_NAT
+        p = float(expit(d))
+        tie = 4.0 * self.cfg.tie_rate * p * (1.0 - p)
+        u = rng.random()
+        if u < tie:
+            return "both_bad" if rng.random() < 1 / 3 else "tie"
+        # Winner odds chosen so that the left model's expected score (ties half) is p.
+        return "left" if rng.random() < (p - tie / 2) / (1.0 - tie) else "right"
+
+
+@dataclass(frozen=True)
+class _Prompt:
+    id: str
+    text: str
+    category: str = "t2v"
+    image: str | None = None
+    audio: bool = True
+    suite: str = "sim"
+    tags: tuple[str, ...] = ()
+    seed: int = 0
+
+
+def build_store(data_dir: Path, names: list[str], n_prompts: int) -> Store:
+    """A store with the rated models, the gold models and one clip row per (model, prompt)."""
+    store = Store.open(data_dir)
+    for name in names:
+        store.add_model(name, "imported")
+    store.add_model(GOLD_REFERENCE, "builtin", generator=f"builtin:{GOLD_REFERENCE}")
+    for twin in GOLD_TWINS:
+        store.add_model(twin, "baseline", generator=f"builtin:{twin}")
+    prompts = [_Prompt(f"simp{i:03d}", f"simulated prompt {i}") for i in range(n_prompts)]
+    store.upsert_prompts(prompts)
+    clips = []
+    for model in store.models():
+        for prompt in prompts:
+            cid = new_id(12)
+            clips.append(
+                Clip(cid, model.id, prompt.id, 0, f"clips/{cid}.mp4", "", 5.0, 24.0, 64, 48,
+                     True, None)
+            )  # fmt: skip
+    store.add_clips(clips)
+    return store
+
+
+def _reached(checks: list[tuple[int, bool]], hold: float) -> int | None:
+    """First N whose criterion holds at every checkpoint from N to hold * N (observed)."""
+    last = checks[-1][0] if checks else 0
+    for n, ok in checks:
+        if not ok or hold * n > last:
+            continue
+        if all(good for m, good in checks if n <= m <= hold * n):
+            return n
+    return None
+
+
+def run(cfg: SimConfig, seed: int, mode: str, progress: Progress | None = None) -> RunResult:
+    """One simulated arena with the active (``mode="active"``) or uniform scheduler."""
+    started = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    ratings = true_ratings(cfg.k, cfg.near_tie_every)
+    order = rng.permutation(cfg.k)  # model names carry no hint of their strength
+    names = [f"model{order[i]:02d}" for i in range(cfg.k)]
+    truth = dict(zip(names, ratings, strict=True))
+    gold_models = (GOLD_REFERENCE, *GOLD_TWINS)
+    sched_cfg = SchedulerConfig(
+        gold_only_models=gold_models, refit_seconds=math.inf, focus=cfg.focus
+    )
+    if mode == "uniform":
+        sched_cfg = SchedulerConfig(
+            exploration=1.0, new_model_boost=0.0, gold_only_models=gold_models,
+            refit_seconds=math.inf,
+        )  # fmt: skip
+    sim = _Sim(cfg, rng, truth)
+    policy = GoldPolicy()
+    true_vec = np.array([truth[n] for n in sorted(names)])
+    big = np.abs(true_vec[:, None] - true_vec[None, :]) >= 10.0
+    sign_true = np.sign(true_vec[:, None] - true_vec[None, :])
+    tau_checks: list[tuple[int, bool]] = []
+    elo_checks: list[tuple[int, bool]] = []
+    task = progress.add_task(f"K={cfg.k} seed={seed} {mode}", total=None) if progress else None
+    with tempfile.TemporaryDirectory(prefix="paddock-sim-") as tmp:
+        store = build_store(Path(tmp) / "data", names, cfg.n_prompts)
+        scheduler = Scheduler(store, seed=seed, config=sched_cfg)
+        votes = 0
+        while votes < cfg.budget:
+            size = max(cfg.batch, int(0.05 * votes))
+            rows = []
+            for _ in range(size):
+                rater = sim.rater()
+                screening = rater.gold_answers < sched_cfg.screen_gold_answers
+                share = sched_cfg.screen_gold_share if screening else None
+                choice = scheduler.choose(None, rater.seen, share)
+                rater.seen.add(frozenset((choice.left_clip, choice.right_clip)))
+                gold = choice.kind == "gold"
+                outcome = sim.vote(rater, choice.left_model, choice.right_model, gold)
+                if gold:
+                    reference_won = (outcome == "left" and choice.left_model == GOLD_REFERENCE) or (
+                        outcome == "right" and choice.right_model == GOLD_REFERENCE
+                    )
+                    record_gold_result(store, rater.id, reference_won, policy)
+                    rater.gold_answers += 1
+                rows.append(
+                    (choice.left_model, choice.right_model, WINNER[outcome], choice.prompt_id,
+                     choice.left_clip, choice.right_clip, rater.id, choice.prob)
+                )  # fmt: skip
+                sim.done(rater)
+            votes += size
+            store.import_battles(
+                pd.DataFrame(
+                    rows,
+                    columns=[
+                        "model_a",
+                        "model_b",
+                        "winner",
+                        "prompt_id",
+                        "clip_a",
+                        "clip_b",
+                        "rater",
+                        "sampling_prob",
+                    ],
+                )  # fmt: skip
+            )
+            scheduler.refresh()
+            fitted = _fit(store, names)
+            if fitted is not None:
+                vec = fitted.reindex(sorted(names)).to_numpy()
+                tau = kendalltau(vec, true_vec).statistic
+                sign_fit = np.sign(vec[:, None] - vec[None, :])
+                tau_checks.append((votes, bool(tau >= 0.9)))
+                elo_checks.append((votes, bool((sign_fit[big] == sign_true[big]).all())))
+            if progress is not None:
+                progress.update(task, completed=votes, description=_label(cfg, seed, mode, votes))
+            n_tau, n_elo = _reached(tau_checks, cfg.hold), _reached(elo_checks, cfg.hold)
+            if n_tau is not None and n_elo is not None:
+                break
+        cov_ipw, cov_plain = _coverage(store, names, truth, cfg.n_bootstrap, seed)
+        gold = store.gold_table()
+        flagged = set(gold.loc[gold["flags"].map(len) > 0, "rater"])
+        store.close()
+    if progress is not None:
+        progress.remove_task(task)
+    return RunResult(
+        mode=mode,
+        votes_tau90=_reached(tau_checks, cfg.hold),
+        votes_10elo=_reached(elo_checks, cfg.hold),
+        votes=votes,
+        coverage_ipw=cov_ipw,
+        coverage_plain=cov_plain,
+        flagged_careless=len(flagged & sim.careless_ids),
+        flagged_attentive=len(flagged - sim.careless_ids),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _label(cfg: SimConfig, seed: int, mode: str, votes: int) -> str:
+    return f"K={cfg.k} seed={seed} {mode:7s} {votes:>7d} votes"
+
+
+def _fit(store: Store, names: list[str]) -> pd.Series | None:
+    counts = store.vote_counts(models=names)
+    try:
+        board = compute_leaderboard(counts, RatingSettings(n_bootstrap=0))
+    except RatingInputError:
+        return None  # not every model is connected yet
+    if len(board.table) < len(names):
+        return None
+    return board.ratings()
+
+
+def _coverage(
+    store: Store, names: list[str], truth: dict[str, float], n_bootstrap: int, seed: int
+) -> tuple[float, float]:
+    counts = store.vote_counts(models=names)
+    out = []
+    for ipw in (True, False):
+        board = compute_leaderboard(
+            counts, RatingSettings(ipw=ipw, n_bootstrap=n_bootstrap, seed=seed)
+        )
+        table = board.table.set_index("model")
+        true = pd.Series(truth).reindex(table.index)
+        true = true - true.mean() + 1000.0
+        inside = (table["ci_low"] <= true) & (true <= table["ci_high"])
+        out.append(float(inside.mean()))
+    return out[0], out[1]
+
+
+def summarise(results: list[RunResult], cfg: SimConfig) -> dict:
+    """Headline figures over seeds (censored runs count at their last vote)."""
+    active = [r for r in results if r.mode == "active"]
+    uniform = [r for r in results if r.mode == "uniform"]
+
+    def needed(runs: list[RunResult], attr: str) -> list[int]:
+        return [getattr(r, attr) if getattr(r, attr) is not None else r.votes for r in runs]
+
+    def ratio(attr: str) -> float:
+        return statistics.mean(needed(uniform, attr)) / statistics.mean(needed(active, attr))
+
+    return {
+        "k": cfg.k,
+        "seeds": len(active),
+        "votes_ratio_tau90": round(ratio("votes_tau90"), 3),
+        "votes_ratio_10elo": round(ratio("votes_10elo"), 3),
+        "coverage": round(statistics.mean(r.coverage_ipw for r in active), 4),
+        "coverage_plain": round(statistics.mean(r.coverage_plain for r in active), 4),
+        "coverage_uniform": round(statistics.mean(r.coverage_ipw for r in uniform), 4),
+        "active_votes_tau90": round(statistics.mean(needed(active, "votes_tau90"))),
+        "uniform_votes_tau90": round(statistics.mean(needed(uniform, "votes_tau90"))),
+        "active_votes_10elo": round(statistics.mean(needed(active, "votes_10elo"))),
+        "uniform_votes_10elo": round(statistics.mean(needed(uniform, "votes_10elo"))),
+        "censored_runs": sum(
+            r.votes_tau90 is None or r.votes_10elo is None for r in active + uniform
+        ),
+        "careless_flagged": sum(r.flagged_careless for r in results),
+        "attentive_flagged": sum(r.flagged_attentive for r in results),
+        "seconds": round(sum(r.seconds for r in results), 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--k", type=int, nargs="+", default=[20], help="models (several allowed)")
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--budget", type=int, default=SimConfig.budget)
+    parser.add_argument("--prompts", type=int, default=SimConfig.n_prompts)
+    parser.add_argument("--bootstrap", type=int, default=SimConfig.n_bootstrap)
+    parser.add_argument("--focus", type=float, default=SimConfig.focus)
+    parser.add_argument(
+        "--near-tie-every",
+        type=int,
+        default=SimConfig.near_tie_every,
+        help="every N-th neighbour gap is under 10 Elo (2: half of them)",
+    )
+    args = parser.parse_args(argv)
+    summaries = []
+    with Progress(console=console, transient=True) as progress:
+        for k in args.k:
+            cfg = SimConfig(
+                k=k,
+                budget=args.budget,
+                n_prompts=args.prompts,
+                n_bootstrap=args.bootstrap,
+                focus=args.focus,
+                near_tie_every=args.near_tie_every,
+            )
+            results = []
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
+                for mode in ("active", "uniform"):
+                    result = run(cfg, seed, mode, progress)
+                    results.append(result)
+                    console.log(
+                        f"K={k} seed={seed} {mode}: tau0.9 at {result.votes_tau90}, "
+                        f"10-Elo order at {result.votes_10elo}, coverage(ipw) "
+                        f"{result.coverage_ipw:.2f}, {result.seconds:.1f}s"
+                    )
+            summary = summarise(results, cfg)
+            console.log(json.dumps(summary))
+            summaries.append(summary)
+    headline = dict(summaries[-1])
+    if len(summaries) > 1:
+        headline["by_k"] = summaries
+    print(json.dumps(headline))
+    return headline
+
+
+if __name__ == "__main__":
+    main()
