@@ -118,13 +118,14 @@ def submit_vote(
         played_right=playback.played_right,
     )
     record_gold_vote(store, reveal, rater_id)
+    metrics = store.clips_metrics([reveal.left_clip, reveal.right_clip])
     return VoteResult(
         battle_id=reveal.battle_id,
         outcome=reveal.outcome,
         left_model=reveal.left_model,
         right_model=reveal.right_model,
-        left_metrics=store.clip_metrics(reveal.left_clip),
-        right_metrics=store.clip_metrics(reveal.right_clip),
+        left_metrics=metrics[reveal.left_clip],
+        right_metrics=metrics[reveal.right_clip],
     )
 
 

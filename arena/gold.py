@@ -74,7 +74,7 @@ def record_gold_vote(
     Gold votes stay ordinary votes (a real comparison of the reference and its twin), so they
     also count in the leaderboard of the pool they belong to.
     """
-    if store.battle(reveal.battle_id).kind != "gold":
+    if reveal.kind != "gold":
         return None
     return record_gold_result(store, rater_id, gold_answer_correct(reveal), policy)
 

@@ -179,6 +179,7 @@ class Reveal:
     right_model: str
     left_clip: str
     right_clip: str
+    kind: str = "normal"
 
 
 def _check_outcome(outcome: str) -> str:
@@ -654,7 +655,7 @@ class Store:
             # One read answers every check and the reveal: the vote path is the hot path.
             rows = self._query(
                 """SELECT b.token_hash, b.rater_id, b.expires_at, coalesce(r.banned, FALSE),
-                          ml.name, mr.name, b.left_clip, b.right_clip
+                          ml.name, mr.name, b.left_clip, b.right_clip, b.kind
                    FROM battles b JOIN models ml ON ml.id = b.left_model
                    JOIN models mr ON mr.id = b.right_model
                    LEFT JOIN raters r ON r.id = b.rater_id WHERE b.id = ?""",
@@ -662,7 +663,9 @@ class Store:
             )
             if not rows or not secrets.compare_digest(rows[0][0], token_digest(token or "")):
                 raise VoteRefused("this battle token is not valid; load a new battle")
-            _, owner, expires_at, banned, left_model, right_model, left_clip, right_clip = rows[0]
+            (_, owner, expires_at, banned, left_model, right_model, left_clip, right_clip, kind) = (
+                rows[0]
+            )
             if owner != rater_id:
                 raise VoteRefused("this battle was served to another rater")
             if now() > expires_at:
@@ -689,12 +692,12 @@ class Store:
                     )
             except duckdb.ConstraintException as exc:
                 raise VoteRefused("this battle has already been voted on") from exc
-            return Reveal(battle_id, outcome, left_model, right_model, left_clip, right_clip)
+            return Reveal(battle_id, outcome, left_model, right_model, left_clip, right_clip, kind)
 
     def reveal(self, battle_id: str) -> Reveal:
         """Model names of a battle; only once it has a vote."""
         rows = self._query(
-            """SELECT v.outcome, ml.name, mr.name, b.left_clip, b.right_clip
+            """SELECT v.outcome, ml.name, mr.name, b.left_clip, b.right_clip, b.kind
                FROM battles b JOIN votes v ON v.battle_id = b.id
                JOIN models ml ON ml.id = b.left_model JOIN models mr ON mr.id = b.right_model
                WHERE b.id = ?""",
@@ -702,8 +705,7 @@ class Store:
         )
         if not rows:
             raise VoteRefused("names are revealed only after a vote")
-        outcome, left, right, left_clip, right_clip = rows[0]
-        return Reveal(battle_id, outcome, left, right, left_clip, right_clip)
+        return Reveal(battle_id, *rows[0])
 
     def voted_battle_ids(self) -> set[str]:
         return {r[0] for r in self._query("SELECT battle_id FROM votes")}
