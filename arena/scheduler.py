@@ -155,6 +155,9 @@ class Scheduler:
         self._state: _State | None = None
         self._fitted_at = -math.inf
         self._refitting = False
+        # Hot-path caches: every battle is written through this scheduler while it serves.
+        self._seen: dict[str, set[frozenset[str]]] = {}
+        self._screened: set[str] = set()
 
     # ------------------------------------------------------------------ public
     def categories(self) -> list[str]:
@@ -178,16 +181,16 @@ class Scheduler:
 
     def next_battle(self, rater_id: str, category: str | None = None) -> NewBattle:
         """Choose a battle for this rater and write it (with its sampling probability)."""
-        seen = self.store.rater_seen_pairs(rater_id)
+        seen = self._seen_pairs(rater_id)
         gold_share = None
         cfg = self.config
-        if (
-            cfg.screen_gold_answers
-            and self.store.rater_gold_seen(rater_id) < cfg.screen_gold_answers
-        ):
-            gold_share = cfg.screen_gold_share
+        if cfg.screen_gold_answers and rater_id not in self._screened:
+            if self.store.rater_gold_seen(rater_id) < cfg.screen_gold_answers:
+                gold_share = cfg.screen_gold_share
+            else:
+                self._screened.add(rater_id)  # gold answers only ever grow
         choice = self.choose(category, seen, gold_share)
-        return self.store.create_battle(
+        new = self.store.create_battle(
             choice.prompt_id,
             choice.left_clip,
             choice.right_clip,
@@ -195,6 +198,15 @@ class Scheduler:
             choice.prob,
             kind=choice.kind,
         )
+        seen.add(frozenset((choice.left_clip, choice.right_clip)))
+        return new
+
+    def _seen_pairs(self, rater_id: str) -> set[frozenset[str]]:
+        """The clip pairs this rater was served: read once, then kept as battles are written."""
+        seen = self._seen.get(rater_id)
+        if seen is None:
+            seen = self._seen[rater_id] = self.store.rater_seen_pairs(rater_id)
+        return seen
 
     def choose(
         self,
