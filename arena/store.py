@@ -305,6 +305,12 @@ class Store:
                 raise
             self._con.execute("COMMIT")
 
+    def _write_one(self, sql: str, params: Sequence[Any]) -> None:
+        """One statement in DuckDB's autocommit mode: its own transaction, committed on return,
+        without the BEGIN / COMMIT round trips (the hot paths write one row each)."""
+        with self._lock:
+            self._con.execute(sql, params)
+
     def _query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
         with self._lock:
             return self._con.execute(sql, params or []).fetchall()
@@ -588,32 +594,31 @@ class Store:
             right_media=new_id(16),
             kind=kind,
         )
-        with self.transaction() as con:
-            if rater_id not in self._known_raters:
-                con.execute(
-                    "INSERT OR IGNORE INTO raters (id, created_at, flags) VALUES (?, ?, [])",
-                    [rater_id, served],
-                )
-            con.execute(
-                "INSERT INTO battles SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                "(SELECT model_id FROM clips WHERE id = ?), (SELECT model_id FROM clips WHERE id = ?)",
-                [
-                    battle.id,
-                    prompt_id,
-                    left_clip,
-                    right_clip,
-                    rater_id,
-                    served,
-                    battle.sampling_prob,
-                    token_digest(token),
-                    battle.expires_at,
-                    battle.left_media,
-                    battle.right_media,
-                    kind,
-                    left_clip,
-                    right_clip,
-                ],
+        if rater_id not in self._known_raters:
+            self._write_one(
+                "INSERT OR IGNORE INTO raters (id, created_at, flags) VALUES (?, ?, [])",
+                [rater_id, served],
             )
+        self._write_one(
+            "INSERT INTO battles SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "(SELECT model_id FROM clips WHERE id = ?), (SELECT model_id FROM clips WHERE id = ?)",
+            [
+                battle.id,
+                prompt_id,
+                left_clip,
+                right_clip,
+                rater_id,
+                served,
+                battle.sampling_prob,
+                token_digest(token),
+                battle.expires_at,
+                battle.left_media,
+                battle.right_media,
+                kind,
+                left_clip,
+                right_clip,
+            ],
+        )
         self._known_raters.add(rater_id)
         return NewBattle(battle, token)
 
@@ -673,23 +678,22 @@ class Store:
             if banned:
                 raise VoteRefused("this rater is banned")
             try:
-                with self.transaction() as con:
-                    # The vote carries its battle's pair and propensity so tallies need no join.
-                    con.execute(
-                        "INSERT INTO votes SELECT ?, ?, ?, ?, ?, ?, ?, ?, 'arena', prompt_id, "
-                        "left_model, right_model, sampling_prob FROM battles WHERE id = ?",
-                        [
-                            battle_id,
-                            rater_id,
-                            outcome,
-                            aspect,
-                            now(),
-                            time_to_vote_s,
-                            played_left,
-                            played_right,
-                            battle_id,
-                        ],
-                    )
+                # The vote carries its battle's pair and propensity so tallies need no join.
+                self._write_one(
+                    "INSERT INTO votes SELECT ?, ?, ?, ?, ?, ?, ?, ?, 'arena', prompt_id, "
+                    "left_model, right_model, sampling_prob FROM battles WHERE id = ?",
+                    [
+                        battle_id,
+                        rater_id,
+                        outcome,
+                        aspect,
+                        now(),
+                        time_to_vote_s,
+                        played_left,
+                        played_right,
+                        battle_id,
+                    ],
+                )
             except duckdb.ConstraintException as exc:
                 raise VoteRefused("this battle has already been voted on") from exc
             return Reveal(battle_id, outcome, left_model, right_model, left_clip, right_clip, kind)
