@@ -276,6 +276,9 @@ def build_app(
 
         gr.api(api_battle, api_name="battle", concurrency_limit=None, queue=False)
         gr.api(api_vote, api_name="vote", concurrency_limit=None, queue=False)
+    # Gradio runs one call of each event at a time by default: raters would wait on each other.
+    # The store serializes what must be serialized; the page's events may overlap.
+    app.queue(default_concurrency_limit=16)
     return app
 
 
