@@ -11,7 +11,7 @@ from pathlib import Path
 
 from arena.catalog import ensure_suite
 from arena.generation import GenerationSettings, generate_missing
-from arena.scoring import ScoringReport, _init_worker, _record, pending_jobs, score_job
+from arena.scoring import ScoringReport, init_worker, pending_jobs, record_results, score_job
 from arena.store import Prompt, Store
 from generators.errors import InputError
 from metrics.registry import get_metric
@@ -105,13 +105,13 @@ def score_clips(store: Store, clip_ids: Sequence[str], metrics: list[str], worke
     else:
         context = multiprocessing.get_context("spawn")  # fork is unsafe once torch has threads
         pool = ProcessPoolExecutor(
-            max_workers=min(workers, len(jobs)), initializer=_init_worker, mp_context=context
+            max_workers=min(workers, len(jobs)), initializer=init_worker, mp_context=context
         )
         with pool:
             outcomes = list(pool.map(_attempt, jobs))
     for job, (results, error) in zip(jobs, outcomes, strict=True):
         if error is None:
-            _record(store, job, results, report)
+            record_results(store, job, results, report)
         else:
             report.failed.append(f"{job.clip_id}: {error}")
     return report.failed + report.skipped

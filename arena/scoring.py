@@ -84,7 +84,7 @@ def _reference_image(store, image: str | None) -> str | None:
     return image if os.path.isfile(image) else None
 
 
-def _init_worker() -> None:
+def init_worker() -> None:
     # Workers share the machine: one thread each for torch and OpenCV.
     import cv2
 
@@ -105,7 +105,9 @@ def score_job(job: ScoringJob, config: MetricsConfig | None = None) -> list[Metr
     )
 
 
-def _record(store, job: ScoringJob, results: list[MetricResult], report: ScoringReport) -> None:
+def record_results(
+    store, job: ScoringJob, results: list[MetricResult], report: ScoringReport
+) -> None:
     # A crash inside a metric is a bug to fix, not a property of the clip: do not cache it.
     keep = [r for r in results if not (r.reason or "").startswith(ERROR_PREFIX)]
     for r in results:
@@ -152,7 +154,7 @@ def score_missing(
         if error is not None:
             report.failed.append(f"{job.clip_id}: {error}")
         else:
-            _record(store, job, results, report)
+            record_results(store, job, results, report)
         processed += 1
         if bar is not None:
             bar.update(1)
@@ -173,7 +175,7 @@ def score_missing(
             # threads can hang on their locks.
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(
-                max_workers=workers, initializer=_init_worker, mp_context=context
+                max_workers=workers, initializer=init_worker, mp_context=context
             ) as pool:
                 queue = list(jobs)
                 running: dict[Future, ScoringJob] = {}
