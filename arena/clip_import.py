@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from arena.clipfiles import check_clip, commit_staged, discard_staged, stage_clip
 from arena.store import Prompt, Store
+from arena.textfiles import decode_utf8, jsonl_objects
 from generators.errors import InputError, PaddockError
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv")
@@ -43,26 +43,13 @@ def items_from_folder(folder: Path) -> list[ImportItem]:
 
 def items_from_manifest(manifest: Path) -> list[ImportItem]:
     """Rows with model, prompt_id or prompt (text), path and optional seed; paths relative to it."""
-    try:
-        text = manifest.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{manifest}: not UTF-8 text") from exc
+    text = decode_utf8(manifest.read_bytes(), str(manifest))
     rows: list[tuple[int, dict]] = []
     if manifest.suffix.lower() == ".csv":
         reader = csv.DictReader(io.StringIO(text))
         rows = [(i + 2, dict(r)) for i, r in enumerate(reader)]
     elif manifest.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-        for number, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(
-                        f"{manifest}, line {number}: malformed JSON ({exc.msg})"
-                    ) from exc
-                if not isinstance(row, dict):
-                    raise InputError(f"{manifest}, line {number}: a JSON object was expected")
-                rows.append((number, row))
+        rows = jsonl_objects(text, lambda number: f"{manifest}, line {number}")
     else:
         raise InputError(f"{manifest}: a manifest must be .csv or .jsonl")
     items = []

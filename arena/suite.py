@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from arena.textfiles import decode_utf8, jsonl_objects
 from generators.errors import InputError
 
 CATEGORIES = ("t2v", "i2v")
@@ -139,10 +140,7 @@ def load_prompts_file(path: str | os.PathLike[str]) -> list[SuitePrompt]:
     if not file.is_file():
         raise InputError(f"prompt file '{path}' not found")
     suffix = file.suffix.lower()
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    text = decode_utf8(file.read_bytes(), str(file))
     if suffix in (".jsonl", ".ndjson"):
         records = _jsonl_records(text.splitlines(), str(file))
     elif suffix == ".csv":
@@ -238,19 +236,8 @@ class _Record:
 
 
 def _jsonl_records(lines: Sequence[str], source: str) -> list[_Record]:
-    records = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{source}:{number}"
-        try:
-            values = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
-        if not isinstance(values, dict):
-            raise InputError(f"{where}: expected a JSON object, got {type(values).__name__}")
-        records.append(_Record(where, values))
-    return records
+    rows = jsonl_objects("\n".join(lines), lambda number: f"{source}:{number}")
+    return [_Record(f"{source}:{number}", values) for number, values in rows]
 
 
 def _csv_records(text: str, source: str) -> list[_Record]:

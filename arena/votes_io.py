@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from arena.store import WINNER_LABELS, Store
+from arena.textfiles import decode_utf8, jsonl_objects
 from generators.errors import InputError
 
 REQUIRED = ("model_a", "model_b", "winner")
@@ -75,7 +76,7 @@ def read_votes_file(path: Path, fmt: str | None = None) -> pd.DataFrame:
         except Exception as exc:
             raise InputError(f"{path}: not a readable Parquet file ({exc})") from exc
     else:
-        text = _utf8(path, raw)
+        text = decode_utf8(raw, str(path))
         if fmt == "csv":
             try:
                 frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
@@ -110,14 +111,6 @@ def read_votes_file(path: Path, fmt: str | None = None) -> pd.DataFrame:
     return frame
 
 
-def _utf8(path: Path, raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(f"{path}, line {line}: not UTF-8 text") from exc
-
-
 def _read_jsonl(path: Path, text: str) -> pd.DataFrame:
     stripped = text.lstrip()
     if stripped.startswith("["):  # a JSON array of rows
@@ -128,18 +121,8 @@ def _read_jsonl(path: Path, text: str) -> pd.DataFrame:
         if not all(isinstance(r, dict) for r in rows):
             raise InputError(f"{path}: a JSON array of objects was expected")
         return pd.DataFrame(rows)
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}, line {number}: malformed JSON ({exc.msg})") from exc
-        if not isinstance(row, dict):
-            raise InputError(f"{path}, line {number}: a JSON object was expected")
-        rows.append(row)
-    return pd.DataFrame(rows)
+    rows = jsonl_objects(text, lambda number: f"{path}, line {number}")
+    return pd.DataFrame([row for _, row in rows])
 
 
 def import_votes(store: Store, path: Path, fmt: str | None = None, add_models: bool = False) -> int:
