@@ -127,7 +127,7 @@ def build_app(
 ) -> gr.Blocks:
     """The arena page. `leaderboard(store)` returns (markdown, table, figures) for its tab."""
     options = options or ArenaOptions()
-    vote_buttons: list[gr.Button] = []
+    vote_buttons: list[tuple[gr.Button, str]] = []
 
     def start(rater_id: str | None):
         rater_id = rater_id or f"r-{new_id(12)}"
@@ -202,9 +202,9 @@ def build_app(
                     ("Tie  [3]", "tie", "pd-vote-tie"),
                     ("Both are bad  [4]", "both_bad", "pd-vote-bad"),
                 ):
-                    button = gr.Button(label, elem_id=elem, variant="primary")
-                    button.outcome = outcome  # type: ignore[attr-defined]
-                    vote_buttons.append(button)
+                    vote_buttons.append(
+                        (gr.Button(label, elem_id=elem, variant="primary"), outcome)
+                    )
             reveal = gr.Markdown(visible=False, elem_id="pd-reveal")
             next_button = gr.Button("Next battle  [N]", elem_id="pd-next", visible=False)
             battle_box = gr.Textbox(
@@ -237,9 +237,9 @@ def build_app(
         category.change(
             load, inputs=[rater, category], outputs=load_outputs, api_visibility="private"
         )
-        for button in vote_buttons:
+        for button, outcome in vote_buttons:
             button.click(
-                _bind(vote, button.outcome),  # type: ignore[attr-defined]
+                _bind(vote, outcome),
                 inputs=[battle_box, rater, playback_box],
                 outputs=[reveal, next_button],
                 api_visibility="private",

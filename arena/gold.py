@@ -5,17 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from arena.store import Reveal, Store
+from generators.base import builtin_model_names
 
 #: The built-in reference model and its degraded twins (generators' baselines).
 GOLD_REFERENCE = "pony"
-GOLD_TWINS = (
-    "pony-lag",
-    "pony-mute",
-    "pony-drift",
-    "pony-flicker",
-    "pony-lowres",
-    "pony-freeze",
-)
+GOLD_TWINS = tuple(name for name in builtin_model_names() if name != GOLD_REFERENCE)
 GOLD_FLAG = "failed gold checks"
 
 

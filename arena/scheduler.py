@@ -144,12 +144,10 @@ class Scheduler:
         self,
         store: Store,
         seed: int | None = None,
-        max_tries: int = 8,
         config: SchedulerConfig | None = None,
     ) -> None:
         self.store = store
         self.config = config or SchedulerConfig()
-        self.max_tries = max_tries  # kept for compatibility: choices no longer retry
         self._rng = np.random.default_rng(seed)
         self._lock = threading.RLock()
         self._state: _State | None = None

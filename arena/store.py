@@ -775,9 +775,9 @@ class Store:
     _VOTE_JOINS = """FROM votes v JOIN prompts p ON p.id = v.prompt_id
         JOIN models ml ON ml.id = v.left_model JOIN models mr ON mr.id = v.right_model"""
 
-    def _winner_sql(self) -> str:
+    def _winner_sql(self, outcome: str = "v.outcome") -> str:
         cases = " ".join(f"WHEN '{o}' THEN '{w}'" for o, w in WINNER_LABELS.items())
-        return f"CASE v.outcome {cases} END"
+        return f"CASE {outcome} {cases} END"
 
     def vote_counts(
         self,
@@ -807,7 +807,7 @@ class Store:
                          sum(1.0 / v.sampling_prob) AS ipw
                   {joins} WHERE {where} GROUP BY ALL)
                 SELECT ml.name AS model_a, mr.name AS model_b,
-                       {self._winner_sql().replace("v.outcome", "g.outcome")} AS winner,
+                       {self._winner_sql("g.outcome")} AS winner,
                        g.count, g.ipw
                 FROM g JOIN models ml ON ml.id = g.a JOIN models mr ON mr.id = g.bm
                 ORDER BY ALL""",
