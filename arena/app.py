@@ -14,6 +14,7 @@ from arena.leaderboard_view import POOLS as LEADERBOARD_POOLS
 from arena.scheduler import Scheduler
 from arena.store import Store, new_id
 from generators.errors import PaddockError
+from metrics.registry import METRICS  # loaded with the server, not on the first vote
 
 CATEGORY_CHOICES = [("All", ""), ("Text to video", "t2v"), ("Image to video", "i2v")]
 OUTCOME_TEXT = {
@@ -87,8 +88,6 @@ def prompt_markdown(view: BattleView) -> str:
 
 def _metric_lines(metrics: list[dict]) -> str:
     """Each metric's headline values (and verdict), or why it could not judge the clip."""
-    from metrics.registry import METRICS
-
     parts = []
     for m in metrics:
         spec = METRICS.get(m["metric"])
