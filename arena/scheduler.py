@@ -47,6 +47,8 @@ class SchedulerConfig:
         gold_reference: the model whose twins are degraded copies of it.
         gold_twins: degraded twins of the reference; the reference is the right answer.
         gold_only_models: models served only in gold checks, never in normal battles.
+        only_models: when not empty, battles use only these models (a duel of two
+            checkpoints); gold checks are off unless the gold pair is among them.
         screen_gold_answers: until a rater has answered this many gold checks, their battles
             are gold checks with ``screen_gold_share`` instead (careless raters are caught
             after a few dozen votes, not a few hundred); 0 turns screening off.
@@ -66,6 +68,7 @@ class SchedulerConfig:
     gold_reference: str = GOLD_REFERENCE
     gold_twins: tuple[str, ...] = GOLD_TWINS
     gold_only_models: tuple[str, ...] = ()
+    only_models: tuple[str, ...] = ()
     screen_gold_answers: int = 8
     screen_gold_share: float = 0.25
     focus: float = 1.0
@@ -276,6 +279,8 @@ class Scheduler:
     def _build_state(self) -> _State:
         epoch = self.store.epoch
         frame = self.store.battle_candidates()
+        if self.config.only_models:
+            frame = frame[frame["model"].isin(self.config.only_models)]
         usage_frame = self.store.pair_prompt_usage()
         usage_of = {
             (p, m1, m2): int(n)
