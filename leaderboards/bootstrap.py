@@ -26,8 +26,10 @@ class FitCells:
         second: (P,) second model of each fit pair.
         pair: (C,) fit pair of each cell.
         outcome: (C,) 0 = first wins, 1 = second wins, 2 = tie (or both bad).
-        count: (C,) votes in the cell (all > 0).
-        weight: (C,) weight of one vote of the cell (1, or its normalised inverse propensity).
+        count: (C,) votes in the cell (all > 0); with inverse-propensity weights, the cell's
+            effective number of votes (Kish: (sum w)^2 / sum w^2, not a whole number).
+        weight: (C,) weight of one (effective) vote of the cell: 1, or the cell's weight sum
+            over its effective count, normalised so that ``count * weight`` sums to the votes.
     """
 
     first: np.ndarray
@@ -70,7 +72,10 @@ def fit_cells(counts: PairCounts, position_bias: bool = False, ipw: bool = False
         position_bias: keep left and right apart (pairs are ordered) so a side advantage can be
             fitted; otherwise both orientations of a pair are pooled.
         ipw: weight each vote by its inverse sampling probability, normalised so the weights
-            sum to the number of votes.
+            sum to the number of votes. When the table carries the squared weights, a cell
+            whose votes weigh unequally is resampled as its Kish effective number of equal
+            votes, so the bootstrap keeps the variance the unequal weights add (with the mean
+            weight alone, adaptive sampling's intervals come out too narrow).
     """
     c = counts.counts
     outcome_of = np.array([0, 1, 2, 2])
@@ -89,9 +94,13 @@ def fit_cells(counts: PairCounts, position_bias: bool = False, ipw: bool = False
     outcome = np.where(flip, 1 - outcome, outcome)
     cell_count = c[rows, cols]
     if ipw:
-        weight = counts.ipw[rows, cols] / cell_count
-        weight = weight * cell_count.sum() / (weight * cell_count).sum()
-        return FitCells(first, second, pair_of_row[rows], outcome, cell_count, weight)
+        total = counts.ipw[rows, cols]
+        effective = cell_count.astype(np.float64)
+        if counts.ipw2 is not None:
+            squares = counts.ipw2[rows, cols]
+            effective = np.minimum(effective, total**2 / np.maximum(squares, 1e-300))
+        weight = total / effective * (cell_count.sum() / total.sum())
+        return FitCells(first, second, pair_of_row[rows], outcome, effective, weight)
     # Without weights, cells that land on the same (pair, outcome) are one multinomial cell.
     merged = np.bincount(pair_of_row[rows] * 3 + outcome, cell_count, len(key) * 3)
     cells = np.flatnonzero(merged)
@@ -120,8 +129,10 @@ def resample_cells(count: np.ndarray, n_replicates: int, seed: int) -> np.ndarra
 
 
 def _draw(count: np.ndarray, size: int, stream: np.random.SeedSequence) -> np.ndarray:
-    total = int(count.sum())
-    return np.random.default_rng(stream).multinomial(total, count / total, size=size)
+    # Effective counts need not be whole: draw their rounded total in their proportions.
+    mass = float(count.sum())
+    total = max(int(round(mass)), 1)
+    return np.random.default_rng(stream).multinomial(total, count / mass, size=size)
 
 
 def bootstrap_params(

@@ -29,6 +29,9 @@ class PairCounts:
             (left wins, right wins, tie, both bad).
         ipw: (P, 4) sums of inverse sampling probabilities of the same votes (equal to
             ``counts`` when no probabilities were recorded).
+        ipw2: (P, 4) sums of squared inverse sampling probabilities, or None when unknown
+            (then every vote of a cell is taken to weigh the cell's mean). The bootstrap uses
+            it for the variance that unequal weights inside a cell add.
     """
 
     models: tuple[str, ...]
@@ -36,6 +39,7 @@ class PairCounts:
     right: np.ndarray
     counts: np.ndarray
     ipw: np.ndarray
+    ipw2: np.ndarray | None = None
 
     @property
     def n_models(self) -> int:
@@ -51,8 +55,15 @@ class PairCounts:
         ipw = self.ipw.copy()
         counts[:, BOTHBAD] = 0
         ipw[:, BOTHBAD] = 0.0
+        ipw2 = None
+        if self.ipw2 is not None:
+            ipw2 = self.ipw2.copy()
+            ipw2[:, BOTHBAD] = 0.0
         keep = counts.sum(axis=1) > 0
-        return _compact(self.models, self.left[keep], self.right[keep], counts[keep], ipw[keep])
+        return _compact(
+            self.models, self.left[keep], self.right[keep], counts[keep], ipw[keep],
+            None if ipw2 is None else ipw2[keep],
+        )  # fmt: skip
 
     def restricted_to(self, models: Sequence[str]) -> PairCounts:
         """Only the votes between the named models (a head-to-head when two are named)."""
@@ -62,12 +73,18 @@ class PairCounts:
         wanted = np.isin(np.asarray(self.models, dtype=object), list(models))
         keep = wanted[self.left] & wanted[self.right]
         return _compact(
-            self.models, self.left[keep], self.right[keep], self.counts[keep], self.ipw[keep]
-        )
+            self.models, self.left[keep], self.right[keep], self.counts[keep], self.ipw[keep],
+            None if self.ipw2 is None else self.ipw2[keep],
+        )  # fmt: skip
 
 
 def _compact(
-    models: Sequence[str], left: np.ndarray, right: np.ndarray, counts: np.ndarray, ipw: np.ndarray
+    models: Sequence[str],
+    left: np.ndarray,
+    right: np.ndarray,
+    counts: np.ndarray,
+    ipw: np.ndarray,
+    ipw2: np.ndarray | None = None,
 ) -> PairCounts:
     """Drop models that no longer take part in any vote and renumber the rest."""
     used = np.zeros(len(models), dtype=bool)
@@ -75,7 +92,7 @@ def _compact(
     used[right] = True
     new_index = np.cumsum(used) - 1
     kept = tuple(m for m, u in zip(models, used, strict=True) if u)
-    return PairCounts(kept, new_index[left], new_index[right], counts, ipw)
+    return PairCounts(kept, new_index[left], new_index[right], counts, ipw, ipw2)
 
 
 def pair_counts_from_frame(frame: pd.DataFrame) -> PairCounts:
@@ -85,7 +102,8 @@ def pair_counts_from_frame(frame: pd.DataFrame) -> PairCounts:
         frame: one row per (model_a, model_b, winner) with columns ``model_a`` (the model shown
             on the left), ``model_b``, ``winner`` (one of `OUTCOMES`), ``count`` (votes, >= 0)
             and optionally ``ipw`` (sum of 1/sampling probability over those votes; defaults to
-            ``count``). Repeated keys are summed.
+            ``count``) and ``ipw2`` (sum of their squares; the bootstrap's variance of
+            unequal weights needs it). Repeated keys are summed.
 
     Raises:
         RatingInputError: missing columns, an unknown winner label, a model battling itself,
@@ -105,6 +123,11 @@ def pair_counts_from_frame(frame: pd.DataFrame) -> PairCounts:
         pd.to_numeric(frame["ipw"], errors="coerce").to_numpy(dtype=np.float64)
         if "ipw" in frame.columns
         else count.copy()
+    )
+    ipw2 = (
+        pd.to_numeric(frame["ipw2"], errors="coerce").to_numpy(dtype=np.float64)
+        if "ipw2" in frame.columns
+        else None
     )
     labels = frame.index.to_numpy()
     outcome = _outcome_codes(winner, labels)
@@ -126,7 +149,15 @@ def pair_counts_from_frame(frame: pd.DataFrame) -> PairCounts:
         raise RatingInputError(
             f"row {labels[bad[0]]}: ipw must be > 0 where there are votes, got {ipw[bad[0]]!r}"
         )
-    return _from_arrays(model_a.astype(str), model_b.astype(str), outcome, count, ipw)
+    if ipw2 is not None:
+        # Cauchy-Schwarz: a sum of squares is at least the squared sum over the count.
+        low = np.divide(ipw**2, count, out=np.zeros_like(ipw), where=count > 0)
+        bad = np.flatnonzero(~np.isfinite(ipw2) | (ipw2 < low * (1 - 1e-9)))
+        if bad.size:
+            raise RatingInputError(
+                f"row {labels[bad[0]]}: ipw2 must be at least ipw**2 / count, got {ipw2[bad[0]]!r}"
+            )
+    return _from_arrays(model_a.astype(str), model_b.astype(str), outcome, count, ipw, ipw2)
 
 
 def pair_counts_from_battles(battles: pd.DataFrame) -> PairCounts:
@@ -156,6 +187,7 @@ def pair_counts_from_battles(battles: pd.DataFrame) -> PairCounts:
                 f"got {prob.iloc[bad[0]]!r}"
             )
         frame["ipw"] = 1.0 / prob
+        frame["ipw2"] = 1.0 / prob**2
     else:
         frame["ipw"] = 1.0
     return pair_counts_from_frame(frame)
@@ -180,6 +212,7 @@ def _from_arrays(
     outcome: np.ndarray,
     count: np.ndarray,
     ipw: np.ndarray,
+    ipw2: np.ndarray | None = None,
 ) -> PairCounts:
     models, index = np.unique(np.concatenate([model_a, model_b]), return_inverse=True)
     if count.sum() == 0:
@@ -193,6 +226,10 @@ def _from_arrays(
     weights = np.zeros((len(pairs), len(OUTCOMES)), dtype=np.float64)
     np.add.at(counts, (pair_of_row, outcome), count.astype(np.int64))
     np.add.at(weights, (pair_of_row, outcome), ipw)
+    squares = None
+    if ipw2 is not None:
+        squares = np.zeros((len(pairs), len(OUTCOMES)), dtype=np.float64)
+        np.add.at(squares, (pair_of_row, outcome), ipw2)
     keep = counts.sum(axis=1) > 0
     result = _compact(
         tuple(str(m) for m in models),
@@ -200,6 +237,7 @@ def _from_arrays(
         (pairs % k)[keep],
         counts[keep],
         weights[keep],
+        None if squares is None else squares[keep],
     )
     if result.n_models < 2:
         raise RatingInputError(

@@ -275,6 +275,48 @@ def test_ipw_weights_count_like_repeated_votes() -> None:
     assert (plain - a.reindex(plain.index)).abs().max() > 0.01
 
 
+def test_unequal_weights_inside_a_cell_widen_ipw_intervals() -> None:
+    """Same counts and weight sums; only the spread of weights inside the cells differs."""
+    rng = np.random.default_rng(5)
+    counts = simulate_counts(rng, rng.normal(0, 0.5, 5), 2000)
+    weights = counts.counts * 4.0
+    even = PairCounts(counts.models, counts.left, counts.right, counts.counts, weights)
+    squares = np.divide(
+        weights**2, counts.counts, out=np.zeros_like(weights), where=counts.counts > 0
+    )
+    # Kish: a cell whose weights come as a few heavy votes among light ones has an effective
+    # count of a tenth of its votes, so its resampling must vary about sqrt(10) times more.
+    uneven = PairCounts(
+        counts.models,
+        counts.left,
+        counts.right,
+        counts.counts,
+        weights,
+        squares * 10,
+    )
+    same = PairCounts(counts.models, counts.left, counts.right, counts.counts, weights, squares)
+    settings = RatingSettings(ipw=True, n_bootstrap=300, seed=1)
+    width = {}
+    for name, table in (("even", even), ("uneven", uneven), ("same", same)):
+        board = compute_leaderboard(table, settings).table.set_index("model")
+        width[name] = (board["ci_high"] - board["ci_low"]).mean()
+    assert width["same"] == pytest.approx(width["even"], rel=1e-9)
+    assert 2.2 < width["uneven"] / width["even"] < 4.5
+    with pytest.raises(RatingInputError, match="ipw2 must be at least"):
+        pair_counts_from_frame(
+            pd.DataFrame(
+                {
+                    "model_a": ["a"],
+                    "model_b": ["b"],
+                    "winner": ["tie"],
+                    "count": [4],
+                    "ipw": [8.0],
+                    "ipw2": [15.0],
+                }
+            )  # fmt: skip
+        )
+
+
 def test_exclude_bothbad_drops_those_votes(votes_counts: PairCounts) -> None:
     board = compute_leaderboard(votes_counts, RatingSettings(exclude_bothbad=True, n_bootstrap=0))
     assert board.n_votes == votes_counts.n_votes - votes_counts.counts[:, 3].sum()
