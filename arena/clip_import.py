@@ -46,8 +46,12 @@ def items_from_manifest(manifest: Path) -> list[ImportItem]:
     text = decode_utf8(manifest.read_bytes(), str(manifest))
     rows: list[tuple[int, dict]] = []
     if manifest.suffix.lower() == ".csv":
-        reader = csv.DictReader(io.StringIO(text))
-        rows = [(i + 2, dict(r)) for i, r in enumerate(reader)]
+        # newline="" lets the csv module see bare carriage returns as the line breaks they are.
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        try:
+            rows = [(i + 2, dict(r)) for i, r in enumerate(reader)]
+        except csv.Error as exc:
+            raise InputError(f"{manifest}, line {reader.line_num}: malformed CSV ({exc})") from exc
     elif manifest.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         rows = jsonl_objects(text, lambda number: f"{manifest}, line {number}")
     else:

@@ -102,13 +102,68 @@ def read_votes_file(path: Path, fmt: str | None = None) -> pd.DataFrame:
         if row.model_a == row.model_b:
             raise InputError(f"{path}, line {line}: model {row.model_a!r} battles itself")
     if "tstamp" in frame.columns:
-        stamps = pd.to_numeric(frame["tstamp"], errors="coerce")
-        bad = stamps.isna() & frame["tstamp"].astype(str).str.len().gt(0)
-        if bad.any():
-            line = first_line + int(bad.to_numpy().argmax())
-            raise InputError(f"{path}, line {line}, column tstamp: not a number of seconds")
+        stamps = _numbers(path, first_line, frame["tstamp"], "tstamp", "a number of seconds")
+        _check_range(path, first_line, stamps, "tstamp", 0, MAX_TSTAMP, "seconds since 1970")
         frame["tstamp"] = stamps
+    if "sampling_prob" in frame.columns:
+        probs = _numbers(path, first_line, frame["sampling_prob"], "sampling_prob", "a number")
+        _check_range(path, first_line, probs, "sampling_prob", 0, 1, "a probability in (0, 1]")
+        frame["sampling_prob"] = probs.fillna(1.0)
+    for column in TEXT_COLUMNS:
+        if column in frame.columns:
+            frame[column] = _text_column(path, first_line, frame[column], column)
+    if "rater" in frame.columns:
+        frame["rater"] = frame["rater"].replace("", None).fillna("imported")
     return frame
+
+
+MAX_TSTAMP = 253402300799  # the last second of year 9999, the end of DuckDB's timestamps
+TEXT_COLUMNS = ("prompt_id", "prompt", "category", "clip_a", "clip_b", "rater")
+
+
+def _numbers(path: Path, first_line: int, values: pd.Series, column: str, what: str) -> pd.Series:
+    """The column as numbers (blanks as NaN); InputError naming the first line that is not one."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    blank = values.isna() | values.astype(str).str.len().eq(0)
+    bad = numbers.isna() & ~blank
+    if bad.any():
+        line = first_line + int(bad.to_numpy().argmax())
+        raise InputError(f"{path}, line {line}, column {column}: not {what}")
+    return numbers
+
+
+def _check_range(
+    path: Path, first_line: int, values: pd.Series, column: str, low: float, high: float, what: str
+) -> None:
+    """Finite values in (low, high] (sampling_prob) or [low, high] (tstamp); blanks pass."""
+    import numpy as np
+
+    given = values.notna()
+    inside = np.isfinite(values) & (values <= high)
+    inside &= values > low if column == "sampling_prob" else values >= low
+    bad = given & ~inside
+    if bad.any():
+        at = int(bad.to_numpy().argmax())
+        raise InputError(
+            f"{path}, line {first_line + at}, column {column}: {values.iloc[at]!r} is not {what}"
+        )
+
+
+def _text_column(path: Path, first_line: int, values: pd.Series, column: str) -> pd.Series:
+    """Ids and text as str (numbers allowed, written as text), blanks as None; lists and
+    objects are refused by line."""
+    out = []
+    for i, value in enumerate(values):
+        if value is None or (isinstance(value, float) and value != value):
+            out.append(None)
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            out.append(str(value))
+        else:
+            raise InputError(
+                f"{path}, line {first_line + i}, column {column}: expected text, "
+                f"got {type(value).__name__}"
+            )
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def _read_jsonl(path: Path, text: str) -> pd.DataFrame:
