@@ -9,11 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from arena.store import Clip, Prompt, Store, new_id
-from generators.decode import ClipInfo, probe_clip
-from generators.errors import MediaError
-
-MAX_SIDE = 4096  # larger declared frames are refused rather than decoded
-MAX_DURATION_S = 120.0
+from generators.clipcheck import check_media
+from generators.decode import ClipInfo
 
 
 def sha256_file(path: str | Path) -> str:
@@ -30,25 +27,7 @@ def check_clip(path: str | Path, prompt: Prompt, require_audio: bool = True) -> 
     require_audio=False admits a silent clip for a prompt that expects sound: a registered
     generator's silent output (the pony-mute baseline) is a flaw to be judged, not a bad file.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise MediaError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise MediaError(f"{path}: the file is empty (zero bytes)")
-    info = probe_clip(path)
-    if info.width <= 0 or info.height <= 0 or max(info.width, info.height) > MAX_SIDE:
-        raise MediaError(
-            f"{path}: frame size {info.width}x{info.height} is outside 1..{MAX_SIDE} pixels"
-        )
-    if info.n_frames <= 0 or info.duration_s <= 0:
-        raise MediaError(f"{path}: the video has no frames")
-    if info.duration_s > MAX_DURATION_S:
-        raise MediaError(f"{path}: {info.duration_s:.1f} s is longer than {MAX_DURATION_S:.0f} s")
-    if require_audio and prompt.audio and not info.has_audio:
-        raise MediaError(
-            f"{path}: prompt {prompt.id!r} expects audio but the clip has no audio track"
-        )
-    return info
+    return check_media(path, expects_audio=require_audio and prompt.audio, prompt_id=prompt.id)
 
 
 @dataclass(frozen=True)

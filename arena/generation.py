@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import shutil
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from arena.clipfiles import check_clip, commit_staged, stage_clip
+from arena.engine import InlineEngine, LocalEngine, RayEngine, make_engine
 from arena.store import Model, Prompt, Store
+from generators.base import GenerationResult
 from generators.errors import InputError, PaddockError
 
 
@@ -54,8 +55,28 @@ def _resolve_image(store: Store, prompt: Prompt) -> str | None:
     return str(materialize_image(prompt.image, store.data_dir / "images"))
 
 
-def missing_jobs(store: Store, models: Sequence[Model], prompts: Sequence[Prompt]) -> list[Job]:
-    """The (model, prompt, seed) triples that have no clip yet, prompts first so pools fill evenly."""
+def model_categories(spec: str) -> frozenset[str] | None:
+    """The prompt categories a generator says it serves (None: all, or it cannot tell)."""
+    from generators.base import build_generator
+
+    try:
+        generator = build_generator(spec)
+    except PaddockError:
+        return None  # every job of it fails with this reason, one line per clip
+    categories = getattr(generator, "categories", None)
+    return categories() if callable(categories) else None
+
+
+def missing_jobs(
+    store: Store,
+    models: Sequence[Model],
+    prompts: Sequence[Prompt],
+    skipped: list[str] | None = None,
+) -> list[Job]:
+    """The (model, prompt, seed) triples that have no clip yet, prompts first so pools fill evenly
+    (diffusers jobs grouped by model at the end). A prompt of a category the model cannot take
+    (an image prompt for a text-to-video pipeline) is left out and named in skipped."""
+    serves = {m.name: model_categories(m.generator) for m in models if m.generator}
     jobs = []
     for prompt in prompts:
         for model in models:
@@ -63,19 +84,40 @@ def missing_jobs(store: Store, models: Sequence[Model], prompts: Sequence[Prompt
                 continue
             if store.has_clip(model.id, prompt.id, prompt.seed):
                 continue
+            categories = serves[model.name]
+            if categories is not None and prompt.category not in categories:
+                if skipped is not None:
+                    skipped.append(
+                        f"{model.name} / {prompt.id}: {model.name} does not take "
+                        f"{prompt.category} prompts"
+                    )
+                continue
             image = _resolve_image(store, prompt)
             jobs.append(Job(model.name, model.generator, prompt, prompt.seed, image))
-    return jobs
+    # A worker keeps one diffusers pipeline loaded (loading is the slow part): their jobs go
+    # model by model, after the others, so a worker does not reload a pipeline for every prompt.
+    return sorted(jobs, key=lambda j: j.spec if j.spec.startswith("diffusers:") else "")
 
 
 def _lower_priority() -> None:
-    # Workers yield the CPU to the server that may be answering raters meanwhile.
+    # Workers yield the CPU to the server that may be answering raters meanwhile. A Ray worker
+    # runs this before every task it is given: lower the priority once, not once per task.
     with contextlib.suppress(OSError):
-        os.nice(10)
+        if os.getpriority(os.PRIO_PROCESS, 0) < 10:
+            os.nice(10)
 
 
-def _run_job(job: Job, settings: GenerationSettings, out_path: str):
-    """Worker-process entry: build the generator and render one clip to out_path."""
+@dataclass(frozen=True)
+class JobOutcome:
+    """What a worker hands back: the result, and the generation time to record (None for clips
+    that were made elsewhere: a `folder:` generator only copies them)."""
+
+    result: GenerationResult
+    generation_s: float | None
+
+
+def _run_job(job: Job, settings: GenerationSettings, out_path: str) -> JobOutcome:
+    """Worker entry: build the generator and render one clip to out_path."""
     from generators.base import GenerationRequest, build_generator
 
     request = GenerationRequest(
@@ -87,15 +129,69 @@ def _run_job(job: Job, settings: GenerationSettings, out_path: str):
         fps=settings.fps,
         audio=job.prompt.audio,
         image=job.image,
+        prompt_id=job.prompt.id,
     )
-    return build_generator(job.spec).generate(request, out_path)
+    generator = build_generator(job.spec)
+    result = generator.generate(request, out_path)
+    ready_made = getattr(generator, "ready_made", False)
+    return JobOutcome(result, None if ready_made else result.seconds)
 
 
-def _record(store: Store, job: Job, out_path: Path, seconds: float) -> None:
+def _run_job_shipped(
+    job: Job, settings: GenerationSettings, image: bytes | None
+) -> tuple[JobOutcome, bytes]:
+    """Ray task entry: the input image comes as bytes and the clip goes back as bytes, since a
+    worker on another node shares no disk with the driver."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="paddock-job-") as tmp:
+        if image is not None and job.image:
+            local_image = Path(tmp) / f"input{Path(job.image).suffix}"
+            local_image.write_bytes(image)
+            job = replace(job, image=str(local_image))
+        out = Path(tmp) / "clip.mp4"
+        outcome = _run_job(job, settings, str(out))
+        return replace(outcome, result=replace(outcome.result, path="")), out.read_bytes()
+
+
+def _submit(
+    engine: LocalEngine | InlineEngine | RayEngine,
+    job: Job,
+    settings: GenerationSettings,
+    out: Path,
+) -> Future:
+    gpu = job.spec.startswith("diffusers:")
+    if not engine.ships_files:
+        return engine.submit(_run_job, job, settings, str(out), gpu=gpu)
+    image = Path(job.image).read_bytes() if job.image else None
+    return engine.submit(_run_job_shipped, job, settings, image, gpu=gpu)
+
+
+def _collect(future: Future, out: Path) -> JobOutcome:
+    value = future.result()
+    if isinstance(value, tuple):  # shipped back from a Ray task
+        outcome, data = value
+        out.write_bytes(data)
+        return outcome
+    return value
+
+
+def _record(store: Store, job: Job, out_path: Path, seconds: float | None) -> None:
     info = check_clip(out_path, job.prompt, require_audio=False)
     model = store.model_by_name(job.model)
     staged = stage_clip(store, out_path, model.id, job.prompt, job.seed, info, seconds, move=True)
     commit_staged(store, [staged])
+
+
+def _failure(exc: BaseException) -> str:
+    """One line naming why a job failed; a Ray task's error is unwrapped to the worker's own."""
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, BaseException):
+        exc = cause
+    if isinstance(exc, PaddockError):
+        return str(exc)
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"
 
 
 def generate_missing(
@@ -106,28 +202,34 @@ def generate_missing(
     workers: int = 2,
     on_progress: Callable[[int, int, str], None] | None = None,
     stop: threading.Event | None = None,
+    engine: str = "local",
+    ray_address: str | None = None,
 ) -> GenerationReport:
-    """Generate every missing clip; resumable because finished clips are recorded one by one."""
+    """Generate every missing clip; resumable because finished clips are recorded one by one.
+
+    engine "local" runs jobs in `workers` processes here (0: in this process), "ray" as Ray
+    tasks (on the cluster at ray_address, or a Ray started here); either way this process
+    records every clip. A job that fails is reported and leaves nothing behind; the run goes on.
+    """
     settings = settings or GenerationSettings()
-    jobs = missing_jobs(store, models, prompts)
-    report = GenerationReport()
+    skipped: list[str] = []
+    jobs = missing_jobs(store, models, prompts, skipped)
+    report = GenerationReport(skipped=len(skipped))
     if not jobs:
         return report
     tmp = store.data_dir / "tmp"
     shutil.rmtree(tmp, ignore_errors=True)  # leftovers of an interrupted run are never recorded
     tmp.mkdir(parents=True)
     total = len(jobs)
-    context = multiprocessing.get_context("spawn")  # the server's threads make fork unsafe
-    with ProcessPoolExecutor(
-        max_workers=max(1, workers), mp_context=context, initializer=_lower_priority
-    ) as pool:
+    runner = make_engine(engine, workers, ray_address, initializer=_lower_priority)
+    try:
         pending: dict[Future, tuple[Job, Path]] = {}
         queue = list(jobs)
         while queue or pending:
-            while queue and len(pending) < 2 * max(1, workers) and not (stop and stop.is_set()):
+            while queue and len(pending) < 2 * runner.slots and not (stop and stop.is_set()):
                 job = queue.pop(0)
                 out = tmp / f"{len(queue)}-{job.prompt.id}.mp4".replace("/", "_")
-                pending[pool.submit(_run_job, job, settings, str(out))] = (job, out)
+                pending[_submit(runner, job, settings, out)] = (job, out)
             if not pending:
                 break
             done, _ = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
@@ -135,19 +237,19 @@ def generate_missing(
                 job, out = pending.pop(future)
                 label = f"{job.model} / {job.prompt.id}"
                 try:
-                    result = future.result()
-                    _record(store, job, out, result.seconds)
+                    outcome = _collect(future, out)
+                    _record(store, job, out, outcome.generation_s)
                     report.made += 1
-                except PaddockError as exc:
-                    report.failed.append(f"{label}: {exc}")
                 except Exception as exc:  # a generator bug must not stop the rest of the suite
-                    report.failed.append(f"{label}: {type(exc).__name__}: {exc}")
+                    report.failed.append(f"{label}: {_failure(exc)}")
                 finally:
                     with contextlib.suppress(FileNotFoundError):
                         out.unlink()
                 if on_progress:
                     on_progress(report.made + len(report.failed), total, label)
-    shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        runner.close(cancel=True)
+        shutil.rmtree(tmp, ignore_errors=True)
     return report
 
 
@@ -157,6 +259,8 @@ def generate_suite(
     suite: str = "default",
     workers: int = 2,
     settings: GenerationSettings | None = None,
+    engine: str = "local",
+    ray_address: str | None = None,
 ) -> GenerationReport:
     """`paddock generate --suite`: fill the store with every missing clip, with a progress bar."""
     from rich.progress import Progress
@@ -174,4 +278,13 @@ def generate_suite(
             def tick(done: int, total: int, label: str) -> None:
                 progress.update(task, total=total, completed=done, description=label)
 
-            return generate_missing(store, models, prompts, settings, workers, on_progress=tick)
+            return generate_missing(
+                store,
+                models,
+                prompts,
+                settings,
+                workers,
+                on_progress=tick,
+                engine=engine,
+                ray_address=ray_address,
+            )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from arena.engine import make_engine
 from arena.suite import SKIMAGE_PREFIX, materialize_image
 from generators.errors import PaddockError
 from metrics.base import MetricResult, MetricsConfig
@@ -120,6 +120,48 @@ def record_results(
     report.unavailable += sum(r.status != "ok" for r in keep)
 
 
+def score_job_shipped(
+    job: ScoringJob, config: MetricsConfig | None, clip: bytes, image: bytes | None
+) -> list[MetricResult]:
+    """Ray task entry: the clip (and reference image) come as bytes, since a worker on another
+    node shares no disk with the driver."""
+    import dataclasses
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="paddock-score-") as tmp:
+        path = Path(tmp) / f"clip{Path(job.path).suffix or '.mp4'}"
+        path.write_bytes(clip)
+        local_image = None
+        if image is not None and job.image:
+            local_image = Path(tmp) / f"image{Path(job.image).suffix}"
+            local_image.write_bytes(image)
+        local = dataclasses.replace(
+            job, path=str(path), image=str(local_image) if local_image else None
+        )
+        return score_job(local, config)
+
+
+def _submit_job(runner, job: ScoringJob, config: MetricsConfig | None) -> Future:
+    if not runner.ships_files:
+        return runner.submit(score_job, job, config)
+    image = job.image if job.image and os.path.exists(job.image) else None
+    return runner.submit(
+        score_job_shipped,
+        job,
+        config,
+        Path(job.path).read_bytes(),
+        Path(image).read_bytes() if image else None,
+    )
+
+
+def _error_line(exc: BaseException) -> str:
+    cause = getattr(exc, "cause", None)  # a Ray task's error wraps the worker's own
+    if isinstance(cause, BaseException):
+        exc = cause
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"
+
+
 def score_missing(
     store,
     metrics: list[str] | None = None,
@@ -128,12 +170,14 @@ def score_missing(
     stop: threading.Event | None = None,
     progress: bool = True,
     on_progress: Callable[[int, int, str], None] | None = None,
+    engine: str = "local",
+    ray_address: str | None = None,
 ) -> ScoringReport:
     """Score every clip lacking a current result for the given metrics (all by default).
 
-    Clips are scored in worker processes (workers > 1) or in this process; results are recorded
-    through the store from this process only. A clip that fails is reported and skipped; the run
-    goes on.
+    Clips are scored in worker processes (workers > 1), in this process (workers <= 1), or as
+    Ray tasks (engine "ray"); results are recorded through the store from this process only.
+    A clip that fails is reported and skipped; the run goes on.
     """
     config = config or MetricsConfig.from_env()
     skipped: list[str] = []
@@ -162,7 +206,7 @@ def score_missing(
             on_progress(processed, len(jobs), os.path.basename(job.path))
 
     try:
-        if workers <= 1:
+        if workers <= 1 and engine == "local" and not ray_address:
             for job in jobs:
                 if stop is not None and stop.is_set():
                     break
@@ -171,18 +215,21 @@ def score_missing(
                 except (PaddockError, OSError) as exc:
                     done(job, None, str(exc))
         else:
-            # spawn, not fork: a forked child of a process that already runs torch or OpenMP
-            # threads can hang on their locks.
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(
-                max_workers=workers, initializer=init_worker, mp_context=context
-            ) as pool:
+            # spawn, not fork (LocalEngine): a forked child of a process that already runs torch
+            # or OpenMP threads can hang on their locks.
+            runner = make_engine(engine, workers, ray_address, initializer=init_worker)
+            try:
                 queue = list(jobs)
                 running: dict[Future, ScoringJob] = {}
                 while queue or running:
-                    while queue and len(running) < 2 * workers and not (stop and stop.is_set()):
+                    while (
+                        queue and len(running) < 2 * runner.slots and not (stop and stop.is_set())
+                    ):
                         job = queue.pop(0)
-                        running[pool.submit(score_job, job, config)] = job
+                        try:
+                            running[_submit_job(runner, job, config)] = job
+                        except OSError as exc:
+                            done(job, None, str(exc))
                     if not running:
                         break
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -191,7 +238,9 @@ def score_missing(
                         try:
                             done(job, future.result(), None)
                         except Exception as exc:  # noqa: BLE001 - report, go on to the next clip
-                            done(job, None, f"{type(exc).__name__}: {exc}")
+                            done(job, None, _error_line(exc))
+            finally:
+                runner.close(cancel=True)
     finally:
         if bar is not None:
             bar.close()

@@ -41,15 +41,22 @@ class GenerationRequest:
     fps: int = 24
     audio: bool = True
     image: str | None = None  # path of the image-to-video input image
+    # The prompt's id in a suite, when there is one: `folder:` generators find clips by it.
+    prompt_id: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.prompt, str) or not self.prompt.strip():
             raise InputError("the prompt is empty: describe the clip to generate")
         duration = self.duration_s
-        if not isinstance(duration, numbers.Real) or not math.isfinite(duration) or not (
-                MIN_DURATION_S <= duration <= MAX_DURATION_S):
-            raise InputError(f"duration {self.duration_s!r} is out of range: use a number of "
-                             f"seconds from {MIN_DURATION_S:g} to {MAX_DURATION_S:g}")
+        if (
+            not isinstance(duration, numbers.Real)
+            or not math.isfinite(duration)
+            or not (MIN_DURATION_S <= duration <= MAX_DURATION_S)
+        ):
+            raise InputError(
+                f"duration {self.duration_s!r} is out of range: use a number of "
+                f"seconds from {MIN_DURATION_S:g} to {MAX_DURATION_S:g}"
+            )
         frame_size(self.resolution, self.aspect)
         if not isinstance(self.fps, numbers.Integral) or not MIN_FPS <= self.fps <= MAX_FPS:
             raise InputError(f"fps {self.fps!r} is out of range: use {MIN_FPS} to {MAX_FPS}")
@@ -106,7 +113,8 @@ def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
     """'builtin:pony-lag?ms=200' -> ('builtin', 'pony-lag', {'ms': '200'})."""
     if not isinstance(spec, str) or ":" not in spec:
         raise UnknownGeneratorError(
-            f"generator spec {spec!r} is not of the form kind:target (e.g. builtin:pony)")
+            f"generator spec {spec!r} is not of the form kind:target (e.g. builtin:pony)"
+        )
     kind, rest = spec.split(":", 1)
     target, _, query = rest.partition("?")
     try:
@@ -125,13 +133,34 @@ def _builtin_factory(target: str, params: dict[str, str]) -> Generator:
 register_generator_kind("builtin", _builtin_factory)
 
 
+def _module_factory(module: str) -> GeneratorFactory:
+    """A factory that imports its module (and its heavy dependencies) only when first used."""
+
+    def factory(target: str, params: dict[str, str]) -> Generator:
+        import importlib
+
+        return importlib.import_module(module).build(target, params)
+
+    return factory
+
+
+for _kind, _module in (
+    ("diffusers", "generators.diffusers_gen"),
+    ("http", "generators.http_gen"),
+    ("folder", "generators.folder_gen"),
+):
+    register_generator_kind(_kind, _module_factory(_module))
+
+
 def build_generator(spec: str, **params: object) -> Generator:
     """Build the generator a spec names; keyword params override those in the spec's query."""
     kind, target, spec_params = parse_spec(spec)
     factory = _KINDS.get(kind)
     if factory is None:
-        raise UnknownGeneratorError(f"unknown generator kind {kind!r} in {spec!r}: "
-                                    f"known kinds are {', '.join(sorted(_KINDS))}")
+        raise UnknownGeneratorError(
+            f"unknown generator kind {kind!r} in {spec!r}: "
+            f"known kinds are {', '.join(sorted(_KINDS))}"
+        )
     spec_params.update({k: str(v) for k, v in params.items()})
     return factory(target, spec_params)
 

@@ -23,8 +23,10 @@ from generators.pony.portrait import RIG_PATH, astronaut_portrait, face_landmark
 from generators.pony.render import first_frame, fit_image
 from generators.pony.speech import detect_language, synthesize
 
-TALK = ('A woman in a quiet office looks at the camera and says "Hello everyone, welcome '
-        'back to the weekly update. Today we have a lot to talk about."')
+TALK = (
+    'A woman in a quiet office looks at the camera and says "Hello everyone, welcome '
+    'back to the weekly update. Today we have a lot to talk about."'
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,15 +43,19 @@ def talking_clip(pony: Generator, tmp_path_factory) -> Path:
 
 # -- requests and the registry ----------------------------------------------------------------
 
-@pytest.mark.parametrize("kwargs, words", [
-    ({"prompt": "  "}, "prompt is empty"),
-    ({"prompt": "x", "duration_s": 0.5}, "duration"),
-    ({"prompt": "x", "duration_s": 15.5}, "duration"),
-    ({"prompt": "x", "duration_s": float("nan")}, "duration"),
-    ({"prompt": "x", "resolution": "4k"}, "resolution"),
-    ({"prompt": "x", "aspect": "4:3"}, "aspect"),
-    ({"prompt": "x", "fps": 1000}, "fps"),
-])
+
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"prompt": "  "}, "prompt is empty"),
+        ({"prompt": "x", "duration_s": 0.5}, "duration"),
+        ({"prompt": "x", "duration_s": 15.5}, "duration"),
+        ({"prompt": "x", "duration_s": float("nan")}, "duration"),
+        ({"prompt": "x", "resolution": "4k"}, "resolution"),
+        ({"prompt": "x", "aspect": "4:3"}, "aspect"),
+        ({"prompt": "x", "fps": 1000}, "fps"),
+    ],
+)
 def test_bad_requests_raise_input_error_naming_the_problem(kwargs, words) -> None:
     with pytest.raises(InputError, match=words):
         GenerationRequest(**kwargs)
@@ -64,15 +70,26 @@ def test_frame_sizes_are_even_and_follow_the_aspect() -> None:
 
 def test_registry_builds_pony_and_baselines_and_rejects_unknown_specs() -> None:
     names = builtin_model_names()
-    assert names == ["pony", "pony-lag", "pony-mute", "pony-drift", "pony-flicker",
-                     "pony-lowres", "pony-freeze"]
+    assert names == [
+        "pony",
+        "pony-lag",
+        "pony-mute",
+        "pony-drift",
+        "pony-flicker",
+        "pony-lowres",
+        "pony-freeze",
+    ]
     for name in names:
         gen = build_generator(f"builtin:{name}")
         assert isinstance(gen, Generator) and gen.name == name
     assert build_generator("builtin:pony-lag?ms=120").flaws.audio_delay_ms == 120
     assert build_generator("builtin:pony-lag", ms=50).flaws.audio_delay_ms == 50
-    for spec, words in [("builtin:horse", "unknown built-in model"), ("nope:pony", "unknown"),
-                        ("pony", "kind:target"), ("diffusers:x/y", "unknown generator kind")]:
+    for spec, words in [
+        ("builtin:horse", "unknown built-in model"),
+        ("nope:pony", "unknown"),
+        ("pony", "kind:target"),
+        ("replicate:x/y", "unknown generator kind"),
+    ]:
         with pytest.raises(UnknownGeneratorError, match=words):
             build_generator(spec)
     with pytest.raises(InputError, match="out of range"):
@@ -85,9 +102,12 @@ def test_registry_builds_pony_and_baselines_and_rejects_unknown_specs() -> None:
 
 # -- plan and speech --------------------------------------------------------------------------
 
+
 def test_plan_reads_setting_dialogue_and_cuts_deterministically() -> None:
-    prompt = ('Multi-shot: a wide shot of a rainy street at night, cut to a close-up as she '
-              'walks and says "We should go home."')
+    prompt = (
+        "Multi-shot: a wide shot of a rainy street at night, cut to a close-up as she "
+        'walks and says "We should go home."'
+    )
     plan = plan_shots(prompt, 7, 8.0)
     assert plan == plan_shots(prompt, 7, 8.0)
     assert plan != plan_shots(prompt, 8, 8.0)
@@ -100,11 +120,17 @@ def test_plan_reads_setting_dialogue_and_cuts_deterministically() -> None:
     assert beach.place == "beach" and "waves" in beach.sounds and len(beach.shots) == 1
 
 
-@pytest.mark.parametrize("text, lang", [
-    ("Hello, how are you today?", "en"), ("Hola, ¿cómo estás? Vamos a la playa.", "es"),
-    ("Bonjour, je suis très content de vous voir.", "fr"), ("नमस्ते, आप कैसे हैं?", "hi"),
-    ("مرحبا، كيف حالك؟", "ar"), ("你好，今天天气很好。", "zh"),
-])
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        ("Hello, how are you today?", "en"),
+        ("Hola, ¿cómo estás? Vamos a la playa.", "es"),
+        ("Bonjour, je suis très content de vous voir.", "fr"),
+        ("नमस्ते, आप कैसे हैं?", "hi"),
+        ("مرحبا، كيف حالك؟", "ar"),
+        ("你好，今天天气很好。", "zh"),
+    ],
+)
 def test_dialogue_language_is_detected_and_spoken_with_phonemes(text, lang) -> None:
     assert detect_language(text) == lang
     utt = synthesize(text)
@@ -124,9 +150,11 @@ def test_shipped_astronaut_rig_matches_dlib() -> None:
 
 # -- clips ------------------------------------------------------------------------------------
 
+
 def test_same_request_gives_the_same_frames_and_audio(pony: Generator, tmp_path: Path) -> None:
-    request = GenerationRequest('Someone on a beach says "hi there"', seed=5, duration_s=1.5,
-                                resolution="480p")
+    request = GenerationRequest(
+        'Someone on a beach says "hi there"', seed=5, duration_s=1.5, resolution="480p"
+    )
     a, b = tmp_path / "a.mp4", tmp_path / "b.mp4"
     pony.generate(request, str(a))
     pony.generate(request, str(b))
@@ -135,12 +163,17 @@ def test_same_request_gives_the_same_frames_and_audio(pony: Generator, tmp_path:
     assert np.array_equal(da.audio, db.audio)
 
 
-@pytest.mark.parametrize("aspect, fps, duration", [("16:9", 24, 1.0), ("9:16", 30, 1.5),
-                                                    ("1:1", 12, 2.0)])
+@pytest.mark.parametrize(
+    "aspect, fps, duration", [("16:9", 24, 1.0), ("9:16", 30, 1.5), ("1:1", 12, 2.0)]
+)
 def test_duration_fps_and_resolution_are_as_asked(pony, tmp_path, aspect, fps, duration) -> None:
     out = tmp_path / "c.mp4"
-    result = pony.generate(GenerationRequest("a forest", duration_s=duration, resolution="480p",
-                                             aspect=aspect, fps=fps), str(out))
+    result = pony.generate(
+        GenerationRequest(
+            "a forest", duration_s=duration, resolution="480p", aspect=aspect, fps=fps
+        ),
+        str(out),
+    )
     info = probe_clip(out)
     width, height = frame_size("480p", aspect)
     assert (info.width, info.height) == (width, height) == (result.width, result.height)
@@ -154,13 +187,16 @@ def test_duration_fps_and_resolution_are_as_asked(pony, tmp_path, aspect, fps, d
 
 def test_ambience_alone_is_audible_and_audio_can_be_off(pony, tmp_path) -> None:
     out = tmp_path / "rain.mp4"
-    pony.generate(GenerationRequest("heavy rain in a city street", duration_s=1.5,
-                                    resolution="480p"), str(out))
+    pony.generate(
+        GenerationRequest("heavy rain in a city street", duration_s=1.5, resolution="480p"),
+        str(out),
+    )
     clip = decode_clip(out)
     assert clip.audio is not None and np.sqrt(np.mean(clip.audio**2)) > 0.01
     silent = tmp_path / "silent.mp4"
-    result = pony.generate(GenerationRequest("rain", duration_s=1, resolution="480p",
-                                             audio=False), str(silent))
+    result = pony.generate(
+        GenerationRequest("rain", duration_s=1, resolution="480p", audio=False), str(silent)
+    )
     assert not result.has_audio and not probe_clip(silent).has_audio
 
 
@@ -179,8 +215,10 @@ def test_face_is_found_and_the_mouth_follows_the_speech(talking_clip: Path) -> N
 
 def test_multi_shot_keeps_the_face_on_screen(pony, tmp_path) -> None:
     out = tmp_path / "multi.mp4"
-    prompt = ('Shot 1: wide shot of a snowy forest. Shot 2: medium shot. Shot 3: close-up as he '
-              'says "We have to keep moving before the storm reaches the valley."')
+    prompt = (
+        "Shot 1: wide shot of a snowy forest. Shot 2: medium shot. Shot 3: close-up as he "
+        'says "We have to keep moving before the storm reaches the valley."'
+    )
     pony.generate(GenerationRequest(prompt, seed=2, duration_s=4.5, resolution="480p"), str(out))
     clip = decode_clip(out)
     openings = mouth_openings(clip.frames, step=3)
@@ -194,6 +232,7 @@ def test_multi_shot_keeps_the_face_on_screen(pony, tmp_path) -> None:
 
 # -- image to video ---------------------------------------------------------------------------
 
+
 def test_image_to_video_starts_on_the_input_and_the_face_talks(pony, tmp_path) -> None:
     from skimage import data
 
@@ -201,9 +240,12 @@ def test_image_to_video_starts_on_the_input_and_the_face_talks(pony, tmp_path) -
     path = tmp_path / "in.png"
     cv2.imwrite(str(path), image[..., ::-1])
     out = tmp_path / "i2v.mp4"
-    request = GenerationRequest('She smiles and says "I am going back to space next year, and '
-                                'I cannot wait."', duration_s=4, resolution="480p",
-                                image=str(path))
+    request = GenerationRequest(
+        'She smiles and says "I am going back to space next year, and I cannot wait."',
+        duration_s=4,
+        resolution="480p",
+        image=str(path),
+    )
     pony.generate(request, str(out))
     clip = decode_clip(out, max_side=854)
     reference, landmarks = first_frame(image, 854, 480)
@@ -228,6 +270,7 @@ def test_unreadable_input_image_is_an_input_error_and_leaves_no_file(pony, tmp_p
 
 # -- CLI --------------------------------------------------------------------------------------
 
+
 def test_cli_generates_one_clip_and_rejects_bad_input(tmp_path) -> None:
     from typer.testing import CliRunner
 
@@ -235,16 +278,33 @@ def test_cli_generates_one_clip_and_rejects_bad_input(tmp_path) -> None:
 
     runner = CliRunner()
     out = tmp_path / "clip.mp4"
-    ok = runner.invoke(app, ["generate", "--model", "builtin:pony", "--prompt", "a calm beach",
-                             "--duration", "1", "--resolution", "480p", "--seed", "1",
-                             "--out", str(out)])
+    ok = runner.invoke(
+        app,
+        [
+            "generate",
+            "--model",
+            "builtin:pony",
+            "--prompt",
+            "a calm beach",
+            "--duration",
+            "1",
+            "--resolution",
+            "480p",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+        ],
+    )
     assert ok.exit_code == 0, ok.output
     assert probe_clip(out).n_frames == 24
     bad_out = tmp_path / "bad.mp4"
-    for args, error in ((["--prompt", ""], InputError),
-                        (["--prompt", "x", "--duration", "30"], InputError),
-                        (["--prompt", "x", "--resolution", "2k"], InputError),
-                        (["--prompt", "x", "--model", "zzz:1"], UnknownGeneratorError)):
+    for args, error in (
+        (["--prompt", ""], InputError),
+        (["--prompt", "x", "--duration", "30"], InputError),
+        (["--prompt", "x", "--resolution", "2k"], InputError),
+        (["--prompt", "x", "--model", "zzz:1"], UnknownGeneratorError),
+    ):
         argv = ["generate", "--model", "builtin:pony", "--out", str(bad_out), *args]
         res = runner.invoke(app, argv)
         assert isinstance(res.exception, error), (args, res.output)
@@ -256,10 +316,25 @@ def test_cli_user_error_is_one_line_and_exit_code_2(tmp_path) -> None:
     import sys
 
     out = tmp_path / "bad.mp4"
-    proc = subprocess.run([sys.executable, "-c", "from arena.cli import main; main()",
-                           "generate", "--model", "builtin:pony", "--prompt", "x",
-                           "--duration", "0", "--out", str(out)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from arena.cli import main; main()",
+            "generate",
+            "--model",
+            "builtin:pony",
+            "--prompt",
+            "x",
+            "--duration",
+            "0",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "duration" in proc.stderr
     assert not out.exists()
@@ -277,6 +352,6 @@ def test_every_ambient_sound_is_audible_stereo_and_repeatable() -> None:
 
     def high_share(x):
         spectrum = np.abs(np.fft.rfft(x[:, 0])) ** 2
-        return spectrum[len(spectrum) // 4:].sum() / spectrum.sum()  # above 6 kHz
+        return spectrum[len(spectrum) // 4 :].sum() / spectrum.sum()  # above 6 kHz
 
     assert high_share(rain) > 2 * high_share(waves)

@@ -11,37 +11,74 @@ import typer
 from arena.cli import DEFAULT_DATA, DataOpt, echo
 from generators.errors import InputError
 
+EngineOpt = Annotated[
+    str,
+    typer.Option("--engine", help="Where jobs run: local (worker processes) or ray (Ray tasks)."),
+]
+RayAddressOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address",
+        envvar="RAY_ADDRESS",
+        help="Ray cluster to join (ray://HOST:10001 or HOST:6379); a local Ray when omitted.",
+    ),
+]
+
 
 def generate(
-    model: Annotated[str, typer.Option("--model", help="Generator spec (builtin:pony, "
-                                       "builtin:pony-lag?ms=200, ...) or, with --suite, a "
-                                       "model name in the store (all models when omitted).")]
-    = "",
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            help="Generator spec (builtin:pony, "
+            "builtin:pony-lag?ms=200, ...) or, with --suite, a "
+            "model name in the store (all models when omitted).",
+        ),
+    ] = "",
     prompt: Annotated[str | None, typer.Option("--prompt", help="Text of the clip.")] = None,
-    image: Annotated[Path | None, typer.Option("--image", help="Input image (image-to-video).")]
-    = None,
+    image: Annotated[
+        Path | None, typer.Option("--image", help="Input image (image-to-video).")
+    ] = None,
     duration: Annotated[float, typer.Option("--duration", help="Seconds, 1 to 15.")] = 5.0,
-    resolution: Annotated[str, typer.Option("--resolution", help="480p, 720p or 1080p.")]
-    = "720p",
+    resolution: Annotated[str, typer.Option("--resolution", help="480p, 720p or 1080p.")] = "720p",
     aspect: Annotated[str, typer.Option("--aspect", help="16:9, 9:16 or 1:1.")] = "16:9",
     fps: Annotated[int, typer.Option("--fps")] = 24,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     audio: Annotated[bool, typer.Option("--audio/--no-audio", help="Encode sound.")] = True,
     out: Annotated[Path | None, typer.Option("--out", help="Output .mp4 (single clip).")] = None,
-    suite: Annotated[str | None, typer.Option("--suite", help="Fill the store with every "
-                                              "missing clip of this prompt suite.")] = None,
+    suite: Annotated[
+        str | None,
+        typer.Option(
+            "--suite", help="Fill the store with every missing clip of this prompt suite."
+        ),
+    ] = None,
     workers: Annotated[int, typer.Option("--workers", help="Worker processes (--suite).")] = 2,
+    engine: EngineOpt = "local",
+    ray_address: RayAddressOpt = None,
     data: DataOpt = DEFAULT_DATA,
 ) -> None:
     """Generate one clip (--prompt ... --out ...) or a whole suite into the store (--suite)."""
     if suite is not None:
         if prompt is not None or out is not None or image is not None:
-            raise InputError("--suite fills the store: do not combine it with --prompt, --image "
-                             "or --out")
+            raise InputError(
+                "--suite fills the store: do not combine it with --prompt, --image or --out"
+            )
+        from arena.engine import check_engine
         from arena.generation import generate_suite
 
-        report = generate_suite(data, model or None, suite, workers)
-        echo(f"generated {report.made} clip(s), {len(report.failed or [])} failed")
+        check_engine(engine, ray_address)
+
+        report = generate_suite(
+            data, model or None, suite, workers, engine=engine, ray_address=ray_address
+        )
+        echo(
+            f"generated {report.made} clip(s), {len(report.failed or [])} failed"
+            + (
+                f", {report.skipped} skipped (prompts the model cannot take)"
+                if report.skipped
+                else ""
+            )
+        )
         for line in report.failed or []:
             echo(f"  failed: {line}")
         if report.failed:
@@ -49,21 +86,40 @@ def generate(
         return
     if prompt is None or out is None:
         raise InputError("give --prompt and --out for one clip, or --suite NAME for a suite")
+    if engine != "local" or ray_address:
+        raise InputError("--engine ray runs a suite: use it with --suite")
     if not model:
         raise InputError("give --model, e.g. --model builtin:pony")
     if out.suffix.lower() != ".mp4":
         raise InputError(f"--out {out} must end in .mp4")
     from generators.base import GenerationRequest, build_generator
 
-    request = GenerationRequest(prompt=prompt, seed=seed, duration_s=duration,
-                                resolution=resolution, aspect=aspect, fps=fps, audio=audio,
-                                image=str(image) if image else None)
+    request = GenerationRequest(
+        prompt=prompt,
+        seed=seed,
+        duration_s=duration,
+        resolution=resolution,
+        aspect=aspect,
+        fps=fps,
+        audio=audio,
+        image=str(image) if image else None,
+    )
     generator = build_generator(model)
     result = generator.generate(request, str(out))
-    echo(json.dumps({"path": result.path, "seconds": round(result.seconds, 3),
-                     "frames": result.frames, "fps": result.fps, "width": result.width,
-                     "height": result.height, "duration_s": result.duration_s,
-                     "has_audio": result.has_audio}))
+    echo(
+        json.dumps(
+            {
+                "path": result.path,
+                "seconds": round(result.seconds, 3),
+                "frames": result.frames,
+                "fps": result.fps,
+                "width": result.width,
+                "height": result.height,
+                "duration_s": result.duration_s,
+                "has_audio": result.has_audio,
+            }
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from arena.cli import DEFAULT_DATA, DataOpt, echo, open_store
+from arena.cli.generate_cmd import EngineOpt, RayAddressOpt
 
 metrics_app = typer.Typer(
     help="Automatic metrics: lip-sync, identity, temporal, audio, ...", no_args_is_help=True
@@ -174,17 +175,23 @@ def run_cmd(
     clip_weights: ClipWeightsOpt = None,
     clip_model: ClipModelOpt = "",
     config: ConfigOpt = None,
+    engine: EngineOpt = "local",
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Score every clip lacking a current result (same clip hash and metric version)."""
+    from arena.engine import check_engine
     from arena.scoring import score_missing
     from metrics.registry import get_metric
 
+    check_engine(engine, ray_address)
     names = _names(metrics)
     for name in names or []:
         get_metric(name)
     cfg = _config(config, syncnet_weights, clip_weights, clip_model or None)
     with open_store(data, create=False) as store:
-        report = score_missing(store, names, workers=workers, config=cfg)
+        report = score_missing(
+            store, names, workers=workers, config=cfg, engine=engine, ray_address=ray_address
+        )
     echo(
         f"{report.clips} clips needed scoring: {report.scored} scored, {report.results} "
         f"results recorded ({report.unavailable} unavailable), {len(report.failed)} failed"

@@ -1,0 +1,182 @@
+"""paddock.toml: the models a team declares (`[models.NAME]`) and `paddock models sync`.
+
+    [models.wan21]
+    generator = "diffusers:./pipelines/wan21-t2v"   # relative paths: from this file's folder
+    display_name = "Wan 2.1 T2V 1.3B"
+    steps = 30                                       # any other key is a generator parameter
+    guidance = 5.0
+
+    [models.acme]
+    generator = "http:acme"                          # its API: the [http.acme] section
+
+    [models.team-x]
+    generator = "folder:/exports/team-x"
+
+Every model's generator spec is built and checked before anything is written; sync then adds
+the new models in one transaction. A model already registered with another generator is refused
+(its clips were made by the old one): give the new generator a new name.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from arena.store import Store
+from generators.base import build_generator, parse_spec
+from generators.errors import InputError, PaddockError
+
+CONFIG_ENV = "PADDOCK_CONFIG"
+DEFAULT_FILE = Path("paddock.toml")
+_KIND_OF = {"builtin": "baseline", "folder": "imported", "diffusers": "diffusers", "http": "http"}
+_LOCAL_TARGETS = ("diffusers", "folder")
+
+
+class ModelSection(BaseModel):
+    """One `[models.NAME]` section; keys other than these are the generator's parameters."""
+
+    model_config = ConfigDict(extra="allow")
+
+    generator: str
+    display_name: str | None = None
+    kind: str | None = None
+    parent: str | None = None
+
+    @field_validator("generator")
+    @classmethod
+    def _has_kind(cls, value: str) -> str:
+        if ":" not in value:
+            raise ValueError(f"{value!r} is not of the form kind:target (e.g. diffusers:PATH)")
+        return value
+
+    def params(self) -> dict[str, str]:
+        out = {}
+        for key, value in (self.model_extra or {}).items():
+            if isinstance(value, bool):
+                out[key] = "true" if value else "false"
+            elif isinstance(value, str | int | float):
+                out[key] = str(value)
+            else:
+                raise ValueError(f"parameter {key} must be a string, number or boolean")
+        return out
+
+
+@dataclass(frozen=True)
+class ModelDecl:
+    """A model as the file declares it, with its generator spec made whole."""
+
+    name: str
+    spec: str
+    kind: str
+    display_name: str
+    parent: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def default_models_file() -> Path:
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_FILE)
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'section'}: {e['msg']}" for e in exc.errors()
+    )
+
+
+def full_spec(generator: str, params: dict[str, str], base: Path, config: Path) -> str:
+    """The spec the store keeps: relative paths made absolute, the file's own path given to
+    `http:` (its API section lives there), and the parameters in the query."""
+    kind, target, query = parse_spec(generator)
+    if kind in _LOCAL_TARGETS and target and not os.path.isabs(os.path.expanduser(target)):
+        candidate = (base / target).resolve()
+        # a hub id ("org/name") is not a folder here and stays as it is
+        if target.startswith((".", "~")) or candidate.exists() or kind == "folder":
+            target = str(candidate)
+    if kind == "http":
+        query.setdefault("config", str(config.resolve()))
+    query.update(params)
+    query_text = urlencode(sorted(query.items()), safe="/:")  # paths stay readable
+    return f"{kind}:{target}" + (f"?{query_text}" if query else "")
+
+
+def load_models_file(path: str | os.PathLike) -> list[ModelDecl]:
+    """Parse and check a paddock.toml; InputError naming the file, section and problem."""
+    from generators.http_gen import parse_api_config, read_toml
+
+    path = Path(path)
+    data = read_toml(path, f"{path}: no such file (a paddock.toml with [models.NAME] sections)")
+    models = data.get("models")
+    if not isinstance(models, dict) or not models:
+        raise InputError(f"{path}: no [models.NAME] sections")
+    http = data.get("http") or {}
+    if not isinstance(http, dict):
+        raise InputError(f"{path}: [http] must hold [http.NAME] sections")
+    for name, section in http.items():
+        if not isinstance(section, dict):
+            raise InputError(f"{path}: [http.{name}] must be a table")
+        parse_api_config(name, section, str(path))
+    decls = []
+    for name, section in models.items():
+        where = f"{path} [models.{name}]"
+        if not isinstance(section, dict):
+            raise InputError(f'{where}: must be a table with generator = "kind:target"')
+        try:
+            model = ModelSection.model_validate(section)
+            params = model.params()
+        except ValidationError as exc:
+            raise InputError(f"{where}: {_problems(exc)}") from None
+        except ValueError as exc:
+            raise InputError(f"{where}: {exc}") from None
+        spec = full_spec(model.generator, params, path.parent, path)
+        kind = model.kind or ("checkpoint" if model.parent else None)
+        kind = kind or _KIND_OF.get(parse_spec(spec)[0], "imported")
+        try:
+            build_generator(spec)  # a spec that cannot be built is refused before any write
+        except PaddockError as exc:
+            raise InputError(f"{where}: {exc}") from None
+        decls.append(ModelDecl(name, spec, kind, model.display_name or name, model.parent, params))
+    return decls
+
+
+def sync_models(store: Store, decls: list[ModelDecl]) -> SyncReport:
+    """Register the declared models that are new; all of them, or none on any conflict."""
+    report = SyncReport()
+    new: list[dict[str, Any]] = []
+    conflicts = []
+    for decl in decls:
+        existing = store.find_model(decl.name)
+        if existing is None:
+            new.append(
+                {
+                    "name": decl.name,
+                    "kind": decl.kind,
+                    "generator": decl.spec,
+                    "parent": decl.parent,
+                    "display_name": decl.display_name,
+                    "params": decl.params,
+                }
+            )
+        elif existing.generator == decl.spec:
+            report.unchanged.append(decl.name)
+        else:
+            conflicts.append(
+                f"model {decl.name!r} is registered with {existing.generator or 'no generator'}, "
+                f"the file says {decl.spec}: give the new generator a new name"
+            )
+    if conflicts:
+        raise InputError("; ".join(conflicts) + " (nothing synced)")
+    if new:
+        store.add_models(new)
+    report.added = [row["name"] for row in new]
+    return report
