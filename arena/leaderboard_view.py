@@ -22,6 +22,8 @@ class BoardView:
     summary: str
     table: pd.DataFrame
     figures: dict
+    agreement_summary: str = "No ratings yet, so no metric-human agreement."
+    agreement: pd.DataFrame | None = None
 
 
 def headline_metric_values(store: Store) -> pd.DataFrame:
@@ -36,6 +38,41 @@ def headline_metric_values(store: Store) -> pd.DataFrame:
     }
     keep = [(m, k) in headline for m, k in zip(values["metric"], values["key"], strict=True)]
     return values[keep]
+
+
+def headline_directions() -> dict[str, bool]:
+    """``"metric.key"`` -> True when higher is better, for every metric's headline values."""
+    from metrics.registry import available_metrics, get_metric
+
+    return {
+        f"{name}.{key}": better
+        for name in available_metrics()
+        for key, better in get_metric(name).higher_is_better.items()
+    }
+
+
+def agreement_view(
+    store: Store, board, metrics: pd.DataFrame, n_bootstrap: int = 1000, **pool
+) -> tuple[str, pd.DataFrame | None]:
+    """(note, table) of metric-human agreement for a fitted pool (issue 10)."""
+    from leaderboards.agreement import agreement_display, agreement_table
+
+    if metrics.empty:
+        return "No metric results yet, so no metric-human agreement.", None
+    battles = store.clip_pair_counts(exclude_flagged=True, **pool)
+    table = agreement_table(
+        battles, metrics, headline_directions(), board.ratings(), board.replicates, n_bootstrap
+    )
+    if table.empty or not (table["n_pairs"] > 0).any():
+        return "No decisive votes between scored clips yet, so no metric-human agreement.", None
+    note = (
+        "**Metric-human agreement.** Pairwise accuracy: how often a metric prefers the clip the "
+        "rater chose (ties and both-bad left out; equal values count half). Rank correlation: "
+        "per-model metric means against ratings (positive = agrees). 95% bootstrap intervals. "
+        "For context, published work reports about 78% for the best learned video judge and "
+        "45% for CLIPScore."
+    )
+    return note, agreement_display(table)
 
 
 def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> BoardView:
@@ -76,15 +113,21 @@ def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> B
         "win rates": win_rate_figure(win_rate_matrix(board.counts)),
         "battles": battle_count_figure(battle_count_matrix(board.counts)),
     }
-    return BoardView(summary, table, figures)
+    agreement_summary, agreement = agreement_view(
+        store, board, metrics, n_bootstrap, **POOLS.get(pool, {})
+    )
+    return BoardView(summary, table, figures, agreement_summary, agreement)
 
 
 def leaderboard_view(store: Store, pool: str = "all"):
-    """(markdown, table, ratings figure, win-rate figure) for the Leaderboard tab."""
+    """(markdown, table, ratings figure, win-rate figure, agreement markdown, agreement table)
+    for the Leaderboard tab."""
     view = compute_board(store, pool)
     return (
         view.summary,
         view.table,
         view.figures.get("ratings"),
         view.figures.get("win rates"),
+        view.agreement_summary,
+        view.agreement,
     )

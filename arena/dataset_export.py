@@ -1,0 +1,327 @@
+"""`paddock export dataset`: the store as publishable Parquet tables with a data card."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from arena.store import Store
+from arena.votes_io import EXPORT_COLUMNS
+from generators.errors import InputError
+
+TABLES = ("battles", "clips", "prompts", "models", "raters", "metric_results")
+CARD = "README.md"
+DEFAULT_LICENSE = "CC-BY-4.0"
+
+#: Field descriptions of every table, in column order; the data card is written from these.
+FIELDS: dict[str, dict[str, str]] = {
+    "battles": {
+        "model_a": "model of the clip shown on the left (side A)",
+        "model_b": "model of the clip shown on the right (side B)",
+        "winner": "`model_a`, `model_b`, `tie` or `tie (bothbad)` (Chatbot Arena labels)",
+        "prompt_id": "prompt both clips were made for (see prompts)",
+        "prompt": "prompt text",
+        "category": "`t2v` (text-to-video) or `i2v` (image-to-video)",
+        "clip_a": "clip shown on the left (see clips)",
+        "clip_b": "clip shown on the right (see clips)",
+        "rater": "pseudonymous rater id (`rater-0001`, ...; not the id the rater voted with)",
+        "tstamp": "time of the vote, seconds since 1970-01-01 UTC",
+        "sampling_prob": "probability with which the scheduler served this battle "
+        "(weight votes by its inverse to undo active sampling)",
+        "aspect": "what was judged (`overall`)",
+        "time_to_vote_s": "seconds from showing the battle to the vote, as the page measured it",
+        "source": "`arena` (voted on this server) or how imported votes came in",
+        "battle_kind": "`normal`, `gold` (a gold check: pony against a degraded twin) or "
+        "`imported`",
+        "rater_excluded": "true when the rater is flagged (e.g. failed gold checks) or banned; "
+        "the arena's leaderboard leaves these votes out",
+    },
+    "clips": {
+        "clip_id": "opaque clip id (random or a content hash, never derived from the model)",
+        "model": "model that made the clip",
+        "prompt_id": "prompt the clip was made for",
+        "seed": "generation seed",
+        "file": "clip file inside this folder (`clips/<clip_id>.mp4`) when exported with "
+        "`--with-clips`, else empty",
+        "sha256": "SHA-256 of the clip file",
+        "duration": "seconds",
+        "fps": "frames per second",
+        "width": "pixels",
+        "height": "pixels",
+        "has_audio": "whether the clip has a sound track",
+        "generation_s": "seconds the model took to make the clip",
+        "created_at": "when the clip was added (UTC)",
+    },
+    "prompts": {
+        "prompt_id": "prompt id",
+        "text": "prompt text",
+        "category": "`t2v` or `i2v`",
+        "image": "input image of an image-to-video prompt (a reference such as "
+        "`skimage:astronaut`, or a file name)",
+        "audio": "whether sound is expected",
+        "suite": "prompt suite",
+        "tags": "tags",
+        "seed": "seed every model used for this prompt",
+    },
+    "models": {
+        "model": "model name",
+        "display_name": "name shown after a vote",
+        "kind": "`builtin`, `baseline`, `diffusers`, `http`, `imported` or `checkpoint`",
+        "generator": "generator spec (e.g. `builtin:pony`)",
+        "parent": "parent model of a checkpoint",
+        "active": "whether the arena still serves it",
+        "created_at": "when it was registered (UTC)",
+    },
+    "raters": {
+        "rater": "pseudonymous rater id, as in battles",
+        "votes": "votes cast",
+        "gold_seen": "gold checks answered",
+        "gold_correct": "gold checks answered correctly (tie and both-bad count as wrong)",
+        "excluded": "flagged or banned (votes left out of the leaderboard)",
+    },
+    "metric_results": {
+        "clip_id": "scored clip",
+        "model": "model of the clip",
+        "prompt_id": "prompt of the clip",
+        "category": "`t2v` or `i2v`",
+        "seed": "generation seed",
+        "metric": "metric family (e.g. `lipsync`, `temporal`)",
+        "version": "metric version (results of other versions are other rows)",
+        "key": "value within the family (e.g. `abs_offset_ms`)",
+        "value": "the number",
+    },
+}
+
+
+@dataclass
+class ExportReport:
+    """What an export wrote: rows per table and the files."""
+
+    out: Path
+    rows: dict[str, int] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+    clip_files: int = 0
+
+
+def check_target(out: Path, force: bool) -> None:
+    """Refuse a target that is a file, or a non-empty folder without ``force``."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out} is a file; give a folder to export the dataset into")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise InputError(f"{out} is not empty; choose an empty folder or pass --force to overwrite")
+
+
+def dataset_tables(store: Store) -> dict[str, pd.DataFrame]:
+    """The tables of the dataset, rater ids replaced by pseudonyms."""
+    battles = store.battles_frame()
+    kinds = store.vote_battle_kinds()
+    raters = store.raters_frame()
+    excluded = set(raters.loc[raters["banned"] | (raters["flags"].map(len) > 0), "rater"])
+    # Rater ids are the bearer cookies raters vote with: publishing them would let anyone vote
+    # as them. Pseudonyms in order of first vote keep "same rater" without the secret.
+    order = list(dict.fromkeys(battles["rater"]))
+    pseudonym = {r: f"rater-{i:04d}" for i, r in enumerate(order, 1)}
+    battles = battles.assign(
+        rater_excluded=battles["rater"].isin(excluded), rater=battles["rater"].map(pseudonym)
+    )
+    battles["battle_kind"] = kinds
+    extra = [c for c in battles.columns if c not in EXPORT_COLUMNS]
+    battles = battles[list(EXPORT_COLUMNS) + extra]
+    raters = raters[raters["rater"].isin(pseudonym)]
+    raters = pd.DataFrame(
+        {
+            "rater": raters["rater"].map(pseudonym),
+            "votes": raters["votes"],
+            "gold_seen": raters["gold_seen"],
+            "gold_correct": raters["gold_correct"],
+            "excluded": raters["rater"].isin(excluded),
+        }
+    ).sort_values("rater", ignore_index=True)
+    clips = store.clips_frame().rename(columns={"path": "file"})
+    clips["file"] = ""
+    return {
+        "battles": battles,
+        "clips": clips[list(FIELDS["clips"])],
+        "prompts": store.prompts_frame(),
+        "models": store.models_frame(),
+        "raters": raters,
+        "metric_results": _metric_results(store),
+    }
+
+
+def _metric_results(store: Store) -> pd.DataFrame:
+    frame = store.metric_table()
+    if frame.empty:
+        return pd.DataFrame(
+            {
+                "clip_id": pd.Series(dtype=str),
+                "model": pd.Series(dtype=str),
+                "prompt_id": pd.Series(dtype=str),
+                "category": pd.Series(dtype=str),
+                "seed": pd.Series(dtype="int32"),
+                "metric": pd.Series(dtype=str),
+                "version": pd.Series(dtype=str),
+                "key": pd.Series(dtype=str),
+                "value": pd.Series(dtype=float),
+            }
+        )
+    return frame[list(FIELDS["metric_results"])]
+
+
+def export_dataset(
+    store: Store,
+    out: str | Path,
+    force: bool = False,
+    with_clips: bool = False,
+    license: str = DEFAULT_LICENSE,
+    created_at: str | None = None,
+) -> ExportReport:
+    """Write every table as Parquet, plus the data card README.md, into ``out``.
+
+    Args:
+        store: the store (read-only is enough).
+        out: target folder; created if missing; must be empty unless ``force``.
+        force: overwrite the dataset files of a non-empty folder (other files are left alone).
+        with_clips: also copy the clip files into ``out/clips/``.
+        license: licence of the votes and metric values, an SPDX id for the card.
+        created_at: timestamp for the card (now, UTC, by default).
+
+    Raises:
+        InputError: ``out`` is a file, or a non-empty folder without ``force``.
+    """
+    out = Path(out)
+    check_target(out, force)
+    tables = dataset_tables(store)
+    report = ExportReport(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if with_clips:
+        report.clip_files = _copy_clips(store, tables["clips"], out)
+    for name, frame in tables.items():
+        path = out / f"{name}.parquet"
+        tmp = path.with_name(path.name + ".part")
+        frame.to_parquet(tmp, index=False)
+        tmp.replace(path)
+        report.rows[name] = len(frame)
+        report.files.append(path)
+    created_at = created_at or datetime.now(UTC).isoformat(timespec="seconds")
+    card = out / CARD
+    card.write_text(data_card(tables, license, created_at), encoding="utf-8")
+    report.files.append(card)
+    return report
+
+
+def _copy_clips(store: Store, clips: pd.DataFrame, out: Path) -> int:
+    target = out / "clips"
+    target.mkdir(exist_ok=True)
+    source = store.clips_frame().set_index("clip_id")["path"]
+    copied = 0
+    for i, clip_id in enumerate(clips["clip_id"]):
+        rel = source.get(clip_id) or ""
+        src = store.data_dir / rel
+        if not rel or not src.is_file():
+            continue  # imported votes may name clips that were never files
+        shutil.copyfile(src, target / f"{clip_id}{src.suffix or '.mp4'}")
+        clips.iat[i, clips.columns.get_loc("file")] = f"clips/{clip_id}{src.suffix or '.mp4'}"
+        copied += 1
+    return copied
+
+
+def _size_category(n: int) -> str:
+    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K")):
+        if n < limit:
+            return label
+    return "100K<n<1M" if n < 1_000_000 else "n>1M"
+
+
+def data_card(tables: dict[str, pd.DataFrame], license: str, created_at: str) -> str:
+    """The dataset's README.md: what is in it, how it was collected, the licences."""
+    battles = tables["battles"]
+    n_votes = len(battles)
+    lines = [
+        "---",
+        f"license: {license.lower()}",
+        "pretty_name: Paddock arena votes",
+        f"size_categories: [{_size_category(n_votes)}]",
+        "tags: [video-generation, human-preference, pairwise-comparison, arena]",
+        "configs:",
+    ]
+    for name in TABLES:
+        lines += [f"  - config_name: {name}", f"    data_files: {name}.parquet"]
+    lines += ["---", "", "# Paddock arena votes", ""]
+    if n_votes == 0:
+        lines += [
+            "**No votes yet.** The tables below are present with their columns, and the "
+            "clips, prompts and metric results that exist so far, but the arena has not "
+            "recorded a vote.",
+            "",
+        ]
+    else:
+        first = datetime.fromtimestamp(float(battles["tstamp"].min()), UTC).date()
+        last = datetime.fromtimestamp(float(battles["tstamp"].max()), UTC).date()
+        models = sorted(set(battles["model_a"]) | set(battles["model_b"]))
+        sources = battles["source"].value_counts()
+        lines += [
+            f"{n_votes} pairwise votes between {len(models)} video generation models "
+            f"({', '.join(models)}), cast by {battles['rater'].nunique()} raters from {first} "
+            f"to {last}. By source: "
+            + ", ".join(f"{n} `{source}`" for source, n in sources.items())
+            + " (`arena`: voted on this arena's page; anything else was imported).",
+            "",
+        ]
+    lines += [
+        f"Exported {created_at} by `paddock export dataset`.",
+        "",
+        "| table | rows |",
+        "|---|---:|",
+        *(f"| `{name}.parquet` | {len(tables[name])} |" for name in TABLES),
+        "",
+        "## Collection",
+        "",
+        "Raters opened the Paddock arena in a browser and were shown two anonymous clips made "
+        "by two models for the same prompt, side by side, playing in sync with sound from one "
+        "side at a time. They voted A better, B better, tie or both bad; model names were "
+        "revealed only after the vote. Which model was shown on the left was random and is "
+        "recorded (`model_a` is the left clip).",
+        "",
+        "The scheduler chose pairs by active sampling with an exploration floor; each battle's "
+        "exact sampling probability is in `sampling_prob`, so an analysis can weight votes by "
+        "its inverse. A share of battles were gold checks (`battle_kind = gold`): the built-in "
+        "model `pony` against one of its deliberately degraded twins, where the right answer is "
+        "known. Raters who fell below 70% on gold checks were flagged; their votes are kept "
+        "here and marked `rater_excluded`. Rater ids are pseudonyms assigned at export.",
+        "",
+        "Metric results are automatic scores of each clip (lip-sync offset and confidence, "
+        "identity and temporal consistency, audio, sharpness, CLIP scores when configured), "
+        "one row per numeric value; only results that ran (`status ok`) are included.",
+        "",
+        "Ratings in the Chatbot Arena style are computed from `battles` by Bradley-Terry "
+        "with ties and both-bad as half a win (`paddock leaderboard --votes battles.parquet`).",
+        "",
+        "## Fields",
+        "",
+    ]
+    for name in TABLES:
+        lines += [f"### {name}", "", "| column | type | meaning |", "|---|---|---|"]
+        frame = tables[name]
+        for column, meaning in FIELDS[name].items():
+            kind = str(frame[column].dtype) if column in frame.columns else "-"
+            lines.append(f"| `{column}` | {kind} | {meaning} |")
+        lines.append("")
+    lines += [
+        "## Licence",
+        "",
+        f"- Votes, metric values and this card: {license}.",
+        "- Prompt texts of Paddock's default suite: CC0-1.0; the image-to-video input images "
+        "are public domain or CC0 (sources in Paddock's `arena/data/prompts/default.meta.json`).",
+        "- Clips keep the terms of the models that made them. The built-in `pony` clips show "
+        "scikit-image's `astronaut` (a public-domain NASA photograph).",
+        "- The face-landmark model behind several metrics (dlib's 68-point model, trained on "
+        "iBUG 300-W) is licensed for non-commercial use only; the metric values are numbers "
+        "computed with it.",
+        "",
+    ]
+    return "\n".join(lines)
