@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -9,27 +10,75 @@ import re
 import socket
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
 
+from arena.abuse import AbuseGuard, RateLimited
+from arena.admin_auth import AdminDenied, check_admin_token, load_admin_token
 from arena.app import ArenaOptions, build_app, page_assets
-from arena.battles import IMAGE_ROUTE, MEDIA_ROUTE
-from arena.scheduler import Scheduler
-from arena.store import SERVER_FILE, Store
+from arena.backup import BACKUP_ROUTE, backup_data_dir
+from arena.battles import IMAGE_ROUTE, MEDIA_ROUTE, Playback, serve_battle, submit_vote
+from arena.scheduler import NoBattleAvailable, Scheduler, SchedulerConfig
+from arena.store import SERVER_FILE, Store, VoteRefused
 from generators.errors import InputError, PaddockError
 
-MEDIA_ID = re.compile(r"^[0-9a-f]{32}$")
-PROMPT_ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
-RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+MEDIA_ID = re.compile(r"[0-9a-f]{32}")
+PROMPT_ID = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+# At most 18 digits: positions fit in 64 bits, and int() of a huge digit string would raise.
+RANGE = re.compile(r"bytes=([0-9]{0,18})-([0-9]{0,18})")
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
+class BattleRequest(BaseModel):
+    """POST /api/battle: a battle for this rater (optionally from one category)."""
+
+    rater_id: str = Field(max_length=64)
+    category: str = Field("", max_length=8)
+
+
+class VoteRequest(BaseModel):
+    """POST /api/vote: the vote on a served battle, with its one-time token."""
+
+    battle_id: str = Field(max_length=64)
+    token: str = Field(max_length=128)
+    rater_id: str = Field(max_length=64)
+    outcome: str = Field(max_length=16)
+    playback: str = Field("", max_length=512)
+
+
+class BackupRequest(BaseModel):
+    """POST /admin/backup: where the serving process writes a consistent copy of the data dir."""
+
+    out: str = Field(max_length=4096)
+    clips: bool = True
+
+
+def _error_status(exc: PaddockError) -> int:
+    # Refused votes are a conflict with the battle's state; no battle yet is a temporary lack.
+    if isinstance(exc, RateLimited):
+        return 429
+    if isinstance(exc, VoteRefused):
+        return 409
+    if isinstance(exc, NoBattleAvailable):
+        return 503
+    if isinstance(exc, AdminDenied):
+        return 403
+    return 400
+
+
+def _error(exc: PaddockError) -> JSONResponse:
+    return JSONResponse({"error": str(exc)}, status_code=_error_status(exc))
 
 
 def range_is_satisfiable(header: str | None, size: int) -> bool:
     """One well-formed byte range inside the file (what video elements ask for), or none."""
     if header is None:
         return True
-    match = RANGE.match(header.strip())
+    match = RANGE.fullmatch(header.strip())
     if not match or match.groups() == ("", ""):
         return False
     first, last = match.groups()
@@ -49,11 +98,14 @@ def build_server(
 
     api = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     clips_root = store.clips_dir.resolve()
+    # One guard for every route that serves battles or takes votes (issue 8 abuse rules).
+    options = options or ArenaOptions()
+    guard = AbuseGuard(options.abuse)
 
     @api.get(MEDIA_ROUTE + "/{media_id}")
     def media(media_id: str, request: Request) -> Response:
         # Only a battle's random media id leads to a file, and only inside the clip store.
-        if not MEDIA_ID.match(media_id):
+        if not MEDIA_ID.fullmatch(media_id):
             raise HTTPException(404)
         path = store.media_clip(media_id)
         if path is None:
@@ -74,7 +126,7 @@ def build_server(
 
     @api.get(IMAGE_ROUTE + "/{prompt_id}")
     def prompt_image(prompt_id: str) -> FileResponse:
-        if not PROMPT_ID.match(prompt_id):
+        if not PROMPT_ID.fullmatch(prompt_id):
             raise HTTPException(404)
         try:
             prompt = store.prompt(prompt_id)
@@ -94,7 +146,74 @@ def build_server(
     def health() -> JSONResponse:
         return JSONResponse({"ok": True, "clips": store.counts()["clips"]})
 
-    app = build_app(store, scheduler, options, leaderboard)
+    # The rater's two actions as plain JSON for programmatic clients, routed before the Gradio
+    # mount: the same domain functions without Gradio's per-request work (the gr.api endpoints
+    # /gradio_api/run/battle|vote stay for gradio_client). They run on a plain thread pool:
+    # handing a sync route to anyio's pool cost the event loop about a quarter of its time per
+    # request (cancel scopes, capacity limiter), and threads are what lets writes share commits.
+    workers = ThreadPoolExecutor(max_workers=32, thread_name_prefix="paddock-api")
+
+    async def in_worker(fn: Callable[[], JSONResponse]) -> JSONResponse:
+        return await asyncio.get_running_loop().run_in_executor(workers, fn)
+
+    def client_ip(request: Request) -> str | None:
+        return request.client.host if request.client else None
+
+    @api.post("/api/battle")
+    async def json_battle(body: BattleRequest, request: Request) -> JSONResponse:
+        def work() -> JSONResponse:
+            try:
+                view = serve_battle(
+                    store,
+                    scheduler,
+                    body.rater_id,
+                    body.category or None,
+                    client_ip=client_ip(request),
+                    guard=guard,
+                )
+            except PaddockError as exc:
+                return _error(exc)
+            return JSONResponse(view.to_dict())
+
+        return await in_worker(work)
+
+    @api.post("/api/vote")
+    async def json_vote(body: VoteRequest, request: Request) -> JSONResponse:
+        def work() -> JSONResponse:
+            try:
+                result = submit_vote(
+                    store,
+                    body.battle_id,
+                    body.token,
+                    body.rater_id,
+                    body.outcome,
+                    Playback.from_json(body.playback),
+                    client_ip=client_ip(request),
+                    guard=guard,
+                )
+            except PaddockError as exc:
+                return _error(exc)
+            return JSONResponse(result.to_dict())
+
+        return await in_worker(work)
+
+    admin_token = load_admin_token()
+
+    @api.post(BACKUP_ROUTE)
+    def backup(body: BackupRequest, request: Request) -> JSONResponse:
+        # This process owns the DuckDB file, so a backup while serving is taken here, under the
+        # store's lock; only from this machine and with the admin token.
+        if request.client is None or request.client.host not in LOOPBACK:
+            raise HTTPException(404)
+        bearer = request.headers.get("authorization", "")
+        try:
+            check_admin_token(admin_token, bearer.removeprefix("Bearer ").strip() or None)
+            report = backup_data_dir(store, Path(body.out), clips=body.clips)
+        except PaddockError as exc:
+            return _error(exc)
+        return JSONResponse(report.to_dict())
+
+    app = build_app(store, scheduler, options, leaderboard, guard=guard)
     head, css = page_assets()
     return gr.mount_gradio_app(
         api, app, path="/", head=head, css=css, show_error=True, footer_links=[]
@@ -119,13 +238,15 @@ def run_server(
     background: Callable[[threading.Event], None] | None = None,
     on_ready: Callable[[str], None] | None = None,
     leaderboard: Callable | None = None,
+    scheduler_config: SchedulerConfig | None = None,
 ) -> None:
-    """Serve until interrupted; `background(stop)` runs in a thread meanwhile (e.g. generation)."""
+    """Serve until interrupted; `background(stop)` runs in a thread meanwhile (e.g. generation).
+    scheduler_config limits or tunes the battles (e.g. a duel of two models)."""
     import uvicorn
 
     if not port_is_free(host, port):
         raise InputError(f"port {port} on {host} is in use; pick another with --port")
-    scheduler = Scheduler(store)
+    scheduler = Scheduler(store, config=scheduler_config)
     app = build_server(store, scheduler, options, leaderboard)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
     server = uvicorn.Server(config)

@@ -1,7 +1,13 @@
-"""A data dir for server benchmarks: a few models with small real clips for a few prompts."""
+"""A data dir and a real `paddock serve` subprocess for server benchmarks and load tests."""
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +29,9 @@ def make_clip(path: Path, shade: int, seconds: float = 2.0) -> Path:
     return path
 
 
-def make_bench_data(data_dir: Path, n_models: int = 6, n_prompts: int = 8) -> Path:
+def make_bench_data(
+    data_dir: Path, n_models: int = 6, n_prompts: int = 8, seconds: float = 2.0
+) -> Path:
     """Models bench-0.., each with one clip per prompt; returns the data dir."""
     store = Store.open(data_dir)
     try:
@@ -34,10 +42,75 @@ def make_bench_data(data_dir: Path, n_models: int = 6, n_prompts: int = 8) -> Pa
         for m in range(n_models):
             model = store.add_model(f"bench-{m}", "imported")
             for p, prompt in enumerate(prompts):
-                path = make_clip(src / f"{m}-{p}.mp4", 20 * m + p)
+                path = make_clip(src / f"{m}-{p}.mp4", 20 * m + p, seconds)
                 info = check_clip(path, prompt)
                 staged.append(stage_clip(store, path, model.id, prompt, prompt.seed, info, None))
         commit_staged(store, staged)
     finally:
         store.close()
     return data_dir
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(
+    data: Path,
+    port: int,
+    extra_args: tuple[str, ...] = ("--no-gate",),
+    env: dict[str, str] | None = None,
+    timeout_s: float = 60.0,
+) -> subprocess.Popen:
+    """`paddock serve` on 127.0.0.1:port as a subprocess; returns once /healthz answers.
+
+    Its stderr goes to server.log beside the data dir (a pipe nobody reads could fill and stall it).
+    """
+    import urllib.request
+
+    full_env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", **(env or {}))
+    log_path = Path(data).parent / "server.log"
+    with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from arena.cli import main; main()",
+                "serve",
+                "--data",
+                str(data),
+                "--port",
+                str(port),
+                *extra_args,
+            ],
+            env=full_env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited: {log_path.read_text()[-2000:]}") from None
+            time.sleep(0.2)
+    proc.kill()
+    proc.wait()
+    raise RuntimeError(f"server did not start within {timeout_s:.0f} s")
+
+
+def stop_server(proc: subprocess.Popen, timeout_s: float = 30.0) -> int:
+    """Stop the server as Ctrl-C would (it checkpoints and releases the file); kill it if stuck."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
