@@ -6,7 +6,7 @@ import multiprocessing
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from arena.catalog import ensure_suite
@@ -31,6 +31,9 @@ class RegressOptions:
     settings: GenerationSettings = field(default_factory=GenerationSettings)
     workers: int = 2
     alpha: float = 0.05
+    # The candidate's clips use each prompt's seed + this; clips pair by prompt and seed index.
+    # With an offset the candidate may be the baseline itself: its seed-to-seed noise floor.
+    candidate_seed_offset: int = 0
 
 
 def choose_prompts(prompts: Sequence[Prompt], limit: int | None = None) -> list[Prompt]:
@@ -54,24 +57,44 @@ def choose_prompts(prompts: Sequence[Prompt], limit: int | None = None) -> list[
 def run_regression(data_dir: str | Path, options: RegressOptions) -> RegressionResult:
     """Generate what either model lacks, score both, and compare them clip by clip."""
     metrics = [get_metric(name).name for name in options.metrics]  # unknown names refused early
-    if options.baseline == options.candidate:
-        raise InputError("baseline and candidate are the same model; name two different models")
+    offset = options.candidate_seed_offset
+    if offset < 0:
+        raise InputError(f"--candidate-seed-offset must be 0 or more, got {offset}")
+    if options.baseline == options.candidate and offset == 0:
+        raise InputError(
+            "baseline and candidate are the same model; name two different models, or give "
+            "--candidate-seed-offset to compare a model with itself at other seeds"
+        )
     with Store.open(data_dir, create=False) as store:
-        models = [_model(store, options.baseline), _model(store, options.candidate)]
+        base_model = _model(store, options.baseline)
+        cand_model = _model(store, options.candidate)
         prompts = choose_prompts(_suite_prompts(store, options.suite), options.prompts)
-        gen = generate_missing(store, models, prompts, options.settings, workers=options.workers)
-        wanted = {p.id for p in prompts}
-        clips = [c for m in models for c in store.clips(m.name) if c.prompt_id in wanted]
+        cand_prompts = [replace(p, seed=p.seed + offset) for p in prompts]
+        if offset == 0:
+            gen = generate_missing(
+                store, [base_model, cand_model], prompts, options.settings, options.workers
+            )
+        else:
+            gen = generate_missing(store, [base_model], prompts, options.settings, options.workers)
+            more = generate_missing(
+                store, [cand_model], cand_prompts, options.settings, options.workers
+            )
+            gen.failed = (gen.failed or []) + (more.failed or [])
+        base_clips = _suite_clips(store, options.baseline, prompts, exact_seed=offset != 0)
+        cand_clips = _suite_clips(store, options.candidate, cand_prompts, exact_seed=offset != 0)
         scoring_failures = score_clips(
-            store, [c.id for c in clips], metrics, workers=options.workers
+            store, [c.id for c in base_clips + cand_clips], metrics, workers=options.workers
         )
         table = store.metric_table()
-        table = table[table.clip_id.isin({c.id for c in clips}) & table.metric.isin(metrics)]
+        table = table[table.metric.isin(metrics)]
+        base_table = table[table.clip_id.isin({c.id for c in base_clips})]
+        cand_table = table[table.clip_id.isin({c.id for c in cand_clips})].copy()
+        cand_table["seed"] -= offset  # pair on the seed index: the baseline's seed
         directions = {name: get_metric(name).higher_is_better for name in metrics}
         try:
             comparisons = compare_tables(
-                table[table.model == options.baseline],
-                table[table.model == options.candidate],
+                base_table,
+                cand_table,
                 directions,
                 tolerances=options.tolerances,
                 alpha=options.alpha,
@@ -81,16 +104,32 @@ def run_regression(data_dir: str | Path, options: RegressOptions) -> RegressionR
             if not failed:
                 raise
             raise InputError(f"{exc} ({len(failed)} clip(s) failed, first: {failed[0]})") from None
-        votes = compare_votes(
-            store.vote_counts(models=[options.baseline, options.candidate]),
-            options.baseline,
-            options.candidate,
-        )
+        votes = None
+        if options.baseline != options.candidate:
+            votes = compare_votes(
+                store.vote_counts(models=[options.baseline, options.candidate]),
+                options.baseline,
+                options.candidate,
+                alpha=options.alpha,
+            )
     notes = [f"generation failed: {line}" for line in gen.failed or []]
     notes += [f"scoring failed: {line}" for line in scoring_failures]
+    if offset:
+        notes.append(f"{options.candidate}'s clips use each prompt's seed {offset:+d}")
     return RegressionResult(
         options.baseline, options.candidate, options.alpha, comparisons, votes, notes
     )
+
+
+def _suite_clips(store: Store, model: str, prompts: Sequence[Prompt], exact_seed: bool) -> list:
+    """A model's clips of these prompts; with exact_seed only those at each prompt's seed (the
+    model may hold clips of the same prompt at other seeds, e.g. from another offset)."""
+    seeds = {p.id: p.seed for p in prompts}
+    return [
+        c
+        for c in store.clips(model)
+        if c.prompt_id in seeds and (not exact_seed or c.seed == seeds[c.prompt_id])
+    ]
 
 
 def score_clips(store: Store, clip_ids: Sequence[str], metrics: list[str], workers: int) -> list:
@@ -174,10 +213,8 @@ def markdown_summary(result: RegressionResult) -> str:
         v = result.votes
         lines += [
             "",
-            f"Human votes: {result.candidate} win rate {v.win_rate:.1%} "
-            f"[{v.ci_low:.1%}, {v.ci_high:.1%}] over {v.n} votes "
-            f"({v.candidate_wins} wins, {v.baseline_wins} losses, {v.ties} ties), "
-            f"binomial p = {v.p_value:.3g}",
+            f"Human votes ({v.candidate_wins} wins, {v.baseline_wins} losses, {v.ties} ties; "
+            f"anytime-valid interval, e-value {v.e_value:.3g}): {v.status}",
         ]
     lines += [f"- {note}" for note in result.notes]
     return "\n".join(lines) + "\n"

@@ -18,37 +18,52 @@ from generators.errors import InputError
 # (and the paired test is significant after Holm correction). A tolerances file overrides any of
 # them, either as `"lipsync.abs_offset_ms" = 60` under [tolerances] or as `[tolerances.lipsync]`
 # with `abs_offset_ms = 60`.
+#
+# Each default is the larger of (a) the change that matters to a viewer, where one is known, and
+# (b) the seed-to-seed noise of the built-in model: the standard deviation of one paired
+# difference between two seeds of the same prompt ("spread" below), which is three standard
+# errors of the mean difference at the 9 prompts the default metric set needs at least.
+# Spreads measured by benchmarks/calibrate_tolerances.py (pony, 10 prompts x 6 seeds, 3 s 480p
+# 16:9; rerun it for other settings or models and override with a tolerances file).
 DEFAULT_TOLERANCES: dict[str, float] = {
     # Audio-video offset of the speaking face, in ms; 40 ms is about one frame at 24 fps and the
     # edge of what viewers notice (ITU-R BT.1359 puts detectability near 45 ms audio-early).
+    # Spread 2.2 ms.
     "lipsync.abs_offset_ms": 40.0,
-    # Lip-sync confidence: z-score of the correlation peak over the other offsets.
-    "lipsync.confidence": 0.5,
-    # SyncNet scores (LSE-C confidence, LSE-D distance), as reported by Wav2Lip.
+    # Lip-sync confidence: z-score of the correlation peak over the other offsets. Spread 2.2
+    # (the confidence varies much from seed to seed), so the noise sets it.
+    "lipsync.confidence": 2.2,
+    # SyncNet scores (LSE-C confidence, LSE-D distance), as reported by Wav2Lip (not calibrated:
+    # needs weights).
     "syncnet.lse_c": 0.5,
     "syncnet.lse_d": 0.5,
-    # dlib face-descriptor distances to the first face; 0.6 separates people, 0.1 is a visible drift.
+    # dlib face-descriptor distances to the first face; 0.6 separates people, 0.1 is a visible
+    # drift. Spreads 0.043 (mean) and 0.10 (max).
     "identity.mean_distance": 0.05,
     "identity.max_distance": 0.1,
-    # Share of sampled faces judged the same person as the first (fraction).
+    # Share of sampled faces judged the same person as the first (fraction). Spread 0.
     "identity.share_same": 0.05,
-    # Number of identity switches in a clip.
+    # Number of identity switches in a clip. Spread 0.
     "identity.identity_changes": 0.5,
     # (255 - mean absolute frame difference) / 255; 0.005 is about 1.3 grey levels per frame.
+    # Spread 0.0023.
     "temporal.flicker": 0.005,
-    # Optical-flow warping error (MSE, RGB 0..1).
-    "temporal.warping_error": 0.002,
-    # Fraction of frames that repeat the previous one.
+    # Optical-flow warping error (MSE, RGB 0..1). pony reads about 2.6e-4 with a spread of
+    # 3.1e-5; 1e-4 (about 40% of pony's value, three spreads) is a visible rise in warping.
+    "temporal.warping_error": 1e-4,
+    # Fraction of frames that repeat the previous one. Spread 0.035.
     "temporal.duplicate_ratio": 0.05,
-    # Seconds of frozen video.
+    # Seconds of frozen video. Spread 0.043.
     "temporal.frozen_s": 0.25,
-    # Fraction of the clip with silent audio.
+    # Fraction of the clip with silent audio. Spread 0.
     "audio.silence_ratio": 0.1,
-    # Audio track longer or shorter than the video, in seconds.
+    # Audio track longer or shorter than the video, in seconds. Spread 0.
     "audio.abs_duration_mismatch_s": 0.1,
-    # Edge detail in 8-bit levels; a clean 480p render scores about 22, so 0.5 is about 2%.
-    "sharpness.edge_detail": 0.5,
-    # CLIPScore (x100 scale) and frame-to-frame CLIP consistency (cosine).
+    # Edge detail in 8-bit levels; a clean 480p render scores about 22. Spread 1.9, so the noise
+    # sets it (a 360p render upscaled loses far more).
+    "sharpness.edge_detail": 1.9,
+    # CLIPScore (x100 scale) and frame-to-frame CLIP consistency (cosine); not calibrated (needs
+    # weights).
     "clip_score.clip_score": 1.0,
     "clip_consistency.clip_consistency": 0.01,
 }
@@ -89,16 +104,23 @@ class MetricComparison:
 
 @dataclass
 class VoteComparison:
-    """Human votes between candidate and baseline; ties and both-bad count half a win."""
+    """Human votes between candidate and baseline; ties and both-bad count half a win.
+
+    The interval and the test are anytime-valid (leaderboards.sequential): a team may rerun the
+    check after every batch of duel votes and stop when it says so, without inflating alpha.
+    """
 
     candidate_wins: int
     baseline_wins: int
     ties: int
     n: int
     win_rate: float
-    ci_low: float  # Wilson 95% interval of the win rate
+    ci_low: float  # confidence sequence at 1 - alpha for the candidate's win rate
     ci_high: float
-    p_value: float  # two-sided binomial test of wins against losses (ties left out)
+    e_value: float  # mixture likelihood ratio against "no difference"; significant at 1/alpha
+    significant: bool
+    more_votes: int | None  # projected further votes to significance at this win rate
+    status: str  # one line: where the duel stands and whether one may stop
 
 
 @dataclass
@@ -174,10 +196,33 @@ def bootstrap_mean_ci(
     return float(low), float(high)
 
 
+EXACT_MAX_PAIRS = 16  # up to here all 2**n sign patterns are enumerated (65,536 x 16)
+
+
 def _wilcoxon(diffs: np.ndarray, alternative: str) -> float:
-    if not np.any(diffs != 0):
+    """Wilcoxon signed-rank p-value; zero differences dropped, ties get average ranks.
+
+    Up to EXACT_MAX_PAIRS non-zero pairs the null distribution is enumerated exactly (scipy
+    switches to a randomized permutation test when ranks tie, which is slow and not repeatable);
+    above that, the normal approximation with tie correction.
+    """
+    d = diffs[diffs != 0]
+    if len(d) == 0:
         return 1.0  # identical clips: no evidence of any difference
-    return float(stats.wilcoxon(diffs, alternative=alternative).pvalue)
+    if len(d) > EXACT_MAX_PAIRS:
+        return float(stats.wilcoxon(d, alternative=alternative, method="approx").pvalue)
+    ranks = stats.rankdata(np.abs(d))
+    observed = ranks[d > 0].sum()
+    patterns = (np.arange(2 ** len(d))[:, None] >> np.arange(len(d))) & 1
+    null = patterns @ ranks  # the sum of positive ranks under every sign pattern
+    slack = 1e-9 * ranks.sum()  # average ranks are halves: compare with a little room
+    greater = float(np.mean(null >= observed - slack))
+    less = float(np.mean(null <= observed + slack))
+    if alternative == "greater":
+        return greater
+    if alternative == "less":
+        return less
+    return min(1.0, 2.0 * min(greater, less))
 
 
 def _paired(baseline: pd.DataFrame, candidate: pd.DataFrame, metric: str, key: str) -> pd.DataFrame:
@@ -280,22 +325,16 @@ def compare_tables(
     return comparisons
 
 
-def wilson_interval(successes: float, n: float, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a proportion (successes may be fractional: ties count half)."""
-    if n <= 0:
-        return 0.0, 1.0
-    z = float(stats.norm.ppf(1 - (1 - level) / 2))
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+def compare_votes(
+    counts: pd.DataFrame, baseline: str, candidate: str, alpha: float = 0.05
+) -> VoteComparison | None:
+    """Win rate of candidate over baseline from vote counts (model_a, model_b, winner, count),
+    with the duel's sequential test; None when no vote between the two exists.
 
-
-def compare_votes(counts: pd.DataFrame, baseline: str, candidate: str) -> VoteComparison | None:
-    """Win rate of candidate over baseline from vote counts (model_a, model_b, winner, count).
-
-    winner is "model_a", "model_b" or a tie label; None when no vote between the two exists.
+    winner is "model_a", "model_b" or a tie label (tie and both-bad count half a win).
     """
+    from leaderboards.sequential import sequential_test, status_line
+
     wins = losses = ties = 0
     for row in counts.itertuples(index=False):
         if {row.model_a, row.model_b} != {baseline, candidate}:
@@ -309,11 +348,19 @@ def compare_votes(counts: pd.DataFrame, baseline: str, candidate: str) -> VoteCo
                 losses += n
         else:
             ties += n
-    total = wins + losses + ties
-    if total == 0:
+    if wins + losses + ties == 0:
         return None
-    score = wins + 0.5 * ties
-    low, high = wilson_interval(score, total)
-    decisive = wins + losses
-    p = float(stats.binomtest(wins, decisive, 0.5).pvalue) if decisive else 1.0
-    return VoteComparison(wins, losses, ties, total, score / total, low, high, p)
+    seq = sequential_test(wins, losses, ties, alpha=alpha)
+    return VoteComparison(
+        wins,
+        losses,
+        ties,
+        int(seq.n),
+        seq.win_rate,
+        seq.ci_low,
+        seq.ci_high,
+        seq.e_value,
+        seq.significant,
+        seq.more_votes,
+        status_line(seq, baseline, candidate),
+    )

@@ -11,6 +11,7 @@ import pytest
 
 from arena.regress import junit_xml, markdown_summary
 from generators.errors import InputError
+from leaderboards.sequential import sequential_test
 from metrics.regression import (
     DEFAULT_TOLERANCES,
     RegressionResult,
@@ -156,7 +157,7 @@ def test_tolerance_file_overrides_defaults(tmp_path):
         load_tolerances(bad)
 
 
-def test_votes_give_win_rate_interval_and_binomial_test():
+def test_votes_give_win_rate_with_the_duels_anytime_valid_test():
     counts = pd.DataFrame(
         [("pony", "new", "model_b", 30), ("new", "pony", "model_b", 5), ("pony", "new", "tie", 4)],
         columns=["model_a", "model_b", "winner", "count"],
@@ -164,8 +165,16 @@ def test_votes_give_win_rate_interval_and_binomial_test():
     votes = compare_votes(counts, "pony", "new")
     assert (votes.candidate_wins, votes.baseline_wins, votes.ties) == (30, 5, 4)
     assert votes.win_rate == pytest.approx(32 / 39)
-    assert votes.ci_low < votes.win_rate < votes.ci_high
-    assert votes.p_value < 0.001
+    assert 0.5 < votes.ci_low < votes.win_rate < votes.ci_high
+    assert votes.significant and votes.e_value >= 20 and votes.more_votes == 0
+    assert (
+        votes.status.startswith("new wins 82% [") and "against pony after 39 votes" in votes.status
+    )
+    # The same counts as the duel's status line: one statistic for the page and the check.
+    seq = sequential_test(30, 5, 4)
+    assert (votes.ci_low, votes.ci_high) == (seq.ci_low, seq.ci_high)
+    few = compare_votes(counts.iloc[1:], "pony", "new")
+    assert not few.significant and "more votes expected" in few.status
     assert compare_votes(counts.iloc[0:0], "pony", "new") is None
 
 
@@ -223,3 +232,33 @@ def test_cli_flags_lag_flicker_and_drift_and_exits_by_verdict(tmp_path):
     assert same.returncode == 2 and "too few prompts" in same.stderr
     unknown = paddock("regress", "--baseline", "pony", "--candidate", "nope", *fast)
     assert unknown.returncode == 2 and "unknown model 'nope'" in unknown.stderr
+
+
+def test_no_prompts_in_common_and_same_model_are_refused_before_anything_is_compared(tmp_path):
+    from arena_helpers import tiny_clip
+
+    from arena.catalog import ensure_suite
+    from arena.clipfiles import check_clip, commit_staged, stage_clip
+    from arena.regress import RegressOptions, run_regression
+    from arena.store import Store
+
+    data = tmp_path / "data"
+    with Store.open(data) as store:
+        first, second = [p for p in ensure_suite(store) if p.category == "t2v"][:2]
+        staged = []
+        for i, (name, prompt) in enumerate([("old", first), ("new", second)]):
+            model = store.add_model(name, "imported")
+            path = tiny_clip(tmp_path / f"{name}.mp4", 60 + 80 * i)
+            info = check_clip(path, prompt)
+            staged.append(stage_clip(store, path, model.id, prompt, prompt.seed, info, None))
+        commit_staged(store, staged)
+    options = RegressOptions(baseline="old", candidate="new", metrics=["temporal"], workers=1)
+    with pytest.raises(InputError, match="no prompts in common"):
+        run_regression(data, options)
+    same = RegressOptions(baseline="old", candidate="old", metrics=["temporal"])
+    with pytest.raises(InputError, match="same model.*--candidate-seed-offset"):
+        run_regression(data, same)
+    with pytest.raises(InputError, match="must be 0 or more"):
+        run_regression(data, RegressOptions("old", "old", candidate_seed_offset=-1))
+    out = paddock("regress", "--data", str(data), "--baseline", "old", "--candidate", "old")
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "same model" in out.stderr

@@ -37,6 +37,13 @@ def regress(
     fmt: Annotated[str, typer.Option("--format", help="table, json or markdown.")] = "table",
     junit: Annotated[Path | None, typer.Option(help="Also write JUnit XML here.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+    candidate_seed_offset: Annotated[
+        int,
+        typer.Option(
+            help="Candidate clips use each prompt's seed + N (pairs by seed index); with it the "
+            "candidate may be the baseline itself, to see its seed-to-seed noise."
+        ),
+    ] = 0,
 ) -> None:
     """Generate, score and compare candidate against baseline; exit 1 when something regressed."""
     from arena.generation import GenerationSettings
@@ -59,6 +66,7 @@ def regress(
         prompts=prompts,
         settings=GenerationSettings(duration_s=duration, resolution=resolution),
         workers=workers,
+        candidate_seed_offset=candidate_seed_offset,
     )
     result = run_regression(data, options)
     if junit:
@@ -76,7 +84,8 @@ def _print_table(result) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{result.candidate} vs {result.baseline} (same prompts and seeds)")
+    title = f"{result.candidate} vs {result.baseline} (same prompts, paired by seed)"
+    table = Table(title=title)
     for column in (
         "metric",
         "better",
@@ -113,10 +122,7 @@ def _print_table(result) -> None:
     console.print(table)
     if result.votes:
         v = result.votes
-        console.print(
-            f"votes: {result.candidate} win rate {v.win_rate:.1%} [{v.ci_low:.1%}, "
-            f"{v.ci_high:.1%}], n={v.n}, binomial p={v.p_value:.3g}"
-        )
+        console.print(f"votes: {v.status} (e-value {v.e_value:.3g})")
     for note in result.notes:
         console.print(f"note: {note}")
     verdict = ", ".join(c.name for c in result.regressed)
