@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 
 import gradio as gr
 
+from arena.abuse import AbuseConfig, AbuseGuard, RateLimited
+from arena.admin import AdminActions, build_admin_tab
+from arena.admin_auth import load_admin_token
 from arena.battles import BattleView, Playback, VoteResult, serve_battle, submit_vote
 from arena.leaderboard_view import POOLS as LEADERBOARD_POOLS
 from arena.scheduler import Scheduler
@@ -42,6 +45,9 @@ Votes are anonymous; a random rater id is kept in this browser.
 class ArenaOptions:
     require_full_play: bool = True
     title: str = "Paddock video arena"
+    abuse: AbuseConfig = field(default_factory=AbuseConfig)
+    # From PADDOCK_ADMIN_TOKEN(_FILE) when not given; None turns admin off.
+    admin_token: str | None = field(default_factory=load_admin_token)
 
 
 def page_assets() -> tuple[str, str]:
@@ -123,9 +129,15 @@ def build_app(
     scheduler: Scheduler,
     options: ArenaOptions | None = None,
     leaderboard=None,
+    guard: AbuseGuard | None = None,
 ) -> gr.Blocks:
-    """The arena page. `leaderboard(store)` returns (markdown, table, figures) for its tab."""
+    """The arena page. `leaderboard(store)` returns (markdown, table, figures) for its tab.
+
+    `guard` holds the server's abuse rules (one per server, shared with any other route that
+    serves battles or votes); by default one is made from `options.abuse`.
+    """
     options = options or ArenaOptions()
+    guard = guard or AbuseGuard(options.abuse)
     vote_buttons: list[tuple[gr.Button, str]] = []
 
     def start(rater_id: str | None):
@@ -133,9 +145,19 @@ def build_app(
         store.ensure_rater(rater_id)
         return rater_id
 
-    def load(rater_id: str, category: str):
+    def load(rater_id: str, category: str, request: gr.Request):
         try:
-            view = serve_battle(store, scheduler, rater_id, category or None)
+            view = serve_battle(
+                store,
+                scheduler,
+                rater_id,
+                category or None,
+                client_ip=_client_ip(request),
+                guard=guard,
+            )
+        except RateLimited as exc:
+            slow = f"**Slow down:** {exc}."
+            return ("", slow, "", gr.update(visible=False), gr.update(visible=True))
         except PaddockError as exc:
             return (
                 "",
@@ -154,7 +176,7 @@ def build_app(
             gr.update(visible=False),
         )
 
-    def vote(outcome: str, state: str, rater_id: str, playback: str):
+    def vote(outcome: str, state: str, rater_id: str, playback: str, request: gr.Request):
         try:
             battle = json.loads(state or "{}")
             result = submit_vote(
@@ -164,6 +186,8 @@ def build_app(
                 rater_id,
                 outcome,
                 Playback.from_json(playback),
+                client_ip=_client_ip(request),
+                guard=guard,
             )
         except PaddockError as exc:
             if "already been voted" in str(exc):
@@ -223,8 +247,12 @@ def build_app(
             with gr.Row():
                 board_plot = gr.Plot(label="Ratings")
                 matrix_plot = gr.Plot(label="Win rates")
+            agreement_md = gr.Markdown(elem_id="pd-agreement-note")
+            agreement_table = gr.Dataframe(interactive=False, elem_id="pd-agreement")
         with gr.Tab("About"):
             gr.Markdown(ABOUT)
+        with gr.Tab("Admin"):
+            build_admin_tab(AdminActions(store, guard, options.admin_token))
 
         load_outputs = [battle_box, prompt, player, reveal, next_button]
         app.load(start, inputs=[rater], outputs=[rater], api_visibility="private").then(
@@ -247,28 +275,48 @@ def build_app(
 
         def show_board(pool_name: str):
             if leaderboard is None:
-                return "No leaderboard available.", None, None, None
+                return "No leaderboard available.", None, None, None, "", None
             return leaderboard(store, pool_name or "all")
 
         board_outputs = [board_md, board_table, board_plot, matrix_plot]
+        board_outputs += [agreement_md, agreement_table]
         for trigger in (board_tab.select, refresh.click, pool.change):
             trigger(show_board, inputs=[pool], outputs=board_outputs, api_visibility="private")
 
         # Plain JSON endpoints for clients and tests (gradio_client): the same domain functions.
-        def api_battle(rater_id: str, category: str = "") -> dict:
+        def api_battle(rater_id: str, request: gr.Request, category: str = "") -> dict:
             """Serve a battle to this rater: ids, one-time token, prompt and opaque clip URLs."""
             try:
-                return serve_battle(store, scheduler, rater_id, category or None).to_dict()
+                return serve_battle(
+                    store,
+                    scheduler,
+                    rater_id,
+                    category or None,
+                    client_ip=_client_ip(request),
+                    guard=guard,
+                ).to_dict()
             except PaddockError as exc:
                 raise gr.Error(str(exc), print_exception=False) from exc
 
         def api_vote(
-            battle_id: str, token: str, rater_id: str, outcome: str, playback: str = ""
+            battle_id: str,
+            token: str,
+            rater_id: str,
+            outcome: str,
+            request: gr.Request,
+            playback: str = "",
         ) -> dict:
             """Vote left / right / tie / both_bad with the battle's token; returns the reveal."""
             try:
                 return submit_vote(
-                    store, battle_id, token, rater_id, outcome, Playback.from_json(playback)
+                    store,
+                    battle_id,
+                    token,
+                    rater_id,
+                    outcome,
+                    Playback.from_json(playback),
+                    client_ip=_client_ip(request),
+                    guard=guard,
                 ).to_dict()
             except PaddockError as exc:
                 raise gr.Error(str(exc), print_exception=False) from exc
@@ -285,8 +333,14 @@ def _names(reveal) -> str:
     return f"A was **{reveal.left_model}**, B was **{reveal.right_model}**."
 
 
+def _client_ip(request: gr.Request | None) -> str | None:
+    """The connecting address (a reverse proxy's own address unless Gradio trusts its headers)."""
+    client = getattr(request, "client", None) if request is not None else None
+    return getattr(client, "host", None)
+
+
 def _bind(fn, outcome: str):
-    def handler(state: str, rater_id: str, playback: str):
-        return fn(outcome, state, rater_id, playback)
+    def handler(state: str, rater_id: str, playback: str, request: gr.Request):
+        return fn(outcome, state, rater_id, playback, request)
 
     return handler

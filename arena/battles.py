@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+from arena.abuse import AbuseGuard, RateLimited
 from arena.gold import record_gold_vote
 from arena.scheduler import Scheduler
 from arena.store import Store, VoteRefused
@@ -77,10 +78,22 @@ class VoteResult:
 
 
 def serve_battle(
-    store: Store, scheduler: Scheduler, rater_id: str, category: str | None = None
+    store: Store,
+    scheduler: Scheduler,
+    rater_id: str,
+    category: str | None = None,
+    *,
+    client_ip: str | None = None,
+    guard: AbuseGuard | None = None,
 ) -> BattleView:
-    """Pick and record a battle for this rater and return what the page shows."""
+    """Pick and record a battle for this rater and return what the page shows.
+
+    With a `guard` (every server has one), the rater's and the address's battle-request limits
+    apply: RateLimited is raised and nothing is written when one is reached.
+    """
     rater_id = check_rater_id(rater_id)
+    if guard is not None:
+        guard.check_battle(rater_id, client_ip)
     new = scheduler.next_battle(rater_id, category or None)
     battle = new.battle
     prompt = store.prompt(battle.prompt_id)
@@ -104,19 +117,35 @@ def submit_vote(
     rater_id: str,
     outcome: str,
     playback: Playback | None = None,
+    *,
+    client_ip: str | None = None,
+    guard: AbuseGuard | None = None,
 ) -> VoteResult:
-    """Count the vote (committed before returning) and reveal the two models."""
+    """Count the vote (committed before returning) and reveal the two models.
+
+    With a `guard` (every server has one): the rater's and the address's vote limits apply
+    (RateLimited, nothing written), and a vote cast sooner than the clips could be watched is
+    flagged or refused, by the guard's config. Refusals are remembered for the admin view.
+    """
     rater_id = check_rater_id(rater_id)
     playback = playback or Playback()
-    reveal = store.cast_vote(
-        battle_id,
-        token,
-        rater_id,
-        outcome,
-        time_to_vote_s=playback.time_to_vote_s,
-        played_left=playback.played_left,
-        played_right=playback.played_right,
-    )
+    try:
+        if guard is not None:
+            guard.check_vote(rater_id, client_ip)
+        reveal = store.cast_vote(
+            battle_id,
+            token,
+            rater_id,
+            outcome,
+            time_to_vote_s=playback.time_to_vote_s,
+            played_left=playback.played_left,
+            played_right=playback.played_right,
+            judge=guard.judge_vote if guard is not None else None,
+        )
+    except VoteRefused as exc:
+        if guard is not None and not isinstance(exc, RateLimited):
+            guard.note_refusal("vote", rater_id, client_ip, str(exc))
+        raise
     record_gold_vote(store, reveal, rater_id)
     metrics = store.clips_metrics([reveal.left_clip, reveal.right_clip])
     return VoteResult(

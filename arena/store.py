@@ -8,7 +8,7 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +21,7 @@ from generators.errors import InputError, PaddockError
 
 DB_NAME = "paddock.duckdb"
 SERVER_FILE = "server.json"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 OUTCOMES = ("left", "right", "tie", "both_bad")
 # Chatbot Arena's winner labels, in the order of OUTCOMES (model_a is the model shown on the left).
@@ -92,6 +92,9 @@ MIGRATIONS: dict[int, list[str]] = {
             computed_at TIMESTAMP NOT NULL, PRIMARY KEY (clip_id, metric, version))""",
         "CREATE INDEX battles_rater ON battles(rater_id)",
     ],
+    # Issue 8: a vote can be accepted but flagged (e.g. cast faster than the clips could be
+    # watched); flagged votes stay out of the leaderboard by default.
+    2: ["ALTER TABLE votes ADD COLUMN flags VARCHAR[] DEFAULT []"],
 }
 
 
@@ -182,6 +185,17 @@ class Reveal:
     kind: str = "normal"
 
 
+@dataclass(frozen=True)
+class VoteTiming:
+    """When a vote arrives, by the server's clock and the database: what a judge of it may use."""
+
+    rater_id: str
+    served_at: datetime
+    voted_at: datetime
+    left_duration: float | None
+    right_duration: float | None
+
+
 def _check_outcome(outcome: str) -> str:
     if outcome not in OUTCOMES:
         raise VoteRefused(
@@ -211,10 +225,16 @@ class Store:
         self._con = con
         # DuckDB connections are not safe to share between threads: every use goes through this lock.
         self._lock = threading.RLock()
+        self._pending: list[_PendingWrite] = []  # one-row writes waiting for a group commit
+        self._pending_lock = threading.Lock()
         # Bumped whenever models or clips change, so readers can cache what depends on them.
         self.epoch = 0
         self._known_raters: set[str] = set()  # raters already in the table (never deleted)
         self._prompt_cache: dict[str, Prompt] = {}
+        # This process is the file's only writer, so what it wrote can be served from memory:
+        # the vote path reads both caches on every battle or vote.
+        self._metrics_cache: dict[str, list[dict]] = {}
+        self._gold_seen_cache: dict[str, int] = {}
 
     # ---------------------------------------------------------------- opening and schema
     @classmethod
@@ -306,10 +326,16 @@ class Store:
             self._con.execute("COMMIT")
 
     def _write_one(self, sql: str, params: Sequence[Any]) -> None:
-        """One statement in DuckDB's autocommit mode: its own transaction, committed on return,
-        without the BEGIN / COMMIT round trips (the hot paths write one row each)."""
+        """One statement, committed when this returns; concurrent ones share a commit (see
+        `_commit_pending`: the commit's fsync, not the statement, is what costs)."""
+        write = _PendingWrite(sql, params)
+        with self._pending_lock:
+            self._pending.append(write)
         with self._lock:
-            self._con.execute(sql, params)
+            if not write.done:
+                self._commit_pending()
+        if write.error is not None:
+            raise write.error
 
     def _query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
         with self._lock:
@@ -653,50 +679,67 @@ class Store:
         played_left: float | None = None,
         played_right: float | None = None,
         aspect: str = "overall",
+        judge: Callable[[VoteTiming], Sequence[str]] | None = None,
     ) -> Reveal:
-        """Consume the battle's token and record the vote; committed before this returns."""
+        """Consume the battle's token and record the vote; committed before this returns.
+
+        `judge` (the abuse rules) sees the vote's timing once the token checks pass: it returns
+        flags to store with the vote, or raises VoteRefused to refuse it (nothing is written).
+        """
         _check_outcome(outcome)
         with self._lock:
             # One read answers every check and the reveal: the vote path is the hot path.
             rows = self._query(
                 """SELECT b.token_hash, b.rater_id, b.expires_at, coalesce(r.banned, FALSE),
-                          ml.name, mr.name, b.left_clip, b.right_clip, b.kind
+                          ml.name, mr.name, b.left_clip, b.right_clip, b.kind,
+                          b.served_at, cl.duration, cr.duration
                    FROM battles b JOIN models ml ON ml.id = b.left_model
                    JOIN models mr ON mr.id = b.right_model
+                   LEFT JOIN clips cl ON cl.id = b.left_clip
+                   LEFT JOIN clips cr ON cr.id = b.right_clip
                    LEFT JOIN raters r ON r.id = b.rater_id WHERE b.id = ?""",
                 [battle_id],
             )
             if not rows or not secrets.compare_digest(rows[0][0], token_digest(token or "")):
                 raise VoteRefused("this battle token is not valid; load a new battle")
             (_, owner, expires_at, banned, left_model, right_model, left_clip, right_clip, kind) = (
-                rows[0]
+                rows[0][:9]
             )
+            served_at, left_duration, right_duration = rows[0][9:]
             if owner != rater_id:
                 raise VoteRefused("this battle was served to another rater")
-            if now() > expires_at:
+            voted_at = now()
+            if voted_at > expires_at:
                 raise VoteRefused("this battle has expired; load a new battle")
             if banned:
                 raise VoteRefused("this rater is banned")
-            try:
-                # The vote carries its battle's pair and propensity so tallies need no join.
-                self._write_one(
-                    "INSERT INTO votes SELECT ?, ?, ?, ?, ?, ?, ?, ?, 'arena', prompt_id, "
-                    "left_model, right_model, sampling_prob FROM battles WHERE id = ?",
-                    [
-                        battle_id,
-                        rater_id,
-                        outcome,
-                        aspect,
-                        now(),
-                        time_to_vote_s,
-                        played_left,
-                        played_right,
-                        battle_id,
-                    ],
-                )
-            except duckdb.ConstraintException as exc:
-                raise VoteRefused("this battle has already been voted on") from exc
-            return Reveal(battle_id, outcome, left_model, right_model, left_clip, right_clip, kind)
+            flags: list[str] = []
+            if judge is not None:
+                timing = VoteTiming(rater_id, served_at, voted_at, left_duration, right_duration)
+                flags = list(judge(timing))
+        # Written after the lock is let go: votes arriving meanwhile share the next commit, and
+        # the primary key still lets only one vote per battle through.
+        try:
+            # The vote carries its battle's pair and propensity so tallies need no join.
+            self._write_one(
+                "INSERT INTO votes SELECT ?, ?, ?, ?, ?, ?, ?, ?, 'arena', prompt_id, "
+                "left_model, right_model, sampling_prob, ? FROM battles WHERE id = ?",
+                [
+                    battle_id,
+                    rater_id,
+                    outcome,
+                    aspect,
+                    voted_at,
+                    time_to_vote_s,
+                    played_left,
+                    played_right,
+                    flags,
+                    battle_id,
+                ],
+            )
+        except duckdb.ConstraintException as exc:
+            raise VoteRefused("this battle has already been voted on") from exc
+        return Reveal(battle_id, outcome, left_model, right_model, left_clip, right_clip, kind)
 
     def reveal(self, battle_id: str) -> Reveal:
         """Model names of a battle; only once it has a vote."""
@@ -767,6 +810,9 @@ class Store:
                 "NOT EXISTS (SELECT 1 FROM raters r WHERE r.id = v.rater_id "
                 "AND (r.banned OR len(r.flags) > 0))"
             )
+        if exclude_flagged:
+            # Votes flagged on arrival (e.g. too fast), whoever cast them.
+            where.append("coalesce(len(v.flags), 0) = 0")
         if models:
             where.append("ml.name IN ? AND mr.name IN ?")
             params += [list(models), list(models)]
@@ -789,7 +835,7 @@ class Store:
         exclude_flagged: bool = True,
         models: Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        """One GROUP BY over the votes: model_a (left), model_b, winner, count, ipw."""
+        """One GROUP BY over the votes: model_a (left), model_b, winner, count, ipw, ipw2."""
         where, params = self._vote_filter(
             category, audio, tags, since, until, exclude_flagged, models
         )
@@ -804,11 +850,12 @@ class Store:
         return self._frame(
             f"""WITH g AS (
                   SELECT v.left_model AS a, v.right_model AS bm, v.outcome, count(*) AS count,
-                         sum(1.0 / v.sampling_prob) AS ipw
+                         sum(1.0 / v.sampling_prob) AS ipw,
+                         sum(1.0 / (v.sampling_prob * v.sampling_prob)) AS ipw2
                   {joins} WHERE {where} GROUP BY ALL)
                 SELECT ml.name AS model_a, mr.name AS model_b,
                        {self._winner_sql("g.outcome")} AS winner,
-                       g.count, g.ipw
+                       g.count, g.ipw, g.ipw2
                 FROM g JOIN models ml ON ml.id = g.a JOIN models mr ON mr.id = g.bm
                 ORDER BY ALL""",
             params,
@@ -911,10 +958,14 @@ class Store:
                 con.execute(
                     f"""INSERT INTO votes SELECT battle_id, CAST(rater AS VARCHAR), outcome,
                           'overall', ts, NULL, NULL, NULL, '{source}', pid, ma_id, mb_id,
-                          sampling_prob FROM inc"""
+                          sampling_prob, [] FROM inc"""
                 )
-            finally:
                 con.execute("DROP TABLE IF EXISTS inc")
+            except duckdb.Error as exc:
+                # A value the caller's checks let through: the whole import is rolled back
+                # (the temporary table with it) and the user gets one line, not a traceback.
+                raise InputError(f"votes not imported: {_first_line(exc)}") from exc
+            finally:
                 con.unregister("incoming")
         return n
 
@@ -946,6 +997,7 @@ class Store:
         """Store MetricResult objects for a clip (replacing results of the same version)."""
         sha = self.clip(clip_id).sha256
         with self.transaction() as con:
+            self._metrics_cache.pop(clip_id, None)  # under the lock a reader holds to fill it
             for r in results:
                 con.execute(
                     "INSERT OR REPLACE INTO metric_results VALUES "
@@ -986,25 +1038,32 @@ class Store:
         return pd.DataFrame(rows, columns=columns)
 
     def clips_metrics(self, clip_ids: Sequence[str]) -> dict[str, list[dict]]:
-        """Metric results of several clips in one query."""
-        rows = self._query(
-            """SELECT clip_id, metric, version, status, "values", units, reason
-               FROM metric_results WHERE clip_id IN ? ORDER BY metric""",
-            [list(clip_ids)],
-        )
-        out: dict[str, list[dict]] = {c: [] for c in clip_ids}
-        for r in rows:
-            out[r[0]].append(
-                {
-                    "metric": r[1],
-                    "version": r[2],
-                    "status": r[3],
-                    "values": json.loads(r[4] or "{}"),
-                    "units": json.loads(r[5] or "{}"),
-                    "reason": r[6],
-                }
+        """Metric results of several clips (one query for those not cached yet)."""
+        cache = self._metrics_cache
+        missing = [c for c in clip_ids if c not in cache]
+        if not missing:
+            return {c: list(cache[c]) for c in clip_ids}
+        with self._lock:
+            rows = self._query(
+                """SELECT clip_id, metric, version, status, "values", units, reason
+                   FROM metric_results WHERE clip_id IN ? ORDER BY metric""",
+                [missing],
             )
-        return out
+            out: dict[str, list[dict]] = {c: [] for c in missing}
+            for r in rows:
+                out[r[0]].append(
+                    {
+                        "metric": r[1],
+                        "version": r[2],
+                        "status": r[3],
+                        "values": json.loads(r[4] or "{}"),
+                        "units": json.loads(r[5] or "{}"),
+                        "reason": r[6],
+                    }
+                )
+            if not self.read_only:  # a reader's file may change under it
+                cache.update(out)
+        return {c: list(cache[c]) if c in cache else out[c] for c in clip_ids}
 
     def clip_metrics(self, clip_id: str) -> list[dict]:
         return self.clips_metrics([clip_id])[clip_id]
@@ -1052,6 +1111,7 @@ class Store:
                     "UPDATE raters SET flags = list_filter(flags, lambda f: f <> ?) WHERE id = ?",
                     [flag, rater_id],
                 )
+            self._gold_seen_cache[rater_id] = int(seen)
         return int(seen), int(right), bool(failing)
 
     def gold_table(self) -> pd.DataFrame:
@@ -1065,16 +1125,309 @@ class Store:
 
     def rater_gold_seen(self, rater_id: str) -> int:
         """Gold checks this rater has answered (0 for an unknown rater)."""
-        rows = self._query("SELECT gold_seen FROM raters WHERE id = ?", [rater_id])
-        return int(rows[0][0]) if rows else 0
+        cached = self._gold_seen_cache.get(rater_id)
+        if cached is not None:
+            return cached
+        with self._lock:
+            rows = self._query("SELECT gold_seen FROM raters WHERE id = ?", [rater_id])
+            seen = int(rows[0][0]) if rows else 0
+            if not self.read_only and rows:
+                self._gold_seen_cache[rater_id] = seen
+        return seen
 
     # ---- end scheduling ----
+
+    # ---- load, durability and backups (issue 8) ----
+    def copy_database(self, target: Path) -> None:
+        """Write a consistent copy of the database file to ``target`` (which must not exist).
+
+        Under the store's lock no write of this process can land between the checkpoint (which
+        folds the write-ahead log into the file) and the end of the copy, so the copy is the
+        state after the last committed write, complete without a WAL.
+        """
+        import shutil
+
+        if self.read_only:
+            raise InputError("a backup needs the store opened for writing (to checkpoint it)")
+        target = Path(target)
+        with self._lock:
+            self._con.execute("CHECKPOINT")
+            with open(self.data_dir / DB_NAME, "rb") as src, open(target, "xb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+                dst.flush()
+                os.fsync(dst.fileno())
+
+    def vote_outcomes(self, battle_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Every recorded vote outcome of these battles (a list per battle, empty when none), to
+        check that acknowledged votes are stored exactly once."""
+        out: dict[str, list[str]] = {b: [] for b in battle_ids}
+        if out:
+            rows = self._query(
+                "SELECT battle_id, outcome FROM votes WHERE battle_id IN ?", [list(out)]
+            )
+            for battle_id, outcome in rows:
+                out[battle_id].append(outcome)
+        return out
+
+    def _commit_pending(self) -> None:
+        """Run every queued one-row write in one transaction: one commit (one WAL fsync, about
+        3 ms on this disk) for all of them. Called with the store's lock held.
+
+        Writers queue while another thread holds the lock (during its commit's fsync), so
+        under load each commit carries many battles. If the batch fails (a duplicate vote's
+        key, say), it is rolled back and each write runs alone, so each caller gets its own
+        result and no other write is lost with it.
+        """
+        with self._pending_lock:
+            batch, self._pending = self._pending, []
+        if not batch:
+            return
+        began = False
+        if len(batch) > 1:
+            # Refused only inside a caller's own transaction(): then the rows join that one,
+            # one by one below, as a single write always has.
+            with contextlib.suppress(duckdb.Error):
+                self._con.execute("BEGIN TRANSACTION")
+                began = True
+        if began:
+            try:
+                for write in batch:
+                    self._con.execute(write.sql, write.params)
+                self._con.execute("COMMIT")
+            except BaseException as exc:
+                with contextlib.suppress(duckdb.Error):
+                    self._con.execute("ROLLBACK")
+                if not isinstance(exc, duckdb.Error):
+                    for write in batch:
+                        write.error, write.done = PaddockError("the write was interrupted"), True
+                    raise
+            else:
+                for write in batch:
+                    write.done = True
+                return
+        try:
+            for write in batch:  # one by one, in autocommit mode (each its own transaction)
+                try:
+                    self._con.execute(write.sql, write.params)
+                except duckdb.Error as exc:
+                    write.error = exc
+                write.done = True
+        finally:  # interrupted: whatever did not run is reported to its caller, never dropped
+            for write in batch:
+                if not write.done:
+                    write.error = PaddockError("the write was interrupted; nothing was counted")
+                    write.done = True
+
+    # ---- end load, durability and backups ----
+
+    # ---- dataset export and notebooks (issue 10) ----
+    @classmethod
+    @contextlib.contextmanager
+    def open_snapshot(cls, data_dir: str | Path, attempts: int = 5) -> Iterator[Store]:
+        """The store read-only; while a server owns the file, a consistent copy of it.
+
+        DuckDB lets no other process open a file that one process writes, so the database and
+        its write-ahead log are copied to a temporary folder and the copy is opened (opening
+        replays the log). A copy during which the server checkpointed may be torn, so it is
+        retried when the files changed while they were copied.
+        """
+        import shutil
+        import tempfile
+
+        data_dir = Path(data_dir)
+        try:
+            store = cls.open(data_dir, read_only=True)
+        except StoreBusyError:
+            store = None
+        if store is not None:
+            with store:
+                yield store
+            return
+        db = data_dir / DB_NAME
+        wal = db.with_name(DB_NAME + ".wal")
+
+        def state() -> tuple:
+            return tuple(
+                (p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None for p in (db, wal)
+            )
+
+        with tempfile.TemporaryDirectory(prefix="paddock-snapshot-") as tmp:
+            for attempt in range(attempts):
+                before = state()
+                shutil.copyfile(db, Path(tmp) / DB_NAME)
+                if wal.exists():
+                    shutil.copyfile(wal, Path(tmp) / wal.name)
+                if state() == before or attempt == attempts - 1:
+                    break
+            try:
+                con = duckdb.connect(str(Path(tmp) / DB_NAME), read_only=True)
+            except duckdb.Error as exc:
+                raise InputError(
+                    f"could not read a snapshot of {db} while it is being written: {exc}"
+                ) from exc
+            store = cls(data_dir, con, read_only=True)
+            with store:
+                store._migrate()
+                yield store
+
+    def clips_frame(self) -> pd.DataFrame:
+        """Every clip with its model's name: clip_id, model, prompt_id, seed, path, sha256,
+        duration, fps, width, height, has_audio, generation_s, created_at."""
+        return self._frame(
+            """SELECT c.id AS clip_id, m.name AS model, c.prompt_id, c.seed, c.path, c.sha256,
+                      c.duration, c.fps, c.width, c.height, c.has_audio, c.generation_s,
+                      c.created_at
+               FROM clips c JOIN models m ON m.id = c.model_id ORDER BY c.created_at, c.id"""
+        )
+
+    def prompts_frame(self) -> pd.DataFrame:
+        """Every prompt: prompt_id, text, category, image, audio, suite, tags, seed."""
+        return self._frame(
+            """SELECT id AS prompt_id, text, category, image, audio, suite, tags, seed
+               FROM prompts ORDER BY id"""
+        )
+
+    def models_frame(self) -> pd.DataFrame:
+        """Every model: model, display_name, kind, generator, parent (name), active, created_at."""
+        return self._frame(
+            """SELECT m.name AS model, m.display_name, m.kind, m.generator, p.name AS parent,
+                      m.active, m.created_at
+               FROM models m LEFT JOIN models p ON p.id = m.parent ORDER BY m.name"""
+        )
+
+    def raters_frame(self) -> pd.DataFrame:
+        """Every rater: rater, created_at, flags, banned, gold_seen, gold_correct, votes."""
+        return self._frame(
+            """SELECT r.id AS rater, r.created_at, r.flags, r.banned, r.gold_seen, r.gold_correct,
+                      (SELECT count(*) FROM votes v WHERE v.rater_id = r.id) AS votes
+               FROM raters r ORDER BY r.created_at, r.id"""
+        )
+
+    def clip_pair_counts(
+        self,
+        category: str | None = None,
+        audio: bool | None = None,
+        tags: Sequence[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        exclude_flagged: bool = True,
+        models: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Votes per (left clip, right clip, winner): clip_a, clip_b, winner, count.
+
+        One GROUP BY, so metric-human agreement costs the number of clip pairs, not of votes.
+        """
+        where, params = self._vote_filter(
+            category, audio, tags, since, until, exclude_flagged, models
+        )
+        return self._frame(
+            f"""SELECT b.left_clip AS clip_a, b.right_clip AS clip_b,
+                       {self._winner_sql()} AS winner, count(*) AS count
+                {self._VOTE_JOINS} JOIN battles b ON b.id = v.battle_id
+                WHERE {where} GROUP BY ALL ORDER BY ALL""",
+            params,
+        )
+
+    def vote_battle_kinds(self) -> list[str]:
+        """Each vote's battle kind (normal / gold / imported), in `battles_frame` row order."""
+        rows = self._query(
+            """SELECT b.kind FROM votes v JOIN battles b ON b.id = v.battle_id
+               ORDER BY v.voted_at, b.id"""
+        )
+        return [r[0] for r in rows]
+
+    # ---- end dataset export and notebooks ----
+
+    # ---- abuse and admin (issue 8) ----
+    def has_rater(self, rater_id: str) -> bool:
+        return bool(self._query("SELECT 1 FROM raters WHERE id = ?", [rater_id]))
+
+    def rater_overview(self, limit: int = 2000) -> pd.DataFrame:
+        """Raters for the admin view: rater, created_at, votes, flagged_votes, gold_seen,
+        gold_correct, gold_accuracy, flags, banned (banned and most-flagged first)."""
+        return self._frame(
+            """SELECT r.id AS rater, r.created_at, coalesce(v.votes, 0) AS votes,
+                      coalesce(v.flagged, 0) AS flagged_votes, r.gold_seen, r.gold_correct,
+                      CASE WHEN r.gold_seen > 0 THEN r.gold_correct / r.gold_seen END
+                        AS gold_accuracy,
+                      r.flags, r.banned
+               FROM raters r LEFT JOIN (
+                 SELECT rater_id, count(*) AS votes,
+                        count(*) FILTER (WHERE len(flags) > 0) AS flagged
+                 FROM votes GROUP BY rater_id) v ON v.rater_id = r.id
+               ORDER BY r.banned DESC, flagged_votes DESC, votes DESC, rater LIMIT ?""",
+            [limit],
+        )
+
+    def flagged_votes(self, limit: int = 100) -> pd.DataFrame:
+        """The latest votes stored with a flag: voted_at, rater, battle_id, flags,
+        seconds_after_served, model_a, model_b, outcome."""
+        return self._frame(
+            """SELECT v.voted_at, v.rater_id AS rater, v.battle_id, v.flags,
+                      round(epoch(v.voted_at) - epoch(b.served_at), 2) AS seconds_after_served,
+                      ml.name AS model_a, mr.name AS model_b, v.outcome
+               FROM votes v JOIN battles b ON b.id = v.battle_id
+               JOIN models ml ON ml.id = v.left_model JOIN models mr ON mr.id = v.right_model
+               WHERE len(v.flags) > 0 ORDER BY v.voted_at DESC, v.battle_id LIMIT ?""",
+            [limit],
+        )
+
+    # ---- end abuse and admin ----
+
+    # ---- models file (issue 9) ----
+    def add_models(self, rows: Sequence[dict[str, Any]]) -> list[Model]:
+        """Register several models in one transaction: all of them or none.
+
+        Each row has name, kind, generator and optionally parent (a registered model or one
+        earlier in rows), display_name and params.
+        """
+        ids: dict[str, str] = {}
+        for row in rows:
+            if row["kind"] not in MODEL_KINDS:
+                raise InputError(f"unknown model kind {row['kind']!r} for {row['name']!r}")
+            if self.find_model(row["name"]) is not None:
+                raise InputError(f"a model named {row['name']!r} already exists")
+            parent = row.get("parent")
+            if parent and parent not in ids:
+                ids[parent] = self.model_by_name(parent).id
+            ids[row["name"]] = new_id(8)
+        with self.transaction() as con:
+            for row in rows:
+                parent = row.get("parent")
+                con.execute(
+                    "INSERT INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE)",
+                    [
+                        ids[row["name"]],
+                        row["name"],
+                        row.get("display_name") or row["name"],
+                        row["kind"],
+                        row.get("generator"),
+                        ids[parent] if parent else None,
+                        json.dumps(row.get("params") or {}),
+                        now(),
+                    ],
+                )
+        self.epoch += 1
+        return [self.model_by_name(row["name"]) for row in rows]
+
+    # ---- end models file ----
+
+
+@dataclass
+class _PendingWrite:
+    """A one-row write queued for the next group commit, and what became of it."""
+
+    sql: str
+    params: Sequence[Any]
+    done: bool = False
+    error: Exception | None = None
 
 
 def aggregate_votes_file(path: str | Path) -> pd.DataFrame:
     """A Chatbot Arena battle file (Parquet, CSV, JSON, JSONL) as a count table, in one GROUP BY.
 
-    Columns: model_a, model_b, winner, count, ipw (ipw from a sampling_prob column when present).
+    Columns: model_a, model_b, winner, count, ipw, ipw2 (sums of 1/sampling_prob and of its
+    square when the file has a sampling_prob column, else the count).
     """
     path = Path(path)
     if not path.is_file():
@@ -1096,9 +1449,14 @@ def aggregate_votes_file(path: str | Path) -> pd.DataFrame:
             raise InputError(f"votes file {path} lacks column(s): {', '.join(missing)}")
         labels = ", ".join(f"'{w}'" for w in WINNER_LABELS.values())
         ipw = "sum(1.0 / sampling_prob)" if "sampling_prob" in columns else "count(*)::DOUBLE"
+        ipw2 = (
+            "sum(1.0 / (sampling_prob * sampling_prob))"
+            if "sampling_prob" in columns
+            else "count(*)::DOUBLE"
+        )
         counts = con.execute(
             f"""SELECT CAST(model_a AS VARCHAR) AS model_a, CAST(model_b AS VARCHAR) AS model_b,
-                       winner, count(*) AS count, {ipw} AS ipw
+                       winner, count(*) AS count, {ipw} AS ipw, {ipw2} AS ipw2
                 FROM {reader} GROUP BY ALL ORDER BY ALL""",
             [str(path)],
         ).df()

@@ -87,20 +87,63 @@ def serve_cmd(
     no_gate: Annotated[
         bool, typer.Option("--no-gate", help="Allow voting before both clips played.")
     ] = False,
+    rate_window: Annotated[float | None, typer.Option(help="Rate-limit window, s [10].")] = None,
+    rater_votes: Annotated[int | None, typer.Option(help="Votes per rater per window [5].")] = None,
+    ip_votes: Annotated[int | None, typer.Option(help="Votes per address per window [60].")] = None,
+    rater_battles: Annotated[
+        int | None, typer.Option(help="Battles per rater per window [10].")
+    ] = None,
+    ip_battles: Annotated[
+        int | None, typer.Option(help="Battles per address per window [120].")
+    ] = None,
+    no_rate_limits: Annotated[
+        bool, typer.Option("--no-rate-limits", help="No rate limits (e.g. a load test).")
+    ] = False,
+    min_watch: Annotated[
+        float | None, typer.Option(help="Too fast below this share of the shorter clip [0.5].")
+    ] = None,
+    too_fast: Annotated[str | None, typer.Option(help="flag or refuse too-fast votes.")] = None,
+    duel: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            help="Only these two models (A B), with a sequential stop rule.", metavar="A B"
+        ),
+    ] = None,
 ) -> None:
-    """Serve the arena on an existing data dir."""
+    """Serve the arena on an existing data dir (0 turns a rate limit off)."""
+    from arena.abuse import AbuseConfig
     from arena.app import ArenaOptions
     from arena.demo import leaderboard_view
     from arena.server import run_server
 
+    given = {
+        "window_s": rate_window,
+        "votes_per_rater": rater_votes,
+        "votes_per_ip": ip_votes,
+        "battles_per_rater": rater_battles,
+        "battles_per_ip": ip_battles,
+        "min_watch_fraction": min_watch,
+        "too_fast": too_fast,
+    }
+    given = {k: v for k, v in given.items() if v is not None}
+    abuse = AbuseConfig.unlimited(**given) if no_rate_limits else AbuseConfig(**given)
     with open_store(data, create=False) as store:
+        board, scheduler_config = leaderboard_view, None
+        if duel:
+            from arena.duel import check_duel, duel_leaderboard, duel_status
+
+            match = check_duel(store, *duel)
+            board = duel_leaderboard(match, board)
+            scheduler_config = match.scheduler_config()
+            echo(f"Duel {match.a} vs {match.b}: {duel_status(store, match)}")
         run_server(
             store,
             host=host,
             port=port,
-            options=ArenaOptions(require_full_play=not no_gate),
+            options=ArenaOptions(require_full_play=not no_gate, abuse=abuse),
             on_ready=lambda url: echo(f"Paddock arena at {url}"),
-            leaderboard=leaderboard_view,
+            leaderboard=board,
+            scheduler_config=scheduler_config,
         )
 
 
@@ -122,15 +165,10 @@ def models_add(
     data: DataOpt = DEFAULT_DATA,
 ) -> None:
     """Register a model (a checkpoint when --parent is given)."""
-    if generator:
-        from generators.base import build_generator
+    from arena.admin import register_model
 
-        build_generator(generator)  # an unknown spec is refused before anything is written
-    if kind is None:
-        kind = "checkpoint" if parent else (generator.split(":", 1)[0] if generator else "imported")
-        kind = {"builtin": "baseline", "folder": "imported"}.get(kind, kind)
     with open_store(data) as store:
-        model = store.add_model(name, kind, generator=generator, parent=parent)
+        model = register_model(store, name, generator, parent, kind)
     echo(f"added model {model.name} ({model.kind})")
 
 
@@ -213,7 +251,7 @@ def votes_import(
 def _register_extensions() -> None:
     import importlib
 
-    for name in ("generate_cmd", "metrics_cmd", "leaderboard_cmd", "regress_cmd"):
+    for name in ("generate_cmd", "metrics_cmd", "leaderboard_cmd", "regress_cmd", "backup_cmd"):
         try:
             module = importlib.import_module(f"arena.cli.{name}")
         except ModuleNotFoundError as exc:
@@ -224,6 +262,12 @@ def _register_extensions() -> None:
 
 
 _register_extensions()
+from arena.cli import export_cmd  # noqa: E402  (issue 10: `paddock export dataset`)
+
+export_cmd.register(app)
+from arena.cli import models_cmd  # noqa: E402  (issue 9: `paddock models sync`)
+
+models_cmd.register(app)
 
 
 def user_errors() -> tuple[type[BaseException], ...]:

@@ -64,7 +64,7 @@ def leaderboard(
     ] = None,
     until: Annotated[datetime | None, typer.Option(help="Votes cast before this time.")] = None,
     include_flagged: Annotated[
-        bool, typer.Option("--include-flagged", help="Keep votes of flagged or banned raters.")
+        bool, typer.Option("--include-flagged", help="Keep flagged votes (too fast) and votes of flagged or banned raters.")
     ] = False,
     models: Annotated[
         list[str] | None,
@@ -142,7 +142,8 @@ def leaderboard(
     else:
         from arena.store import Store
 
-        with Store.open(data, read_only=True) as store:
+        # A consistent copy while the server owns the file (DuckDB admits one writer process).
+        with Store.open_snapshot(data) as store:
             frame = store.vote_counts(
                 category=category,
                 audio=audio,
