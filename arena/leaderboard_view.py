@@ -108,10 +108,11 @@ def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> B
         + "\n\n"
         + resolution_summary(board)
     )
+    order = list(board.table["model"])  # matrices in rating order, as the table
     figures = {
         "ratings": ratings_figure(board),
-        "win rates": win_rate_figure(win_rate_matrix(board.counts)),
-        "battles": battle_count_figure(battle_count_matrix(board.counts)),
+        "win rates": win_rate_figure(win_rate_matrix(board.counts).loc[order, order]),
+        "battles": battle_count_figure(battle_count_matrix(board.counts).loc[order, order]),
     }
     agreement_summary, agreement = agreement_view(
         store, board, metrics, n_bootstrap, **POOLS.get(pool, {})
