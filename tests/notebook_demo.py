@@ -10,6 +10,7 @@ import numpy as np
 from arena.battles import Playback, serve_battle, submit_vote
 from arena.catalog import ensure_builtin_models, ensure_suite
 from arena.generation import GenerationSettings, generate_missing
+from arena.gold import GoldPolicy
 from arena.scheduler import Scheduler
 from arena.scoring import score_missing
 from arena.store import Store
@@ -74,7 +75,13 @@ def build_demo(
         for r in range(n_raters):
             rater = f"simulated-rater-{r:02d}"
             careless = r % 4 == 3
-            for _ in range(votes_per_rater):
+            cast = 0
+            # Every rater votes until the gold checks can judge them (min_seen answers), so
+            # which raters are flagged does not depend on how the gold battles happened to fall.
+            while cast < votes_per_rater or (
+                store.rater_gold_seen(rater) < GoldPolicy().min_seen and cast < 3 * votes_per_rater
+            ):
+                cast += 1
                 view = serve_battle(store, scheduler, rater)
                 battle = store.battle(view.battle_id)
                 outcome = simulated_choice(
