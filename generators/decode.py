@@ -92,6 +92,26 @@ def _open(path: str) -> av.container.InputContainer:
         raise MediaError(f"{path}: unreadable or corrupt media file ({exc})") from exc
 
 
+def decode_soundtrack(path: str | os.PathLike) -> tuple[np.ndarray, int] | None:
+    """A clip's whole audio track as (samples, 2) float32 at its own rate, or None without one.
+
+    For putting one clip's sound under another clip (the metrics use `decode_clip`'s mono audio).
+    """
+    with _open(str(path)) as container:
+        if not container.streams.audio:
+            return None
+        stream = container.streams.audio[0]
+        rate = int(stream.rate or 48000)
+        resampler = av.AudioResampler(format="fltp", layout="stereo", rate=rate)
+        chunks = []
+        for frame in container.decode(stream):
+            chunks.extend(out.to_ndarray() for out in resampler.resample(frame))
+        chunks.extend(out.to_ndarray() for out in resampler.resample(None))
+    if not chunks:
+        return None
+    return np.concatenate(chunks, axis=1).T.astype(np.float32), rate
+
+
 def _seconds(value: int | None, time_base: Fraction | None) -> float | None:
     if value is None or time_base is None:
         return None

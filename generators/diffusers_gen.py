@@ -223,27 +223,6 @@ def frames_from_output(output: Any) -> np.ndarray:
     return np.ascontiguousarray(frames)
 
 
-def read_soundtrack(path: str | os.PathLike) -> tuple[np.ndarray, int] | None:
-    """A clip's audio as (samples, 2) float32 at its own rate, or None when it has none."""
-    import av
-
-    with av.open(str(path)) as container:
-        if not container.streams.audio:
-            return None
-        stream = container.streams.audio[0]
-        rate = int(stream.rate or 48000)
-        resampler = av.AudioResampler(format="fltp", layout="stereo", rate=rate)
-        chunks = []
-        for frame in container.decode(stream):
-            for out in resampler.resample(frame):
-                chunks.append(out.to_ndarray())
-        for out in resampler.resample(None):
-            chunks.append(out.to_ndarray())
-    if not chunks:
-        return None
-    return np.concatenate(chunks, axis=1).T.astype(np.float32), rate
-
-
 def _fit_length(samples: np.ndarray, n: int) -> np.ndarray:
     if len(samples) >= n:
         return samples[:n]
@@ -370,6 +349,7 @@ class DiffusersGenerator:
         from dataclasses import replace
 
         from generators.base import build_generator
+        from generators.decode import decode_soundtrack
 
         duration = min(max(n_frames / request.fps, 1.0), 15.0)
         # the picture is thrown away: ask for the smallest one
@@ -377,7 +357,7 @@ class DiffusersGenerator:
         with tempfile.TemporaryDirectory(prefix="paddock-audio-") as tmp:
             path = Path(tmp) / "sound.mp4"
             build_generator(self.options.audio).generate(sound_request, str(path))
-            track = read_soundtrack(path)
+            track = decode_soundtrack(path)
         if track is None:
             raise GenerationError(f"audio generator {self.options.audio!r} made no sound")
         samples, rate = track
