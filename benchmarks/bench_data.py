@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from arena.catalog import ensure_suite
-from arena.clipfiles import check_clip, commit_staged, stage_clip
+from arena.domain.catalog import ensure_suite
+from arena.io.clipfiles import check_clip, commit_staged, stage_clip
 from arena.store import Store
 from generators.encode import encode_clip
 

@@ -35,9 +35,9 @@ DEFAULT_METRICS = ["lipsync", "identity", "temporal", "audio", "sharpness"]
 
 def build_clips(workdir: Path, args) -> tuple:
     """Generate and score every (prompt, seed) clip of pony; returns (table, prompts, metrics)."""
-    from arena.catalog import ensure_builtin_models, ensure_suite
-    from arena.generation import GenerationSettings, generate_missing
-    from arena.regress import choose_prompts, score_clips
+    from arena.domain.catalog import ensure_builtin_models, ensure_suite
+    from arena.jobs.generation import GenerationSettings, generate_missing
+    from arena.jobs.regress import choose_prompts, score_clips
     from arena.store import Store
 
     settings = GenerationSettings(

@@ -1,6 +1,6 @@
 """Simulator: votes needed by the active scheduler against uniform pairing, with simulated raters.
 
-Runs the real `arena.scheduler.Scheduler`, the real DuckDB `Store` (a file in a temporary
+Runs the real `arena.domain.scheduler.Scheduler`, the real DuckDB `Store` (a file in a temporary
 directory; clips are rows whose files do not exist) and the real leaderboard fit
 (`leaderboards.compute_leaderboard`) against simulated raters:
 
@@ -52,8 +52,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from arena.gold import GOLD_REFERENCE, GOLD_TWINS, GoldPolicy, record_gold_result  # noqa: E402
-from arena.scheduler import Scheduler, SchedulerConfig  # noqa: E402
+from arena.domain.gold import GOLD_REFERENCE, GOLD_TWINS, GoldPolicy, record_gold_result  # noqa: E402
+from arena.domain.scheduler import Scheduler, SchedulerConfig  # noqa: E402
 from arena.store import Clip, Store, new_id  # noqa: E402
 from leaderboards import RatingInputError, RatingSettings, compute_leaderboard  # noqa: E402
 from leaderboards.leaderboard import ELO_PER_NAT  # noqa: E402

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from arena.catalog import ensure_suite
-from arena.clipfiles import check_clip, commit_staged, stage_clip
+from arena.domain.catalog import ensure_suite
+from arena.io.clipfiles import check_clip, commit_staged, stage_clip
 from arena.store import Store
 from generators.encode import encode_clip
 
@@ -82,10 +82,10 @@ class ServerThread:
     def __init__(self, store: Store, **options) -> None:
         import uvicorn
 
-        from arena.app import ArenaOptions
-        from arena.leaderboard_view import leaderboard_view
-        from arena.scheduler import Scheduler
-        from arena.server import build_server
+        from arena.domain.scheduler import Scheduler
+        from arena.web.app import ArenaOptions
+        from arena.web.leaderboard_view import leaderboard_view
+        from arena.web.server import build_server
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
-from arena.battles import Playback, serve_battle, submit_vote
-from arena.catalog import ensure_builtin_models, ensure_suite
-from arena.generation import GenerationSettings, generate_missing
-from arena.gold import GoldPolicy
-from arena.scheduler import Scheduler
-from arena.scoring import score_missing
+from arena.domain.battles import Playback, serve_battle, submit_vote
+from arena.domain.catalog import ensure_builtin_models, ensure_suite
+from arena.domain.gold import GoldPolicy
+from arena.domain.scheduler import Scheduler
+from arena.jobs.generation import GenerationSettings, generate_missing
+from arena.jobs.scoring import score_missing
 from arena.store import Store
 
 #: The simulated raters' true quality of each model, in Elo points: pony beats its degraded

@@ -9,9 +9,9 @@ import duckdb
 import pytest
 from arena_helpers import seeded_store
 
-from arena.abuse import TOO_FAST_FLAG, AbuseConfig, AbuseGuard, RateLimited
-from arena.battles import serve_battle, submit_vote
-from arena.scheduler import Scheduler
+from arena.domain.abuse import TOO_FAST_FLAG, AbuseConfig, AbuseGuard, RateLimited
+from arena.domain.battles import serve_battle, submit_vote
+from arena.domain.scheduler import Scheduler
 from arena.store import DB_NAME, SCHEMA_VERSION, Store, VoteRefused
 from generators.errors import InputError
 

@@ -12,7 +12,7 @@ import pytest
 from arena_helpers import ServerThread, free_port, seeded_store
 from gradio_client import Client
 
-from arena.abuse import AbuseConfig
+from arena.domain.abuse import AbuseConfig
 
 TOKEN = "admin-token-for-tests-0123456789"
 

@@ -216,7 +216,7 @@ def _flicker(i: float) -> list[MetricResult]:
 
 
 def test_leaderboard_tab_shows_the_agreement_table(data_dir):
-    from arena.leaderboard_view import compute_board, leaderboard_view
+    from arena.web.leaderboard_view import compute_board, leaderboard_view
 
     store = seeded_store(data_dir)
     by_model = {}

@@ -20,7 +20,7 @@ from arena_helpers import ServerThread, seeded_store
 from browser import browser_page
 from gradio_client import Client
 
-from arena.abuse import AbuseConfig
+from arena.domain.abuse import AbuseConfig
 from arena.store import VoteRefused
 
 SECRET_MODELS = ("zebracorn-7b", "quokkavid-2", "pangolin-xl")

@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from bench_data import free_port, make_bench_data, start_server, stop_server  # noqa: E402
 from load_test import SERVER_ARGS  # noqa: E402
 
-from arena.backup import BackupError, backup, backup_data_dir  # noqa: E402
-from arena.scheduler import Scheduler  # noqa: E402
+from arena.domain.scheduler import Scheduler  # noqa: E402
+from arena.io.backup import BackupError, backup, backup_data_dir  # noqa: E402
 from arena.store import DB_NAME, Store, StoreBusyError  # noqa: E402
 from generators.errors import InputError  # noqa: E402
 

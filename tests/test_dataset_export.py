@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from arena_helpers import seeded_store
 
-from arena.dataset_export import FIELDS, TABLES, export_dataset
+from arena.io.dataset_export import FIELDS, TABLES, export_dataset
+from arena.io.votes_io import EXPORT_COLUMNS
 from arena.store import Store, StoreBusyError, aggregate_votes_file
-from arena.votes_io import EXPORT_COLUMNS
 from generators.errors import InputError
 from metrics.base import MetricResult
 

@@ -8,8 +8,8 @@ import pytest
 from arena_helpers import free_port, seeded_store
 from gradio_client import Client
 
-from arena.demo import leaderboard_view
-from arena.duel import Duel, check_duel, duel_leaderboard, duel_status
+from arena.domain.duel import Duel, check_duel, duel_leaderboard, duel_status
+from arena.jobs.demo import leaderboard_view
 from arena.store import Store
 from generators.errors import InputError
 

@@ -5,9 +5,9 @@ from dataclasses import replace
 
 import pytest
 
-from arena.catalog import ensure_builtin_models, ensure_suite
-from arena.generation import GenerationSettings, generate_missing
-from arena.regress import RegressOptions, choose_prompts, run_regression, score_clips
+from arena.domain.catalog import ensure_builtin_models, ensure_suite
+from arena.jobs.generation import GenerationSettings, generate_missing
+from arena.jobs.regress import RegressOptions, choose_prompts, run_regression, score_clips
 from arena.store import Store
 
 # Lip-sync needs 3 s of video: at the 2 s these clips last (to keep CI cheap) it is unavailable and

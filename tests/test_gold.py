@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from arena.battles import submit_vote
-from arena.gold import GOLD_FLAG, GoldPolicy, gold_answer_correct, record_gold_result
-from arena.scheduler import Scheduler, SchedulerConfig
+from arena.domain.battles import submit_vote
+from arena.domain.gold import GOLD_FLAG, GoldPolicy, gold_answer_correct, record_gold_result
+from arena.domain.scheduler import Scheduler, SchedulerConfig
 from arena.store import Reveal
 from tests.test_scheduler import make_store
 

@@ -19,9 +19,9 @@ from arena_helpers import seeded_store, tiny_clip
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from arena.clip_import import import_clips
+from arena.io.clip_import import import_clips
+from arena.io.votes_io import import_votes
 from arena.store import Store
-from arena.votes_io import import_votes
 from generators.errors import PaddockError
 
 TABLES = ("meta", "models", "prompts", "clips", "battles", "votes", "raters", "metric_results")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from arena_helpers import seeded_store
 
-from arena.leaderboard_view import compute_board
+from arena.web.leaderboard_view import compute_board
 from leaderboards.metric_columns import metric_columns, metric_means
 from metrics.base import MetricResult
 

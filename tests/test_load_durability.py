@@ -131,7 +131,7 @@ def test_sigkill_mid_load_loses_no_acknowledged_vote(tmp_path):
 def json_server(tmp_path_factory):
     from arena_helpers import ServerThread, seeded_store
 
-    from arena.abuse import AbuseConfig
+    from arena.domain.abuse import AbuseConfig
 
     data_dir = tmp_path_factory.mktemp("api") / "data"
     data_dir.mkdir()
@@ -179,7 +179,7 @@ def test_many_concurrent_writers_share_commits_and_each_gets_its_own_answer(json
     duplicate key inside a shared commit) is refused alone, and no other write is lost with it."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from arena.scheduler import Scheduler
+    from arena.domain.scheduler import Scheduler
     from arena.store import VoteRefused
 
     store, server = json_server

@@ -10,7 +10,7 @@ from metrics_support import write_tone_clip
 from typer.testing import CliRunner
 
 from arena.cli import app
-from arena.scoring import pending_jobs, score_missing
+from arena.jobs.scoring import pending_jobs, score_missing
 
 FAST = ["container", "audio", "temporal"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from arena.models_file import load_models_file, sync_models
+from arena.io.models_file import load_models_file, sync_models
 from arena.store import Store
 from generators.base import parse_spec
 from generators.errors import InputError

@@ -11,9 +11,9 @@ from arena_helpers import tiny_clip
 
 ray = pytest.importorskip("ray", reason="ray is in the ml extra")
 
-from arena.catalog import ensure_suite  # noqa: E402
-from arena.generation import GenerationSettings, generate_missing  # noqa: E402
-from arena.scoring import score_missing  # noqa: E402
+from arena.domain.catalog import ensure_suite  # noqa: E402
+from arena.jobs.generation import GenerationSettings, generate_missing  # noqa: E402
+from arena.jobs.scoring import score_missing  # noqa: E402
 from arena.store import Store  # noqa: E402
 from generators.errors import InputError  # noqa: E402
 
@@ -124,7 +124,7 @@ def test_cli_joins_a_running_cluster_by_address(filled, cluster, tmp_path):
 
 
 def test_engine_arguments_are_checked():
-    from arena.engine import make_engine
+    from arena.jobs.engine import make_engine
 
     with pytest.raises(InputError, match="unknown engine"):
         make_engine("dask")

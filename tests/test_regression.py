@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from arena.regress import junit_xml, markdown_summary
+from arena.jobs.regress import junit_xml, markdown_summary
 from generators.errors import InputError
 from leaderboards.sequential import sequential_test
 from metrics.regression import (
@@ -237,9 +237,9 @@ def test_cli_flags_lag_flicker_and_drift_and_exits_by_verdict(tmp_path):
 def test_no_prompts_in_common_and_same_model_are_refused_before_anything_is_compared(tmp_path):
     from arena_helpers import tiny_clip
 
-    from arena.catalog import ensure_suite
-    from arena.clipfiles import check_clip, commit_staged, stage_clip
-    from arena.regress import RegressOptions, run_regression
+    from arena.domain.catalog import ensure_suite
+    from arena.io.clipfiles import check_clip, commit_staged, stage_clip
+    from arena.jobs.regress import RegressOptions, run_regression
     from arena.store import Store
 
     data = tmp_path / "data"

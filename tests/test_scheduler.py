@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from arena.scheduler import Scheduler, SchedulerConfig
+from arena.domain.scheduler import Scheduler, SchedulerConfig
 from arena.store import Clip, Store, new_id
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from arena.scheduler import Scheduler, SchedulerConfig
+from arena.domain.scheduler import Scheduler, SchedulerConfig
 from leaderboards import RatingSettings, compute_leaderboard
 from tests.test_scheduler import make_store
 

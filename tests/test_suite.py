@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from arena.suite import (
+from arena.domain.suite import (
     LANGUAGES,
     SETTINGS,
     SKIMAGE_IMAGES,

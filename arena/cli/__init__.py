@@ -50,7 +50,7 @@ def open_store(data: Path, read_only: bool = False, create: bool = True):
 @app.command()
 def init(data: DataOpt = DEFAULT_DATA) -> None:
     """Create a data dir with the built-in model, its baselines and the default prompt suite."""
-    from arena.catalog import ensure_builtin_models, ensure_suite
+    from arena.domain.catalog import ensure_builtin_models, ensure_suite
 
     with open_store(data) as store:
         models = ensure_builtin_models(store)
@@ -70,8 +70,8 @@ def demo(
     resolution: Annotated[str, typer.Option(help="480p, 720p or 1080p.")] = "720p",
 ) -> None:
     """From nothing to a running arena: models, prompts, a first set of clips, then serve."""
-    from arena.demo import run_demo
-    from arena.generation import GenerationSettings
+    from arena.jobs.demo import run_demo
+    from arena.jobs.generation import GenerationSettings
 
     settings = GenerationSettings(duration_s=duration, resolution=resolution)
     run_demo(data, host=host, port=port, serve=serve, workers=workers, full=full, settings=settings)
@@ -111,10 +111,10 @@ def serve_cmd(
     ] = None,
 ) -> None:
     """Serve the arena on an existing data dir (0 turns a rate limit off)."""
-    from arena.abuse import AbuseConfig
-    from arena.app import ArenaOptions
-    from arena.demo import leaderboard_view
-    from arena.server import run_server
+    from arena.domain.abuse import AbuseConfig
+    from arena.jobs.demo import leaderboard_view
+    from arena.web.app import ArenaOptions
+    from arena.web.server import run_server
 
     given = {
         "window_s": rate_window,
@@ -130,7 +130,7 @@ def serve_cmd(
     with open_store(data, create=False) as store:
         board, scheduler_config = leaderboard_view, None
         if duel:
-            from arena.duel import check_duel, duel_leaderboard, duel_status
+            from arena.domain.duel import check_duel, duel_leaderboard, duel_status
 
             match = check_duel(store, *duel)
             board = duel_leaderboard(match, board)
@@ -165,7 +165,7 @@ def models_add(
     data: DataOpt = DEFAULT_DATA,
 ) -> None:
     """Register a model (a checkpoint when --parent is given)."""
-    from arena.admin import register_model
+    from arena.web.admin import register_model
 
     with open_store(data) as store:
         model = register_model(store, name, generator, parent, kind)
@@ -186,7 +186,7 @@ def prompts_list(
 @prompts_app.command("import")
 def prompts_import(file: Path, data: DataOpt = DEFAULT_DATA) -> None:
     """Import prompts from a JSONL or CSV file (text and category required)."""
-    from arena.suite import load_prompts_file
+    from arena.domain.suite import load_prompts_file
 
     prompts = load_prompts_file(file)
     with open_store(data) as store:
@@ -205,7 +205,7 @@ def clips_import(
     ] = False,
 ) -> None:
     """Import ready clips; each bad file is reported, and by default a bad file imports nothing."""
-    from arena.clip_import import import_clips
+    from arena.io.clip_import import import_clips
 
     with open_store(data) as store:
         report = import_clips(store, source, keep_going=keep_going)
@@ -226,7 +226,7 @@ def votes_export(
     fmt: Annotated[str | None, typer.Option("--format", help="parquet, csv or jsonl.")] = None,
 ) -> None:
     """Export every vote as Chatbot Arena battle rows."""
-    from arena.votes_io import export_votes
+    from arena.io.votes_io import export_votes
 
     with open_store(data, read_only=True) as store:
         n = export_votes(store, out, fmt)
@@ -241,7 +241,7 @@ def votes_import(
     add_models: Annotated[bool, typer.Option(help="Register unknown models as imported.")] = False,
 ) -> None:
     """Import votes in the Chatbot Arena battle layout (all or nothing)."""
-    from arena.votes_io import import_votes
+    from arena.io.votes_io import import_votes
 
     with open_store(data) as store:
         n = import_votes(store, file, fmt, add_models=add_models)

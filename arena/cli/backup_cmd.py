@@ -19,7 +19,7 @@ def backup(
 ) -> None:
     """Copy the DuckDB file (consistent) and its clips into OUT; while `paddock serve` owns the
     data dir the server takes the copy (needs PADDOCK_ADMIN_TOKEN or PADDOCK_ADMIN_TOKEN_FILE)."""
-    from arena.backup import backup as take_backup
+    from arena.io.backup import backup as take_backup
 
     report = take_backup(data, out, clips=clips)
     echo(

@@ -30,7 +30,7 @@ def export_dataset_cmd(
 
     Reads a consistent snapshot of the store, so it works while `paddock serve` runs.
     """
-    from arena.dataset_export import check_target, export_dataset
+    from arena.io.dataset_export import check_target, export_dataset
     from arena.store import Store
 
     check_target(out, force)  # before opening the store: a bad target changes nothing

@@ -63,8 +63,8 @@ def generate(
             raise InputError(
                 "--suite fills the store: do not combine it with --prompt, --image or --out"
             )
-        from arena.engine import check_engine
-        from arena.generation import generate_suite
+        from arena.jobs.engine import check_engine
+        from arena.jobs.generation import generate_suite
 
         check_engine(engine, ray_address)
 

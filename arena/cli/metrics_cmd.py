@@ -179,8 +179,8 @@ def run_cmd(
     ray_address: RayAddressOpt = None,
 ) -> None:
     """Score every clip lacking a current result (same clip hash and metric version)."""
-    from arena.engine import check_engine
-    from arena.scoring import score_missing
+    from arena.jobs.engine import check_engine
+    from arena.jobs.scoring import score_missing
     from metrics.registry import get_metric
 
     check_engine(engine, ray_address)

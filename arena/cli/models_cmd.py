@@ -19,7 +19,7 @@ def models_sync(
     data: DataOpt = DEFAULT_DATA,
 ) -> None:
     """Register every model of a paddock.toml that is not registered yet (all or nothing)."""
-    from arena.models_file import default_models_file, load_models_file, sync_models
+    from arena.io.models_file import default_models_file, load_models_file, sync_models
 
     decls = load_models_file(file or default_models_file())
     with open_store(data) as store:

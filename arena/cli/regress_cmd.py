@@ -46,8 +46,8 @@ def regress(
     ] = 0,
 ) -> None:
     """Generate, score and compare candidate against baseline; exit 1 when something regressed."""
-    from arena.generation import GenerationSettings
-    from arena.regress import RegressOptions, junit_xml, markdown_summary, run_regression
+    from arena.jobs.generation import GenerationSettings
+    from arena.jobs.regress import RegressOptions, junit_xml, markdown_summary, run_regression
     from metrics.regression import load_tolerances
 
     if fmt not in ("table", "json", "markdown"):

@@ -11,8 +11,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from arena.clipfiles import check_clip, commit_staged, stage_clip
-from arena.engine import InlineEngine, LocalEngine, RayEngine, make_engine
+from arena.io.clipfiles import check_clip, commit_staged, stage_clip
+from arena.jobs.engine import InlineEngine, LocalEngine, RayEngine, make_engine
 from arena.store import Model, Prompt, Store
 from generators.base import GenerationResult
 from generators.errors import InputError, PaddockError
@@ -50,7 +50,7 @@ class GenerationReport:
 def _resolve_image(store: Store, prompt: Prompt) -> str | None:
     if not prompt.image:
         return None
-    from arena.suite import materialize_image
+    from arena.domain.suite import materialize_image
 
     return str(materialize_image(prompt.image, store.data_dir / "images"))
 
@@ -265,7 +265,7 @@ def generate_suite(
     """`paddock generate --suite`: fill the store with every missing clip, with a progress bar."""
     from rich.progress import Progress
 
-    from arena.catalog import ensure_suite
+    from arena.domain.catalog import ensure_suite
 
     with Store.open(data_dir) as store:
         prompts = ensure_suite(store, suite)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from arena.scheduler import SchedulerConfig
+from arena.domain.scheduler import SchedulerConfig
 from arena.store import Store
 from generators.errors import InputError
 from leaderboards.sequential import DEFAULT_ALPHA

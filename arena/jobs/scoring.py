@@ -9,8 +9,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from arena.engine import make_engine
-from arena.suite import SKIMAGE_PREFIX, materialize_image
+from arena.domain.suite import SKIMAGE_PREFIX, materialize_image
+from arena.jobs.engine import make_engine
 from generators.errors import PaddockError
 from metrics.base import MetricResult, MetricsConfig
 from metrics.registry import ERROR_PREFIX, available_metrics, get_metric, score_clip

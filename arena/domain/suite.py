@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from arena.textfiles import decode_utf8, jsonl_objects
+from arena.io.textfiles import decode_utf8, jsonl_objects
 from generators.errors import InputError
 
 CATEGORIES = ("t2v", "i2v")

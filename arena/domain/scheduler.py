@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import expit, ndtr
 
-from arena.gold import GOLD_REFERENCE, GOLD_TWINS
+from arena.domain.gold import GOLD_REFERENCE, GOLD_TWINS
 from arena.store import NewBattle, Store
 from generators.errors import InputError, PaddockError
 from leaderboards.bradley_terry import PairwiseModel, chord_matrix, fit_pairwise

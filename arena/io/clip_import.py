@@ -7,9 +7,9 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from arena.clipfiles import check_clip, commit_staged, discard_staged, stage_clip
+from arena.io.clipfiles import check_clip, commit_staged, discard_staged, stage_clip
+from arena.io.textfiles import decode_utf8, jsonl_objects
 from arena.store import Prompt, Store
-from arena.textfiles import decode_utf8, jsonl_objects
 from generators.errors import InputError, PaddockError
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv")

@@ -9,9 +9,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from arena.catalog import ensure_suite
-from arena.generation import GenerationSettings, generate_missing
-from arena.scoring import ScoringReport, init_worker, pending_jobs, record_results, score_job
+from arena.domain.catalog import ensure_suite
+from arena.jobs.generation import GenerationSettings, generate_missing
+from arena.jobs.scoring import ScoringReport, init_worker, pending_jobs, record_results, score_job
 from arena.store import Prompt, Store
 from generators.errors import InputError
 from metrics.registry import get_metric
@@ -165,7 +165,7 @@ def _attempt(job) -> tuple[list | None, str | None]:
 
 def _suite_prompts(store: Store, suite: str) -> list[Prompt]:
     """A shipped suite is (re)loaded into the store; an imported one is read from it."""
-    from arena.suite import available_suites
+    from arena.domain.suite import available_suites
 
     if suite in available_suites():
         return ensure_suite(store, suite)

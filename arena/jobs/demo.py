@@ -9,10 +9,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress
 
-from arena.catalog import ensure_builtin_models, ensure_suite
-from arena.generation import GenerationSettings, generate_missing
-from arena.leaderboard_view import leaderboard_view
+from arena.domain.catalog import ensure_builtin_models, ensure_suite
+from arena.jobs.generation import GenerationSettings, generate_missing
 from arena.store import Store
+from arena.web.leaderboard_view import leaderboard_view
 
 console = Console(stderr=True)
 DEMO_SETTINGS = GenerationSettings(duration_s=5.0, resolution="720p", aspect="16:9", fps=24)
@@ -20,7 +20,7 @@ DEMO_SETTINGS = GenerationSettings(duration_s=5.0, resolution="720p", aspect="16
 
 def _quick_prompts(prompts):
     """The suite's small, diverse first set, as the store's prompts."""
-    from arena.suite import load_suite, quick_subset
+    from arena.domain.suite import load_suite, quick_subset
 
     first = {p.id for p in quick_subset(load_suite())}
     return [p for p in prompts if p.id in first]
@@ -51,7 +51,7 @@ def _fill(
 
 def _score(store: Store, workers: int, stop: threading.Event | None = None) -> None:
     try:
-        from arena.scoring import score_missing
+        from arena.jobs.scoring import score_missing
     except ImportError:
         return
     score_missing(store, workers=workers, stop=stop)
@@ -95,7 +95,7 @@ def run_demo(
             if not stop.is_set():
                 _score(store, workers, stop)
 
-        from arena.server import run_server
+        from arena.web.server import run_server
 
         run_server(
             store,

@@ -17,13 +17,13 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from arena.abuse import AbuseGuard, RateLimited
-from arena.admin_auth import AdminDenied, check_admin_token, load_admin_token
-from arena.app import ArenaOptions, build_app, page_assets
-from arena.backup import BACKUP_ROUTE, backup_data_dir
-from arena.battles import IMAGE_ROUTE, MEDIA_ROUTE, Playback, serve_battle, submit_vote
-from arena.scheduler import NoBattleAvailable, Scheduler, SchedulerConfig
+from arena.domain.abuse import AbuseGuard, RateLimited
+from arena.domain.battles import IMAGE_ROUTE, MEDIA_ROUTE, Playback, serve_battle, submit_vote
+from arena.domain.scheduler import NoBattleAvailable, Scheduler, SchedulerConfig
+from arena.io.backup import BACKUP_ROUTE, backup_data_dir
 from arena.store import SERVER_FILE, Store, VoteRefused
+from arena.web.admin_auth import AdminDenied, check_admin_token, load_admin_token
+from arena.web.app import ArenaOptions, build_app, page_assets
 from generators.errors import InputError, PaddockError
 
 MEDIA_ID = re.compile(r"[0-9a-f]{32}")
@@ -134,7 +134,7 @@ def build_server(
             raise HTTPException(404) from None
         if not prompt.image:
             raise HTTPException(404)
-        from arena.suite import materialize_image
+        from arena.domain.suite import materialize_image
 
         try:
             path = materialize_image(prompt.image, store.data_dir / "images")

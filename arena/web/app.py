@@ -9,13 +9,13 @@ from importlib import resources
 
 import gradio as gr
 
-from arena.abuse import AbuseConfig, AbuseGuard, RateLimited
-from arena.admin import AdminActions, build_admin_tab
-from arena.admin_auth import load_admin_token
-from arena.battles import BattleView, Playback, VoteResult, serve_battle, submit_vote
-from arena.leaderboard_view import POOLS as LEADERBOARD_POOLS
-from arena.scheduler import Scheduler
+from arena.domain.abuse import AbuseConfig, AbuseGuard, RateLimited
+from arena.domain.battles import BattleView, Playback, VoteResult, serve_battle, submit_vote
+from arena.domain.scheduler import Scheduler
 from arena.store import Store, new_id
+from arena.web.admin import AdminActions, build_admin_tab
+from arena.web.admin_auth import load_admin_token
+from arena.web.leaderboard_view import POOLS as LEADERBOARD_POOLS
 from generators.errors import PaddockError
 from metrics.registry import METRICS  # loaded with the server, not on the first vote
 
@@ -52,7 +52,7 @@ class ArenaOptions:
 
 def page_assets() -> tuple[str, str]:
     """The player's script (for the page head) and style sheet."""
-    static = resources.files("arena") / "static"
+    static = resources.files("arena") / "web" / "static"
     script = (static / "player.js").read_text()
     return f"<script>{script}</script>", (static / "player.css").read_text()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from arena.abuse import AbuseGuard, RateLimited
-from arena.gold import record_gold_vote
-from arena.scheduler import Scheduler
+from arena.domain.abuse import AbuseGuard, RateLimited
+from arena.domain.gold import record_gold_vote
+from arena.domain.scheduler import Scheduler
 from arena.store import Store, VoteRefused
 from generators.errors import InputError
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from arena.io.textfiles import decode_utf8, jsonl_objects
 from arena.store import WINNER_LABELS, Store
-from arena.textfiles import decode_utf8, jsonl_objects
 from generators.errors import InputError
 
 REQUIRED = ("model_a", "model_b", "winner")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from arena.io.votes_io import EXPORT_COLUMNS
 from arena.store import Store
-from arena.votes_io import EXPORT_COLUMNS
 from generators.errors import InputError
 
 TABLES = ("battles", "clips", "prompts", "models", "raters", "metric_results")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from arena.abuse import TOO_FAST_ACTIONS, AbuseConfig, AbuseGuard
-from arena.admin_auth import TOKEN_ENV, TOKEN_FILE_ENV, AdminDenied, check_admin_token
+from arena.domain.abuse import TOO_FAST_ACTIONS, AbuseConfig, AbuseGuard
 from arena.store import Model, Store
+from arena.web.admin_auth import TOKEN_ENV, TOKEN_FILE_ENV, AdminDenied, check_admin_token
 from generators.errors import InputError, PaddockError
 
 ADMIN_OFF = (
@@ -123,7 +123,7 @@ class AdminActions:
 
     def export_votes(self, given: str | None, fmt: str = "csv") -> Path:
         """Every vote in Chatbot Arena's battle layout, as a file to download."""
-        from arena.votes_io import FORMATS, export_votes
+        from arena.io.votes_io import FORMATS, export_votes
 
         self._check(given)
         if fmt not in FORMATS:
