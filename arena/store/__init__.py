@@ -1,3 +1,59 @@
-"""The DuckDB store: the only place that writes SQL."""
+"""The DuckDB store: the only place that writes SQL. `Store` is the facade the rest of Paddock uses."""
 
-from arena.store.db import *  # noqa: F401,F403
+from arena.store.battles import (
+    OUTCOME_OF_WINNER,
+    OUTCOMES,
+    WINNER_LABELS,
+    Battle,
+    BattleQueries,
+    NewBattle,
+    Reveal,
+    VoteRefused,
+    VoteTiming,
+)
+from arena.store.catalog import MODEL_KINDS, CatalogQueries, Clip, ClipRow, Model, Prompt
+from arena.store.db import (
+    DB_NAME,
+    SCHEMA_VERSION,
+    SERVER_FILE,
+    Database,
+    StoreBusyError,
+    new_id,
+    now,
+    read_server_info,
+)
+from arena.store.metric_results import MetricQueries
+from arena.store.raters import RaterQueries
+from arena.store.votes import VoteFilter, VoteQueries
+from arena.store.votes_file import aggregate_votes_file
+
+
+class Store(CatalogQueries, BattleQueries, VoteQueries, RaterQueries, MetricQueries, Database):
+    """The data dir's database: plumbing from `Database`, one mixin of queries per domain."""
+
+
+__all__ = [
+    "DB_NAME",
+    "MODEL_KINDS",
+    "OUTCOMES",
+    "OUTCOME_OF_WINNER",
+    "SCHEMA_VERSION",
+    "SERVER_FILE",
+    "WINNER_LABELS",
+    "Battle",
+    "Clip",
+    "ClipRow",
+    "Model",
+    "NewBattle",
+    "Prompt",
+    "Reveal",
+    "Store",
+    "StoreBusyError",
+    "VoteFilter",
+    "VoteRefused",
+    "VoteTiming",
+    "aggregate_votes_file",
+    "new_id",
+    "now",
+    "read_server_info",
+]

@@ -1,0 +1,258 @@
+"""Queries on votes as tables: counts per pool, battle rows, clip pairs, bulk import."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from arena.store.battles import OUTCOME_OF_WINNER, WINNER_LABELS
+from arena.store.db import first_line, new_id
+from generators.errors import InputError
+
+
+@dataclass(frozen=True)
+class VoteFilter:
+    """Which votes a query counts: a pool (category, audio, tags), a time window, some models.
+
+    Flagged votes and those of flagged or banned raters are left out unless exclude_flagged is off.
+    """
+
+    category: str | None = None
+    audio: bool | None = None
+    tags: Sequence[str] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    exclude_flagged: bool = True
+    models: Sequence[str] | None = None
+
+    @classmethod
+    def of(
+        cls, filters: VoteFilter | None, fields: dict[str, Any], exclude_flagged: bool
+    ) -> VoteFilter:
+        """`filters` as given, or one built from keyword fields over a query's own default."""
+        if filters is None:
+            return cls(**{"exclude_flagged": exclude_flagged, **fields})
+        if fields:
+            raise TypeError("pass a VoteFilter or keyword filters, not both")
+        return filters
+
+
+class VoteQueries:
+    """Votes as tables, filtered by one `VoteFilter`. Mixed into `Store`."""
+
+    def _vote_filter(self, filters: VoteFilter) -> tuple[str, list[Any]]:
+        """The WHERE clause of a vote query, and its parameters."""
+        category, audio, tags = filters.category, filters.audio, filters.tags
+        since, until, models = filters.since, filters.until, filters.models
+        exclude_flagged = filters.exclude_flagged
+        where = ["TRUE"]
+        params: list[Any] = []
+        if category:
+            where.append("p.category = ?")
+            params.append(category)
+        if audio is not None:
+            where.append("p.audio = ?")
+            params.append(audio)
+        for tag in tags or ():
+            where.append("list_contains(p.tags, ?)")
+            params.append(tag)
+        if since:
+            where.append("v.voted_at >= ?")
+            params.append(since)
+        if until:
+            where.append("v.voted_at < ?")
+            params.append(until)
+        if (
+            exclude_flagged
+            and self._query("SELECT count(*) FROM raters WHERE banned OR len(flags) > 0")[0][0]
+        ):
+            where.append(
+                "NOT EXISTS (SELECT 1 FROM raters r WHERE r.id = v.rater_id "
+                "AND (r.banned OR len(r.flags) > 0))"
+            )
+        if exclude_flagged:
+            # Votes flagged on arrival (e.g. too fast), whoever cast them.
+            where.append("coalesce(len(v.flags), 0) = 0")
+        if models:
+            where.append("ml.name IN ? AND mr.name IN ?")
+            params += [list(models), list(models)]
+        return " AND ".join(where), params
+
+    _VOTE_JOINS = """FROM votes v JOIN prompts p ON p.id = v.prompt_id
+        JOIN models ml ON ml.id = v.left_model JOIN models mr ON mr.id = v.right_model"""
+
+    def _winner_sql(self, outcome: str = "v.outcome") -> str:
+        cases = " ".join(f"WHEN '{o}' THEN '{w}'" for o, w in WINNER_LABELS.items())
+        return f"CASE {outcome} {cases} END"
+
+    def vote_counts(self, filters: VoteFilter | None = None, **fields: Any) -> pd.DataFrame:
+        """One GROUP BY over the votes: model_a (left), model_b, winner, count, ipw, ipw2."""
+        filters = VoteFilter.of(filters, fields, exclude_flagged=True)
+        where, params = self._vote_filter(filters)
+        joins = "FROM votes v"
+        if filters.category or filters.audio is not None or filters.tags:
+            joins += " JOIN prompts p ON p.id = v.prompt_id"
+        if filters.models:
+            joins += (
+                " JOIN models ml ON ml.id = v.left_model JOIN models mr ON mr.id = v.right_model"
+            )
+        # Group by model ids first and name them after: the aggregation is the only pass over votes.
+        return self._frame(
+            f"""WITH g AS (
+                  SELECT v.left_model AS a, v.right_model AS bm, v.outcome, count(*) AS count,
+                         sum(1.0 / v.sampling_prob) AS ipw,
+                         sum(1.0 / (v.sampling_prob * v.sampling_prob)) AS ipw2
+                  {joins} WHERE {where} GROUP BY ALL)
+                SELECT ml.name AS model_a, mr.name AS model_b,
+                       {self._winner_sql("g.outcome")} AS winner,
+                       g.count, g.ipw, g.ipw2
+                FROM g JOIN models ml ON ml.id = g.a JOIN models mr ON mr.id = g.bm
+                ORDER BY ALL""",
+            params,
+        )
+
+    def battles_frame(self, filters: VoteFilter | None = None, **fields: Any) -> pd.DataFrame:
+        """Every vote as a Chatbot Arena battle row (model_a is the model shown on the left)."""
+        filters = VoteFilter.of(filters, fields, exclude_flagged=False)
+        where, params = self._vote_filter(filters)
+        return self._frame(
+            f"""SELECT ml.name AS model_a, mr.name AS model_b, {self._winner_sql()} AS winner,
+                       v.prompt_id, p.text AS prompt, p.category, b.left_clip AS clip_a,
+                       b.right_clip AS clip_b, v.rater_id AS rater,
+                       epoch(v.voted_at) AS tstamp, v.sampling_prob, v.aspect,
+                       v.time_to_vote_s, v.source
+                {self._VOTE_JOINS} JOIN battles b ON b.id = v.battle_id
+                WHERE {where} ORDER BY v.voted_at, b.id""",
+            params,
+        )
+
+    def import_battles(self, df: pd.DataFrame, source: str = "import") -> int:
+        """Bulk insert Chatbot Arena battle rows (validated by the caller), one transaction.
+
+        Each row becomes a battle and its vote. Models and prompts named by the rows must exist;
+        clips that are not in the store are recorded as placeholders without files.
+        """
+        if df.empty:
+            return 0
+        frame = df.copy()
+        frame["outcome"] = frame["winner"].map(OUTCOME_OF_WINNER)
+        n = len(frame)
+        for col, default in (
+            ("prompt_id", None),
+            ("clip_a", None),
+            ("clip_b", None),
+            ("rater", "imported"),
+            ("tstamp", None),
+            ("sampling_prob", 1.0),
+        ):
+            if col not in frame.columns:
+                frame[col] = default
+        frame["battle_id"] = [new_id(12) for _ in range(n)]
+        with self.transaction() as con:
+            con.register("incoming", frame)
+            try:
+                con.execute(
+                    """CREATE TEMP TABLE inc AS SELECT i.*, ma.id AS ma_id, mb.id AS mb_id,
+                         coalesce(i.prompt_id, '_imported') AS pid,
+                         coalesce(CAST(i.clip_a AS VARCHAR),
+                                  'imp_' || md5(i.model_a || '|' || coalesce(i.prompt_id, ''))) AS ca,
+                         coalesce(CAST(i.clip_b AS VARCHAR),
+                                  'imp_' || md5(i.model_b || '|' || coalesce(i.prompt_id, ''))) AS cb,
+                         coalesce(to_timestamp(CAST(i.tstamp AS DOUBLE))::TIMESTAMP,
+                                  now()::TIMESTAMP) AS ts
+                       FROM incoming i
+                       LEFT JOIN models ma ON ma.name = i.model_a
+                       LEFT JOIN models mb ON mb.name = i.model_b"""
+                )
+                missing = con.execute(
+                    "SELECT DISTINCT model_a FROM inc WHERE ma_id IS NULL UNION "
+                    "SELECT DISTINCT model_b FROM inc WHERE mb_id IS NULL"
+                ).fetchall()
+                if missing:
+                    raise InputError(
+                        "unknown model(s) in votes: "
+                        + ", ".join(sorted(str(m[0]) for m in missing))
+                    )
+                con.execute(
+                    """INSERT INTO prompts SELECT '_imported', 'imported votes without a prompt',
+                         't2v', NULL, TRUE, NULL, [], 0, now()::TIMESTAMP
+                       WHERE EXISTS (SELECT 1 FROM inc WHERE prompt_id IS NULL)
+                       ON CONFLICT DO NOTHING"""
+                )
+                con.execute(
+                    """INSERT INTO clips SELECT id, any_value(m), any_value(p), 0, '', '', NULL,
+                         NULL, NULL, NULL, FALSE, NULL, min(ts) FROM (
+                         SELECT ca AS id, ma_id AS m, pid AS p, ts FROM inc UNION ALL
+                         SELECT cb, mb_id, pid, ts FROM inc)
+                       WHERE id NOT IN (SELECT id FROM clips) GROUP BY id"""
+                )
+                con.execute(
+                    """INSERT INTO raters SELECT DISTINCT CAST(rater AS VARCHAR),
+                         now()::TIMESTAMP, [], FALSE, 0, 0 FROM inc ON CONFLICT DO NOTHING"""
+                )
+                con.execute(
+                    """INSERT INTO battles SELECT battle_id, pid, ca, cb, CAST(rater AS VARCHAR), ts,
+                         sampling_prob, '', ts, 'imp_' || battle_id || '_l',
+                         'imp_' || battle_id || '_r', 'imported', ma_id, mb_id FROM inc"""
+                )
+                con.execute(
+                    f"""INSERT INTO votes SELECT battle_id, CAST(rater AS VARCHAR), outcome,
+                          'overall', ts, NULL, NULL, NULL, '{source}', pid, ma_id, mb_id,
+                          sampling_prob, [] FROM inc"""
+                )
+                con.execute("DROP TABLE IF EXISTS inc")
+            except duckdb.Error as exc:
+                # A value the caller's checks let through: the whole import is rolled back
+                # (the temporary table with it) and the user gets one line, not a traceback.
+                raise InputError(f"votes not imported: {first_line(exc)}") from exc
+            finally:
+                con.unregister("incoming")
+        return n
+
+    def pair_prompt_usage(self) -> pd.DataFrame:
+        """Battles served per (prompt, unordered model pair): prompt_id, m1, m2 (model ids), n."""
+        return self._frame(
+            """SELECT prompt_id, least(left_model, right_model) AS m1,
+                      greatest(left_model, right_model) AS m2, count(*) AS n
+               FROM battles GROUP BY ALL"""
+        )
+
+    def vote_outcomes(self, battle_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Every recorded vote outcome of these battles (a list per battle, empty when none), to
+        check that acknowledged votes are stored exactly once."""
+        out: dict[str, list[str]] = {b: [] for b in battle_ids}
+        if out:
+            rows = self._query(
+                "SELECT battle_id, outcome FROM votes WHERE battle_id IN ?", [list(out)]
+            )
+            for battle_id, outcome in rows:
+                out[battle_id].append(outcome)
+        return out
+
+    def clip_pair_counts(self, filters: VoteFilter | None = None, **fields: Any) -> pd.DataFrame:
+        """Votes per (left clip, right clip, winner): clip_a, clip_b, winner, count.
+
+        One GROUP BY, so metric-human agreement costs the number of clip pairs, not of votes.
+        """
+        filters = VoteFilter.of(filters, fields, exclude_flagged=True)
+        where, params = self._vote_filter(filters)
+        return self._frame(
+            f"""SELECT b.left_clip AS clip_a, b.right_clip AS clip_b,
+                       {self._winner_sql()} AS winner, count(*) AS count
+                {self._VOTE_JOINS} JOIN battles b ON b.id = v.battle_id
+                WHERE {where} GROUP BY ALL ORDER BY ALL""",
+            params,
+        )
+
+    def vote_battle_kinds(self) -> list[str]:
+        """Each vote's battle kind (normal / gold / imported), in `battles_frame` row order."""
+        rows = self._query(
+            """SELECT b.kind FROM votes v JOIN battles b ON b.id = v.battle_id
+               ORDER BY v.voted_at, b.id"""
+        )
+        return [r[0] for r in rows]
