@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from arena.cli import DEFAULT_DATA, DataOpt, echo
+from arena.cli.common import DEFAULT_DATA, DataOpt, echo
 
 export_app = typer.Typer(help="Export the arena's data for publication.", no_args_is_help=True)
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from arena.cli import DEFAULT_DATA, DataOpt, echo
+from arena.cli.common import DEFAULT_DATA, DataOpt, echo
 from generators.errors import InputError
 
 EngineOpt = Annotated[

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from arena.cli import DEFAULT_DATA, DataOpt
+from arena.cli.common import DEFAULT_DATA, DataOpt
 
 
 class OutputFormat(StrEnum):
@@ -64,7 +64,11 @@ def leaderboard(
     ] = None,
     until: Annotated[datetime | None, typer.Option(help="Votes cast before this time.")] = None,
     include_flagged: Annotated[
-        bool, typer.Option("--include-flagged", help="Keep flagged votes (too fast) and votes of flagged or banned raters.")
+        bool,
+        typer.Option(
+            "--include-flagged",
+            help="Keep flagged votes (too fast) and votes of flagged or banned raters.",
+        ),
     ] = False,
     models: Annotated[
         list[str] | None,

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from arena.cli import DEFAULT_DATA, DataOpt, echo, open_store
+from arena.cli.common import DEFAULT_DATA, DataOpt, echo, open_store
 from arena.cli.generate_cmd import EngineOpt, RayAddressOpt
 
 metrics_app = typer.Typer(

@@ -1,4 +1,4 @@
-"""`paddock models sync`: register the models a paddock.toml declares."""
+"""`paddock models`: list, add and sync the models of a data dir."""
 
 from __future__ import annotations
 
@@ -7,7 +7,34 @@ from typing import Annotated
 
 import typer
 
-from arena.cli import DEFAULT_DATA, DataOpt, echo, models_app, open_store
+from arena.cli.common import DEFAULT_DATA, DataOpt, echo, open_store
+
+models_app = typer.Typer(help="Register and list models.", no_args_is_help=True)
+
+
+@models_app.command("list")
+def models_list(data: DataOpt = DEFAULT_DATA) -> None:
+    """List registered models."""
+    with open_store(data, read_only=True) as store:
+        for m in store.models():
+            flag = "" if m.active else "  (inactive)"
+            echo(f"{m.name}\t{m.kind}\t{m.generator or '-'}{flag}")
+
+
+@models_app.command("add")
+def models_add(
+    name: str,
+    generator: Annotated[str | None, typer.Option("--generator", help="Generator spec.")] = None,
+    parent: Annotated[str | None, typer.Option(help="Parent model (for checkpoints).")] = None,
+    kind: Annotated[str | None, typer.Option(help="Model kind; inferred when omitted.")] = None,
+    data: DataOpt = DEFAULT_DATA,
+) -> None:
+    """Register a model (a checkpoint when --parent is given)."""
+    from arena.web.admin import register_model
+
+    with open_store(data) as store:
+        model = register_model(store, name, generator, parent, kind)
+    echo(f"added model {model.name} ({model.kind})")
 
 
 @models_app.command("sync")
@@ -33,4 +60,4 @@ def models_sync(
 
 
 def register(app: typer.Typer) -> None:
-    """The command is declared on the `models` group when this module is imported."""
+    app.add_typer(models_app, name="models")

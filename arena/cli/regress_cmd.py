@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from arena.cli import DEFAULT_DATA, DataOpt
+from arena.cli.common import DEFAULT_DATA, DataOpt
 from generators.errors import InputError
 
 

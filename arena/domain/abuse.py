@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 
+from arena.errors import RateLimited
 from arena.store import VoteRefused, VoteTiming
 from generators.errors import InputError
 
@@ -18,10 +19,6 @@ TOO_FAST_ACTIONS = ("flag", "refuse")
 # Idle buckets are dropped once this many exist, so a flood of new rater ids cannot grow memory.
 MAX_BUCKETS = 50_000
 RECENT_REFUSALS = 500
-
-
-class RateLimited(VoteRefused):
-    """Too many requests from one rater or one address in the configured window."""
 
 
 @dataclass(frozen=True)

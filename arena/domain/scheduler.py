@@ -12,16 +12,13 @@ import numpy as np
 from scipy.special import expit, ndtr
 
 from arena.domain.gold import GOLD_REFERENCE, GOLD_TWINS
+from arena.errors import NoBattleAvailable
 from arena.store import NewBattle, Store
-from generators.errors import InputError, PaddockError
+from generators.errors import InputError
 from leaderboards.bradley_terry import PairwiseModel, chord_matrix, fit_pairwise
 from leaderboards.leaderboard import ELO_PER_NAT
 
 CATEGORIES = ("t2v", "i2v")
-
-
-class NoBattleAvailable(PaddockError):
-    """No prompt has clips from two active models in the asked pool."""
 
 
 @dataclass(frozen=True)

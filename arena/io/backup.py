@@ -13,15 +13,12 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from arena.errors import BackupError
 from arena.store import DB_NAME, Store, read_server_info
-from generators.errors import InputError, PaddockError
+from generators.errors import InputError
 
 BACKUP_ROUTE = "/admin/backup"
 PARTIAL = ".paddock.duckdb.partial"
-
-
-class BackupError(PaddockError):
-    """A backup that could not be taken (nothing usable was left behind)."""
 
 
 @dataclass(frozen=True)

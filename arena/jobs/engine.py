@@ -15,13 +15,10 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from generators.errors import InputError, PaddockError
+from arena.errors import RayUnavailableError
+from generators.errors import InputError
 
 ENGINES = ("local", "ray")
-
-
-class RayUnavailableError(PaddockError):
-    """Ray is not installed, or the cluster cannot be reached."""
 
 
 class LocalEngine:

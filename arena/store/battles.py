@@ -12,8 +12,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from arena.errors import AlreadyVoted, VoteRefused
 from arena.store.db import new_id, now, token_digest
-from generators.errors import InputError, PaddockError
+from generators.errors import InputError
 
 OUTCOMES = ("left", "right", "tie", "both_bad")
 
@@ -23,10 +24,6 @@ WINNER_LABELS = {"left": "model_a", "right": "model_b", "tie": "tie", "both_bad"
 
 
 OUTCOME_OF_WINNER = {label: outcome for outcome, label in WINNER_LABELS.items()}
-
-
-class VoteRefused(PaddockError):
-    """A vote that cannot be counted: forged, replayed, expired or foreign token, bad outcome."""
 
 
 @dataclass(frozen=True)
@@ -238,7 +235,7 @@ class BattleQueries:
                 ],
             )
         except duckdb.ConstraintException as exc:
-            raise VoteRefused("this battle has already been voted on") from exc
+            raise AlreadyVoted("this battle has already been voted on") from exc
         return Reveal(battle_id, outcome, left_model, right_model, left_clip, right_clip, kind)
 
     def reveal(self, battle_id: str) -> Reveal:

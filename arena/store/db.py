@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Self
 import duckdb
 import pandas as pd
 
+from arena.errors import StoreBusyError
 from generators.errors import InputError, PaddockError
 
 if TYPE_CHECKING:
@@ -30,10 +31,6 @@ SERVER_FILE = "server.json"
 
 
 SCHEMA_VERSION = 2
-
-
-class StoreBusyError(PaddockError):
-    """Another process owns the data dir's database."""
 
 
 def now() -> datetime:

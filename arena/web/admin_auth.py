@@ -6,15 +6,12 @@ import os
 import secrets
 from pathlib import Path
 
-from generators.errors import InputError, PaddockError
+from arena.errors import AdminDenied
+from generators.errors import InputError
 
 TOKEN_ENV = "PADDOCK_ADMIN_TOKEN"
 TOKEN_FILE_ENV = "PADDOCK_ADMIN_TOKEN_FILE"
 MIN_TOKEN_CHARS = 16
-
-
-class AdminDenied(PaddockError):
-    """An admin action without the right token."""
 
 
 def load_admin_token(environ: dict[str, str] | None = None) -> str | None:

@@ -12,11 +12,11 @@ import gradio as gr
 from arena.domain.abuse import AbuseConfig, AbuseGuard, RateLimited
 from arena.domain.battles import BattleView, Playback, VoteResult, serve_battle, submit_vote
 from arena.domain.scheduler import Scheduler
+from arena.errors import AlreadyVoted, PaddockError
 from arena.store import Store, new_id
 from arena.web.admin import AdminActions, build_admin_tab
 from arena.web.admin_auth import load_admin_token
 from arena.web.leaderboard_view import POOLS as LEADERBOARD_POOLS
-from generators.errors import PaddockError
 from metrics.registry import METRICS  # loaded with the server, not on the first vote
 
 CATEGORY_CHOICES = [("All", ""), ("Text to video", "t2v"), ("Image to video", "i2v")]
@@ -190,7 +190,7 @@ def build_app(
                 guard=guard,
             )
         except PaddockError as exc:
-            if "already been voted" in str(exc):
+            if isinstance(exc, AlreadyVoted):
                 # A repeated click on a counted vote: show the reveal again, count nothing.
                 try:
                     reveal = store.reveal(json.loads(state)["battle_id"])

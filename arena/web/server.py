@@ -17,12 +17,13 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from arena.domain.abuse import AbuseGuard, RateLimited
+from arena.domain.abuse import AbuseGuard
 from arena.domain.battles import IMAGE_ROUTE, MEDIA_ROUTE, Playback, serve_battle, submit_vote
-from arena.domain.scheduler import NoBattleAvailable, Scheduler, SchedulerConfig
+from arena.domain.scheduler import Scheduler, SchedulerConfig
+from arena.errors import http_status
 from arena.io.backup import BACKUP_ROUTE, backup_data_dir
-from arena.store import SERVER_FILE, Store, VoteRefused
-from arena.web.admin_auth import AdminDenied, check_admin_token, load_admin_token
+from arena.store import SERVER_FILE, Store
+from arena.web.admin_auth import check_admin_token, load_admin_token
 from arena.web.app import ArenaOptions, build_app, page_assets
 from generators.errors import InputError, PaddockError
 
@@ -57,21 +58,8 @@ class BackupRequest(BaseModel):
     clips: bool = True
 
 
-def _error_status(exc: PaddockError) -> int:
-    # Refused votes are a conflict with the battle's state; no battle yet is a temporary lack.
-    if isinstance(exc, RateLimited):
-        return 429
-    if isinstance(exc, VoteRefused):
-        return 409
-    if isinstance(exc, NoBattleAvailable):
-        return 503
-    if isinstance(exc, AdminDenied):
-        return 403
-    return 400
-
-
 def _error(exc: PaddockError) -> JSONResponse:
-    return JSONResponse({"error": str(exc)}, status_code=_error_status(exc))
+    return JSONResponse({"error": str(exc)}, status_code=http_status(exc))
 
 
 def range_is_satisfiable(header: str | None, size: int) -> bool:
