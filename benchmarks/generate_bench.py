@@ -28,7 +28,8 @@ PRESETS = [("480p", 5.0), ("720p", 5.0), ("1080p", 5.0), ("1080p", 15.0)]
 _CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
-from generators.base import GenerationRequest, build_generator
+from generators.base import GenerationRequest
+from generators.registry import build_generator
 t1 = time.perf_counter()
 spec, prompt, resolution, duration, out = sys.argv[1:6]
 request = GenerationRequest(prompt, seed=1, duration_s=float(duration), resolution=resolution)

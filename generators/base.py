@@ -1,15 +1,13 @@
-"""Generation requests and results, the Generator protocol, and the registry of generator specs."""
+"""Generation requests and results, and the Generator protocol every kind of generator follows."""
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
-from urllib.parse import parse_qsl
 
-from generators.errors import InputError, UnknownGeneratorError
+from generators.errors import InputError
 
 RESOLUTIONS = {"480p": 480, "720p": 720, "1080p": 1080}
 ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1)}
@@ -98,75 +96,3 @@ class Generator(Protocol):
     name: str
 
     def generate(self, request: GenerationRequest, out_path: str) -> GenerationResult: ...
-
-
-GeneratorFactory = Callable[[str, dict[str, str]], Generator]
-_KINDS: dict[str, GeneratorFactory] = {}
-
-
-def register_generator_kind(kind: str, factory: GeneratorFactory) -> None:
-    """Make specs `<kind>:<target>?k=v` buildable; factory(target, params) -> Generator."""
-    _KINDS[kind] = factory
-
-
-def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
-    """'builtin:pony-lag?ms=200' -> ('builtin', 'pony-lag', {'ms': '200'})."""
-    if not isinstance(spec, str) or ":" not in spec:
-        raise UnknownGeneratorError(
-            f"generator spec {spec!r} is not of the form kind:target (e.g. builtin:pony)"
-        )
-    kind, rest = spec.split(":", 1)
-    target, _, query = rest.partition("?")
-    try:
-        params = dict(parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query)))
-    except ValueError as exc:
-        raise UnknownGeneratorError(f"generator spec {spec!r} has malformed parameters") from exc
-    return kind.strip().lower(), target.strip(), params
-
-
-def _builtin_factory(target: str, params: dict[str, str]) -> Generator:
-    from generators.pony.baselines import build_builtin
-
-    return build_builtin(target, params)
-
-
-register_generator_kind("builtin", _builtin_factory)
-
-
-def _module_factory(module: str) -> GeneratorFactory:
-    """A factory that imports its module (and its heavy dependencies) only when first used."""
-
-    def factory(target: str, params: dict[str, str]) -> Generator:
-        import importlib
-
-        return importlib.import_module(module).build(target, params)
-
-    return factory
-
-
-for _kind, _module in (
-    ("diffusers", "generators.diffusers_gen"),
-    ("http", "generators.http_gen"),
-    ("folder", "generators.folder_gen"),
-):
-    register_generator_kind(_kind, _module_factory(_module))
-
-
-def build_generator(spec: str, **params: object) -> Generator:
-    """Build the generator a spec names; keyword params override those in the spec's query."""
-    kind, target, spec_params = parse_spec(spec)
-    factory = _KINDS.get(kind)
-    if factory is None:
-        raise UnknownGeneratorError(
-            f"unknown generator kind {kind!r} in {spec!r}: "
-            f"known kinds are {', '.join(sorted(_KINDS))}"
-        )
-    spec_params.update({k: str(v) for k, v in params.items()})
-    return factory(target, spec_params)
-
-
-def builtin_model_names() -> list[str]:
-    """Names of the built-in model and its baselines, as registered in the store."""
-    from generators.pony.baselines import BUILTIN_NAMES
-
-    return list(BUILTIN_NAMES)

@@ -348,8 +348,8 @@ class DiffusersGenerator:
             return None
         from dataclasses import replace
 
-        from generators.base import build_generator
         from generators.decode import decode_soundtrack
+        from generators.registry import build_generator
 
         duration = min(max(n_frames / request.fps, 1.0), 15.0)
         # the picture is thrown away: ask for the smallest one

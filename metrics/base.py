@@ -13,6 +13,7 @@ import numpy as np
 
 from generators.decode import DecodedClip
 from metrics.facetrack import FaceTrack, add_landmarks, track_face
+from metrics.frames import detect_shot_cuts, small_frames
 
 Value = float | int | str | bool | None
 
@@ -102,8 +103,6 @@ class ClipContext:
     def small_frames(self) -> np.ndarray:
         """Frames at the temporal metrics' size (longest side 320)."""
         if self._small is None:
-            from metrics.temporal import small_frames
-
             self._small = small_frames(self.clip.frames)
         return self._small
 
@@ -111,8 +110,6 @@ class ClipContext:
     def shot_cuts(self) -> list[int]:
         """Indices i where frame i starts a new shot."""
         if self._cuts is None:
-            from metrics.temporal import detect_shot_cuts
-
             self._cuts = detect_shot_cuts(self.small_frames)
         return self._cuts
 

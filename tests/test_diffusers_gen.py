@@ -14,10 +14,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is downloaded, whatever 
 pytest.importorskip("diffusers", reason="diffusers is in the ml extra")
 from diffusers_support import TINY, ltx_pipeline, save_pipeline, wan_pipeline  # noqa: E402
 
-from generators.base import GenerationRequest, build_generator  # noqa: E402
+from generators.base import GenerationRequest  # noqa: E402
 from generators.decode import decode_clip, probe_clip  # noqa: E402
 from generators.diffusers_gen import round_frames, round_size  # noqa: E402
 from generators.errors import GenerationError, InputError  # noqa: E402
+from generators.registry import build_generator  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,10 @@ import av
 import pytest
 from arena_helpers import tag_clip, tiny_clip
 
-from generators.base import GenerationRequest, build_generator
+from generators.base import GenerationRequest
 from generators.decode import probe_clip
 from generators.errors import GenerationError, InputError, MediaError
+from generators.registry import build_generator
 
 
 def request(prompt_id: str | None, audio: bool = True) -> GenerationRequest:

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from http_support import TOKEN, QueueApi, Script
 
-from generators.base import GenerationRequest, build_generator
+from generators.base import GenerationRequest
 from generators.decode import probe_clip
 from generators.errors import GenerationError, InputError
 from generators.http_gen import field_at, idempotency_key, render_template
+from generators.registry import build_generator
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from generators.base import GenerationRequest, build_generator
+from generators.base import GenerationRequest
+from generators.registry import build_generator
 from metrics.registry import score_clip
 
 MODELS = [

@@ -10,8 +10,8 @@ import pytest
 
 from arena.io.models_file import load_models_file, sync_models
 from arena.store import Store
-from generators.base import parse_spec
 from generators.errors import InputError
+from generators.registry import parse_spec
 
 PADDOCK = [sys.executable, "-c", "from arena.cli import main; main()"]
 

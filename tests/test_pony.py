@@ -9,19 +9,14 @@ import numpy as np
 import pytest
 from pony_checks import face_descriptor, face_size, frame_envelope, mouth_openings, psnr
 
-from generators.base import (
-    GenerationRequest,
-    Generator,
-    build_generator,
-    builtin_model_names,
-    frame_size,
-)
+from generators.base import GenerationRequest, Generator, frame_size
 from generators.decode import decode_clip, probe_clip
 from generators.errors import InputError, UnknownGeneratorError
 from generators.pony.plan import plan_shots
 from generators.pony.portrait import RIG_PATH, astronaut_portrait, face_landmarks
 from generators.pony.render import first_frame, fit_image
 from generators.pony.speech import detect_language, synthesize
+from generators.registry import build_generator, builtin_model_names
 
 TALK = (
     'A woman in a quiet office looks at the camera and says "Hello everyone, welcome '

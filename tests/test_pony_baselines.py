@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from pony_checks import audio_offset_ms, face_descriptor
 
-from generators.base import GenerationRequest, build_generator
+from generators.base import GenerationRequest
 from generators.decode import DecodedClip, decode_clip, probe_clip
+from generators.registry import build_generator
 
 REQUEST = GenerationRequest(
     'A woman stands on a busy street and says "Good morning, I have some news for all of '

@@ -92,7 +92,8 @@ def generate(
         raise InputError("give --model, e.g. --model builtin:pony")
     if out.suffix.lower() != ".mp4":
         raise InputError(f"--out {out} must end in .mp4")
-    from generators.base import GenerationRequest, build_generator
+    from generators.base import GenerationRequest
+    from generators.registry import build_generator
 
     request = GenerationRequest(
         prompt=prompt,

@@ -7,7 +7,7 @@ from arena.store import Model, Prompt, Store
 
 def ensure_builtin_models(store: Store) -> list[Model]:
     """Register `pony` and its baselines under exactly their names (idempotent)."""
-    from generators.base import builtin_model_names
+    from generators.registry import builtin_model_names
 
     models = []
     for name in builtin_model_names():

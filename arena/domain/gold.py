@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from arena.store import Reveal, Store
-from generators.base import builtin_model_names
+from generators.registry import builtin_model_names
 
 #: The built-in reference model and its degraded twins (generators' baselines).
 GOLD_REFERENCE = "pony"

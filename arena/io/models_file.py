@@ -28,12 +28,11 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from arena.store import Store
-from generators.base import build_generator, parse_spec
 from generators.errors import InputError, PaddockError
+from generators.registry import build_generator, model_kind_of, parse_spec
 
 CONFIG_ENV = "PADDOCK_CONFIG"
 DEFAULT_FILE = Path("paddock.toml")
-_KIND_OF = {"builtin": "baseline", "folder": "imported", "diffusers": "diffusers", "http": "http"}
 _LOCAL_TARGETS = ("diffusers", "folder")
 
 
@@ -139,12 +138,11 @@ def load_models_file(path: str | os.PathLike) -> list[ModelDecl]:
         except ValueError as exc:
             raise InputError(f"{where}: {exc}") from None
         spec = full_spec(model.generator, params, path.parent, path)
-        kind = model.kind or ("checkpoint" if model.parent else None)
-        kind = kind or _KIND_OF.get(parse_spec(spec)[0], "imported")
         try:
             build_generator(spec)  # a spec that cannot be built is refused before any write
         except PaddockError as exc:
             raise InputError(f"{where}: {exc}") from None
+        kind = model.kind or ("checkpoint" if model.parent else model_kind_of(spec))
         decls.append(ModelDecl(name, spec, kind, model.display_name or name, model.parent, params))
     return decls
 

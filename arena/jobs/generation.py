@@ -16,6 +16,7 @@ from arena.jobs.engine import InlineEngine, LocalEngine, RayEngine, make_engine
 from arena.store import Model, Prompt, Store
 from generators.base import GenerationResult
 from generators.errors import InputError, PaddockError
+from generators.registry import needs_gpu
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def _resolve_image(store: Store, prompt: Prompt) -> str | None:
 
 def model_categories(spec: str) -> frozenset[str] | None:
     """The prompt categories a generator says it serves (None: all, or it cannot tell)."""
-    from generators.base import build_generator
+    from generators.registry import build_generator
 
     try:
         generator = build_generator(spec)
@@ -96,7 +97,7 @@ def missing_jobs(
             jobs.append(Job(model.name, model.generator, prompt, prompt.seed, image))
     # A worker keeps one diffusers pipeline loaded (loading is the slow part): their jobs go
     # model by model, after the others, so a worker does not reload a pipeline for every prompt.
-    return sorted(jobs, key=lambda j: j.spec if j.spec.startswith("diffusers:") else "")
+    return sorted(jobs, key=lambda j: j.spec if needs_gpu(j.spec) else "")
 
 
 def _lower_priority() -> None:
@@ -118,7 +119,8 @@ class JobOutcome:
 
 def _run_job(job: Job, settings: GenerationSettings, out_path: str) -> JobOutcome:
     """Worker entry: build the generator and render one clip to out_path."""
-    from generators.base import GenerationRequest, build_generator
+    from generators.base import GenerationRequest
+    from generators.registry import build_generator
 
     request = GenerationRequest(
         prompt=job.prompt.text,
@@ -160,7 +162,7 @@ def _submit(
     settings: GenerationSettings,
     out: Path,
 ) -> Future:
-    gpu = job.spec.startswith("diffusers:")
+    gpu = needs_gpu(job.spec)
     if not engine.ships_files:
         return engine.submit(_run_job, job, settings, str(out), gpu=gpu)
     image = Path(job.image).read_bytes() if job.image else None

@@ -13,8 +13,9 @@ import pandas as pd
 
 from arena.store.db import new_id, now
 from generators.errors import InputError
+from generators.registry import model_kinds
 
-MODEL_KINDS = ("builtin", "baseline", "diffusers", "http", "imported", "checkpoint")
+MODEL_KINDS = model_kinds()
 
 
 @dataclass(frozen=True)

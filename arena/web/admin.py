@@ -16,6 +16,7 @@ from arena.domain.abuse import TOO_FAST_ACTIONS, AbuseConfig, AbuseGuard
 from arena.store import Model, Store
 from arena.web.admin_auth import TOKEN_ENV, TOKEN_FILE_ENV, AdminDenied, check_admin_token
 from generators.errors import InputError, PaddockError
+from generators.registry import model_kind_of
 
 ADMIN_OFF = (
     f"**Admin is off.** Set `{TOKEN_ENV}` (or `{TOKEN_FILE_ENV}`, a file holding the token) "
@@ -50,12 +51,11 @@ def register_model(
     generator = (generator or "").strip() or None
     parent = (parent or "").strip() or None
     if generator:
-        from generators.base import build_generator
+        from generators.registry import build_generator
 
         build_generator(generator)  # an unknown spec is refused before anything is written
     if not kind:
-        kind = "checkpoint" if parent else (generator.split(":", 1)[0] if generator else "imported")
-        kind = {"builtin": "baseline", "folder": "imported"}.get(kind, kind)
+        kind = "checkpoint" if parent else (model_kind_of(generator) if generator else "imported")
     return store.add_model(name, kind, generator=generator, parent=parent)
 
 

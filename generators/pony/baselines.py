@@ -52,3 +52,6 @@ def build_builtin(name: str, params: dict[str, str]) -> PonyGenerator:
     if not lo <= value <= hi:
         raise InputError(f"builtin:{name} parameter {key}={value:g} is out of range {lo}..{hi}")
     return PonyGenerator(name, _FLAW_OF[name](value))
+
+
+build = build_builtin  # the registry builds every kind through its module's `build`
