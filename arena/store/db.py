@@ -12,17 +12,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 import duckdb
 import pandas as pd
 
 from arena.errors import StoreBusyError
 from generators.errors import InputError, PaddockError
-
-if TYPE_CHECKING:
-    from arena.store.catalog import Prompt
-
 
 DB_NAME = "paddock.duckdb"
 
@@ -134,7 +130,7 @@ class Database:
         # Bumped whenever models or clips change, so readers can cache what depends on them.
         self.epoch = 0
         self._known_raters: set[str] = set()  # raters already in the table (never deleted)
-        self._prompt_cache: dict[str, Prompt] = {}
+        self._prompt_cache: dict[str, Any] = {}  # prompt id -> Prompt
         # This process is the file's only writer, so what it wrote can be served from memory:
         # the vote path reads both caches on every battle or vote.
         self._metrics_cache: dict[str, list[dict]] = {}
