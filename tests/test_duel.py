@@ -9,8 +9,8 @@ from arena_helpers import free_port, seeded_store
 from gradio_client import Client
 
 from arena.domain.duel import Duel, check_duel, duel_leaderboard, duel_status
-from arena.jobs.demo import leaderboard_view
 from arena.store import Store
+from arena.web.leaderboard_view import leaderboard_view
 from generators.errors import InputError
 
 CLI = [sys.executable, "-c", "from arena.cli import main; main()"]

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from arena.domain.catalog import ensure_builtin_models, ensure_suite
+from arena.io.catalog import ensure_builtin_models, ensure_suite
 from arena.jobs.generation import GenerationSettings, generate_missing
 from arena.jobs.regress import RegressOptions, choose_prompts, run_regression, score_clips
 from arena.store import Store

@@ -133,3 +133,24 @@ def test_sql_lives_only_in_the_store():
         and any(f'"{word}' in path.read_text() or f'"""{word}' in path.read_text() for word in sql)
     ]
     assert not offenders, f"SQL outside arena/store/: {offenders}"
+
+
+# Inside arena/ the rooms depend downwards: a room imports only rooms listed before it.
+ARENA_ORDER = ("errors", "store", "domain", "io", "jobs", "web", "cli")
+
+
+def test_arena_rooms_depend_downwards():
+    def rank(module: str) -> int | None:
+        parts = module.split(".")
+        if parts[0] != "arena" or len(parts) < 2:
+            return None
+        return ARENA_ORDER.index(parts[1]) if parts[1] in ARENA_ORDER else None
+
+    bad = sorted(
+        f"{name} imports {target}"
+        for name, targets in import_graph().items()
+        if rank(name) is not None
+        for target in targets
+        if rank(target) is not None and rank(target) > rank(name)
+    )
+    assert not bad, "\n".join(bad)

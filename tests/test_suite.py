@@ -9,19 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from arena.domain.suite import (
-    LANGUAGES,
-    SETTINGS,
-    SKIMAGE_IMAGES,
-    SUITE_TAGS,
-    SuitePrompt,
-    available_suites,
-    load_prompts_file,
-    load_suite,
-    materialize_image,
-    quick_subset,
-    suite_meta,
-)
+from arena.domain.suite import LANGUAGES, SETTINGS, SUITE_TAGS, SuitePrompt, quick_subset
+from arena.io.prompt_files import available_suites, load_prompts_file, load_suite, suite_meta
+from arena.io.suite_images import SKIMAGE_IMAGES, materialize_image
 from generators.errors import InputError
 
 QUOTE = re.compile(r'"([^"]+)"')

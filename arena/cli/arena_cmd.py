@@ -11,7 +11,7 @@ from arena.cli.common import DEFAULT_DATA, DataOpt, echo, open_store
 
 def init(data: DataOpt = DEFAULT_DATA) -> None:
     """Create a data dir with the built-in model, its baselines and the default prompt suite."""
-    from arena.domain.catalog import ensure_builtin_models, ensure_suite
+    from arena.io.catalog import ensure_builtin_models, ensure_suite
 
     with open_store(data) as store:
         models = ensure_builtin_models(store)
@@ -30,8 +30,8 @@ def demo(
     resolution: Annotated[str, typer.Option(help="480p, 720p or 1080p.")] = "720p",
 ) -> None:
     """From nothing to a running arena: models, prompts, a first set of clips, then serve."""
-    from arena.jobs.demo import run_demo
     from arena.jobs.generation import GenerationSettings
+    from arena.web.demo import run_demo
 
     settings = GenerationSettings(duration_s=duration, resolution=resolution)
     run_demo(data, host=host, port=port, serve=serve, workers=workers, full=full, settings=settings)
@@ -71,8 +71,8 @@ def serve_cmd(
 ) -> None:
     """Serve the arena on an existing data dir (0 turns a rate limit off)."""
     from arena.domain.abuse import AbuseConfig
-    from arena.jobs.demo import leaderboard_view
     from arena.web.app import ArenaOptions
+    from arena.web.leaderboard_view import leaderboard_view
     from arena.web.server import run_server
 
     given = {

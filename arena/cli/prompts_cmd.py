@@ -26,7 +26,7 @@ def prompts_list(
 @prompts_app.command("import")
 def prompts_import(file: Path, data: DataOpt = DEFAULT_DATA) -> None:
     """Import prompts from a JSONL or CSV file (text and category required)."""
-    from arena.domain.suite import load_prompts_file
+    from arena.io.prompt_files import load_prompts_file
 
     prompts = load_prompts_file(file)
     with open_store(data) as store:

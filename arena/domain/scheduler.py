@@ -6,129 +6,22 @@ import math
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, ndtr
 
-from arena.domain.gold import GOLD_REFERENCE, GOLD_TWINS
+from arena.domain.sampling import BattleChoice, Pool, SchedulerConfig, active_mix, fit_counts
 from arena.errors import NoBattleAvailable
 from arena.store import NewBattle, Store
 from generators.errors import InputError
-from leaderboards.bradley_terry import PairwiseModel, chord_matrix, fit_pairwise
-from leaderboards.leaderboard import ELO_PER_NAT
 
 CATEGORIES = ("t2v", "i2v")
-
-
-@dataclass(frozen=True)
-class SchedulerConfig:
-    """How pairs are chosen.
-
-    The pair distribution of a category is the mixture
-    ``(1 - exploration - boost) * active + exploration * uniform + boost * new_models``
-    (the new-model share goes to the active part while no model is new); gold checks take
-    ``gold_share`` of the battles of a category that has gold pairs.
-
-    Attributes:
-        exploration: share of uniform pairing: every pair keeps at least
-            ``exploration / n_pairs`` probability, which also bounds inverse-propensity weights.
-        new_model_boost: share spread over the pairs of models with fewer than
-            ``new_model_votes`` votes, more to the models with fewer votes.
-        new_model_votes: votes under which a model counts as new.
-        indifference_elo: rating differences below this do not matter: the active part
-            weighs a pair by the probability that it is misordered by at least this much.
-        category_weights: relative weight of each category when the rater asks for none
-            (categories not named weigh 1).
-        gold_share: share of battles that are gold checks (a reference against its twin).
-        gold_reference: the model whose twins are degraded copies of it.
-        gold_twins: degraded twins of the reference; the reference is the right answer.
-        gold_only_models: models served only in gold checks, never in normal battles.
-        only_models: when not empty, battles use only these models (a duel of two
-            checkpoints); gold checks are off unless the gold pair is among them.
-        screen_gold_answers: until a rater has answered this many gold checks, their battles
-            are gold checks with ``screen_gold_share`` instead (careless raters are caught
-            after a few dozen votes, not a few hundred); 0 turns screening off.
-        screen_gold_share: share of gold checks while a rater is screened.
-        focus: exponent on that probability: above 1 the active part concentrates on the
-            least resolved pairs.
-        refit_seconds: the cached ratings are refitted in the background this often.
-        ridge: Gaussian penalty of the scheduler's own Bradley-Terry fit.
-    """
-
-    exploration: float = 0.1
-    new_model_boost: float = 0.2
-    new_model_votes: int = 100
-    indifference_elo: float = 10.0
-    category_weights: dict[str, float] = field(default_factory=dict)
-    gold_share: float = 0.05
-    gold_reference: str = GOLD_REFERENCE
-    gold_twins: tuple[str, ...] = GOLD_TWINS
-    gold_only_models: tuple[str, ...] = ()
-    only_models: tuple[str, ...] = ()
-    screen_gold_answers: int = 8
-    screen_gold_share: float = 0.25
-    focus: float = 1.0
-    refit_seconds: float = 30.0
-    ridge: float = 0.01
-
-    def __post_init__(self) -> None:
-        for name in ("exploration", "new_model_boost", "gold_share", "screen_gold_share"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise InputError(f"scheduler {name} must be in [0, 1], got {value}")
-        if self.exploration + self.new_model_boost > 1.0:
-            raise InputError("scheduler exploration + new_model_boost must be at most 1")
-        if self.exploration == 0.0:
-            raise InputError("scheduler exploration must be > 0 so every pair keeps a chance")
-        if any(w < 0 for w in self.category_weights.values()):
-            raise InputError("category weights must be >= 0")
-
-
-@dataclass(frozen=True)
-class BattleChoice:
-    """A drawn battle before it is written: clips in display order and its exact probability.
-
-    ``prob`` = P(category) * P(unordered model pair | category) * P(prompt | pair), where
-    the pair probability is the marginal one over normal and gold battles and the prompt
-    factor is 1 / (prompts the pair shares), the round robin's share of each prompt.
-    """
-
-    category: str
-    prompt_id: str
-    left_clip: str
-    right_clip: str
-    left_model: str
-    right_model: str
-    kind: str
-    prob: float
-
-
-@dataclass
-class _Pool:
-    """One category's battle space, rebuilt when models or clips change."""
-
-    models: list[str]  # model ids
-    names: list[str]
-    pairs: np.ndarray  # (P, 2) model indices, i < j
-    pair_index: dict[tuple[int, int], int]
-    prompts: list[list[str]]  # shared prompts per pair
-    usage: list[np.ndarray]  # battles served per shared prompt, per pair
-    clips: dict[str, dict[int, list[str]]]  # prompt -> model index -> clip ids
-    clip_pairs: np.ndarray  # (P,) distinct clip pairs per pair
-    normal: np.ndarray  # (P,) bool: may appear in normal battles
-    gold: np.ndarray  # (P,) bool: a gold pair (reference vs twin)
-    probs: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (P,) marginal pair probs
-    gold_probs: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (P,) gold part
-    mix: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (P,) normal battles
-    gold_dist: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (P,) gold checks
-    votes: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (K,) votes per model
 
 
 @dataclass
 class _State:
     epoch: int
-    pools: dict[str, _Pool]
+    pools: dict[str, Pool]
     clip_owner: dict[str, tuple[str, int]]  # clip id -> (category, model index)
 
 
@@ -303,7 +196,7 @@ class Scheduler:
         ):
             grouped[cat][prompt_id][model_id].append(clip_id)
             name_of[model_id] = name
-        pools: dict[str, _Pool] = {}
+        pools: dict[str, Pool] = {}
         owner: dict[str, tuple[str, int]] = {}
         for cat, prompts in grouped.items():
             pool = self._build_pool(prompts, name_of, usage_of)
@@ -321,7 +214,7 @@ class Scheduler:
         prompts: dict[str, dict[str, list[str]]],
         name_of: dict[str, str],
         usage_of: dict[tuple[str, str, str], int],
-    ) -> _Pool | None:
+    ) -> Pool | None:
         models = sorted({m for by_model in prompts.values() for m in by_model})
         index = {m: i for i, m in enumerate(models)}
         clips = {
@@ -350,7 +243,7 @@ class Scheduler:
             n_clip_pairs.append(sum(len(clips[p][i]) * len(clips[p][j]) for p in shared[(i, j)]))
             lo, hi = min(models[i], models[j]), max(models[i], models[j])
             usage.append(np.array([usage_of.get((p, lo, hi), 0) for p in shared[(i, j)]]))
-        pool = _Pool(
+        pool = Pool(
             models=models,
             names=names,
             pairs=np.array(keys, dtype=np.int64).reshape(-1, 2),
@@ -385,83 +278,20 @@ class Scheduler:
         self._fitted_at = time.monotonic()
         for cat, pool in state.pools.items():
             counts = self.store.vote_counts(category=cat)
-            theta, cov, votes = self._fit(pool, counts)
+            theta, cov, votes = fit_counts(pool.names, counts, self.config.ridge)
             with self._lock:
                 self._set_probs(pool, theta, cov, votes)
 
-    def _fit(self, pool: _Pool, counts) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-        k = len(pool.names)
-        votes = np.zeros(k)
-        if counts.empty:
-            return np.zeros(k), None, votes
-        index = {n: i for i, n in enumerate(pool.names)}
-        a = counts["model_a"].map(index)
-        b = counts["model_b"].map(index)
-        keep = a.notna() & b.notna()
-        if not keep.any():
-            return np.zeros(k), None, votes
-        a = a[keep].to_numpy(dtype=np.int64)
-        b = b[keep].to_numpy(dtype=np.int64)
-        n = counts["count"][keep].to_numpy(dtype=np.float64)
-        winner = counts["winner"][keep].to_numpy(dtype=object)
-        np.add.at(votes, a, n)
-        np.add.at(votes, b, n)
-        first, second = np.minimum(a, b), np.maximum(a, b)
-        key, pair = np.unique(first * k + second, return_inverse=True)
-        # Outcome column from the first (lower-index) model's point of view.
-        left_won = winner == "model_a"
-        right_won = winner == "model_b"
-        first_is_left = a == first
-        column = np.where(
-            left_won,
-            np.where(first_is_left, 0, 1),
-            np.where(right_won, np.where(first_is_left, 1, 0), 2),
-        )
-        table = np.zeros((len(key), 3))
-        np.add.at(table, (pair, column), n)
-        model = PairwiseModel(k, key // k, key % k, "half", False, self.config.ridge)
-        theta = fit_pairwise(model, table, tol=1e-6).params
-        cov = chord_matrix(model, table, theta)
-        return theta, cov, votes
-
     def _set_probs(
-        self, pool: _Pool, theta: np.ndarray, cov: np.ndarray | None, votes: np.ndarray
+        self, pool: Pool, theta: np.ndarray, cov: np.ndarray | None, votes: np.ndarray
     ) -> None:
-        cfg = self.config
-        i, j = pool.pairs[:, 0], pool.pairs[:, 1]
-        normal = pool.normal.astype(np.float64)
-        if cov is None:
-            var = np.full(len(i), 2.0 / cfg.ridge)
-        else:
-            var = np.maximum(cov[i, i] + cov[j, j] - 2.0 * cov[i, j], 1e-12)
-        d = theta[i] - theta[j]
-        sd = np.sqrt(var)
-        # Chance that the current order of the pair is wrong by a margin that matters, times
-        # the share of the pair's variance one more vote would remove.
-        wrong = ndtr(-(np.abs(d) + cfg.indifference_elo / ELO_PER_NAT) / sd)
-        info = expit(d) * expit(-d)
-        shrink = var * info / (1.0 + var * info)
-        active = wrong**cfg.focus * shrink * normal
-        uniform = normal / max(normal.sum(), 1.0)
-        deficit = np.clip(1.0 - votes / max(cfg.new_model_votes, 1), 0.0, 1.0)
-        boost = np.maximum(deficit[i], deficit[j]) * normal
-        boost_share = cfg.new_model_boost if boost.sum() > 0 else 0.0
-        active_share = 1.0 - cfg.exploration - boost_share
-        mix = cfg.exploration * uniform
-        if boost_share:
-            mix = mix + boost_share * boost / boost.sum()
-        if active.sum() > 0:
-            mix = mix + active_share * active / active.sum()
-        else:
-            mix = mix + active_share * uniform
-        gold = pool.gold.astype(np.float64)
-        pool.mix = mix / max(mix.sum(), 1e-300)
-        pool.gold_dist = gold / max(gold.sum(), 1.0)
-        pool.probs, pool.gold_probs = self._mixture(pool, cfg.gold_share)
+        pool.mix = active_mix(self.config, pool.pairs, pool.normal, theta, cov, votes)
+        pool.gold_dist = pool.gold / max(pool.gold.sum(), 1)
+        pool.probs, pool.gold_probs = self._mixture(pool, self.config.gold_share)
         pool.votes = votes
 
     @staticmethod
-    def _mixture(pool: _Pool, gold_share: float) -> tuple[np.ndarray, np.ndarray]:
+    def _mixture(pool: Pool, gold_share: float) -> tuple[np.ndarray, np.ndarray]:
         """Marginal pair probabilities with ``gold_share`` gold checks, and their gold part."""
         if not pool.gold.any():
             gold_share = 0.0
@@ -520,7 +350,7 @@ class Scheduler:
         return w / w.sum(), pair_p, gold_p
 
     def _pick_prompt(
-        self, pool: _Pool, k: int, seen: set[frozenset[str]]
+        self, pool: Pool, k: int, seen: set[frozenset[str]]
     ) -> tuple[str, str, str, float]:
         """Least-used shared prompt that still has an unseen clip pair; ties broken evenly.
 

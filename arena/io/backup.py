@@ -137,7 +137,7 @@ def backup_through_server(
     info: dict, out: Path, clips: bool = True, token: str | None = None
 ) -> BackupReport:
     """Ask the serving process (loopback only) to write the backup; it owns the DuckDB file."""
-    from arena.web.admin_auth import TOKEN_ENV, TOKEN_FILE_ENV, load_admin_token
+    from arena.io.admin_token import TOKEN_ENV, TOKEN_FILE_ENV, load_admin_token
 
     token = token or load_admin_token()
     port = info.get("port")

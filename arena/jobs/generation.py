@@ -51,7 +51,7 @@ class GenerationReport:
 def _resolve_image(store: Store, prompt: Prompt) -> str | None:
     if not prompt.image:
         return None
-    from arena.domain.suite import materialize_image
+    from arena.io.suite_images import materialize_image
 
     return str(materialize_image(prompt.image, store.data_dir / "images"))
 
@@ -267,7 +267,7 @@ def generate_suite(
     """`paddock generate --suite`: fill the store with every missing clip, with a progress bar."""
     from rich.progress import Progress
 
-    from arena.domain.catalog import ensure_suite
+    from arena.io.catalog import ensure_suite
 
     with Store.open(data_dir) as store:
         prompts = ensure_suite(store, suite)

@@ -9,7 +9,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from arena.domain.catalog import ensure_suite
+from arena.io.catalog import ensure_suite
 from arena.jobs.generation import GenerationSettings, generate_missing
 from arena.jobs.scoring import ScoringReport, init_worker, pending_jobs, record_results, score_job
 from arena.store import Prompt, Store
@@ -165,7 +165,7 @@ def _attempt(job) -> tuple[list | None, str | None]:
 
 def _suite_prompts(store: Store, suite: str) -> list[Prompt]:
     """A shipped suite is (re)loaded into the store; an imported one is read from it."""
-    from arena.domain.suite import available_suites
+    from arena.io.prompt_files import available_suites
 
     if suite in available_suites():
         return ensure_suite(store, suite)

@@ -9,7 +9,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from arena.domain.suite import SKIMAGE_PREFIX, materialize_image
+from arena.io.suite_images import SKIMAGE_PREFIX, materialize_image
 from arena.jobs.engine import make_engine
 from generators.errors import PaddockError
 from metrics.base import MetricResult, MetricsConfig

@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from arena.domain.abuse import TOO_FAST_ACTIONS, AbuseConfig, AbuseGuard
+from arena.io.admin_token import TOKEN_ENV, TOKEN_FILE_ENV, AdminDenied, check_admin_token
 from arena.store import Model, Store
-from arena.web.admin_auth import TOKEN_ENV, TOKEN_FILE_ENV, AdminDenied, check_admin_token
 from generators.errors import InputError, PaddockError
 from generators.registry import model_kind_of
 

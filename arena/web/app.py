@@ -13,9 +13,9 @@ from arena.domain.abuse import AbuseConfig, AbuseGuard, RateLimited
 from arena.domain.battles import BattleView, Playback, VoteResult, serve_battle, submit_vote
 from arena.domain.scheduler import Scheduler
 from arena.errors import AlreadyVoted, PaddockError
+from arena.io.admin_token import load_admin_token
 from arena.store import Store, new_id
 from arena.web.admin import AdminActions, build_admin_tab
-from arena.web.admin_auth import load_admin_token
 from arena.web.leaderboard_view import POOLS as LEADERBOARD_POOLS
 from metrics.registry import METRICS  # loaded with the server, not on the first vote
 

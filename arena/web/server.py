@@ -21,9 +21,9 @@ from arena.domain.abuse import AbuseGuard
 from arena.domain.battles import IMAGE_ROUTE, MEDIA_ROUTE, Playback, serve_battle, submit_vote
 from arena.domain.scheduler import Scheduler, SchedulerConfig
 from arena.errors import http_status
+from arena.io.admin_token import check_admin_token, load_admin_token
 from arena.io.backup import BACKUP_ROUTE, backup_data_dir
 from arena.store import SERVER_FILE, Store
-from arena.web.admin_auth import check_admin_token, load_admin_token
 from arena.web.app import ArenaOptions, build_app, page_assets
 from generators.errors import InputError, PaddockError
 
@@ -122,7 +122,7 @@ def build_server(
             raise HTTPException(404) from None
         if not prompt.image:
             raise HTTPException(404)
-        from arena.domain.suite import materialize_image
+        from arena.io.suite_images import materialize_image
 
         try:
             path = materialize_image(prompt.image, store.data_dir / "images")

@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress
 
-from arena.domain.catalog import ensure_builtin_models, ensure_suite
+from arena.io.catalog import ensure_builtin_models, ensure_suite
 from arena.jobs.generation import GenerationSettings, generate_missing
 from arena.store import Store
 from arena.web.leaderboard_view import leaderboard_view
@@ -20,7 +20,8 @@ DEMO_SETTINGS = GenerationSettings(duration_s=5.0, resolution="720p", aspect="16
 
 def _quick_prompts(prompts):
     """The suite's small, diverse first set, as the store's prompts."""
-    from arena.domain.suite import load_suite, quick_subset
+    from arena.domain.suite import quick_subset
+    from arena.io.prompt_files import load_suite
 
     first = {p.id for p in quick_subset(load_suite())}
     return [p for p in prompts if p.id in first]

@@ -18,7 +18,7 @@ def ensure_builtin_models(store: Store) -> list[Model]:
 
 def ensure_suite(store: Store, suite: str = "default") -> list[Prompt]:
     """Load a shipped prompt suite into the store (idempotent) and return its prompts."""
-    from arena.domain.suite import load_suite
+    from arena.io.prompt_files import load_suite
 
     prompts = load_suite(suite)
     store.upsert_prompts(prompts)
