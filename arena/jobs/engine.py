@@ -1,7 +1,7 @@
 """Where generation and metric jobs run: a local process pool, or tasks on a Ray cluster.
 
-Both engines take the same job functions and hand back concurrent.futures Futures, so the
-callers' loops (arena/generation.py, arena/scoring.py) are one code path. Results come back to
+Both engines take the same job functions and hand back concurrent.futures Futures, so the one
+job loop (arena/jobs/loop.py) drives either. Results come back to
 the driver, which alone records them through the store. On Ray, files travel as bytes with the
 task and its result: a worker on another node shares no disk with the driver.
 """

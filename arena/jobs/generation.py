@@ -7,12 +7,11 @@ import os
 import shutil
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from arena.io.clipfiles import check_clip, commit_staged, stage_clip
-from arena.jobs.engine import InlineEngine, LocalEngine, RayEngine, make_engine
+from arena.jobs.loop import Work, run_jobs
 from arena.store import Model, Prompt, Store
 from generators.base import GenerationResult
 from generators.errors import InputError, PaddockError
@@ -139,61 +138,11 @@ def _run_job(job: Job, settings: GenerationSettings, out_path: str) -> JobOutcom
     return JobOutcome(result, None if ready_made else result.seconds)
 
 
-def _run_job_shipped(
-    job: Job, settings: GenerationSettings, image: bytes | None
-) -> tuple[JobOutcome, bytes]:
-    """Ray task entry: the input image comes as bytes and the clip goes back as bytes, since a
-    worker on another node shares no disk with the driver."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="paddock-job-") as tmp:
-        if image is not None and job.image:
-            local_image = Path(tmp) / f"input{Path(job.image).suffix}"
-            local_image.write_bytes(image)
-            job = replace(job, image=str(local_image))
-        out = Path(tmp) / "clip.mp4"
-        outcome = _run_job(job, settings, str(out))
-        return replace(outcome, result=replace(outcome.result, path="")), out.read_bytes()
-
-
-def _submit(
-    engine: LocalEngine | InlineEngine | RayEngine,
-    job: Job,
-    settings: GenerationSettings,
-    out: Path,
-) -> Future:
-    gpu = needs_gpu(job.spec)
-    if not engine.ships_files:
-        return engine.submit(_run_job, job, settings, str(out), gpu=gpu)
-    image = Path(job.image).read_bytes() if job.image else None
-    return engine.submit(_run_job_shipped, job, settings, image, gpu=gpu)
-
-
-def _collect(future: Future, out: Path) -> JobOutcome:
-    value = future.result()
-    if isinstance(value, tuple):  # shipped back from a Ray task
-        outcome, data = value
-        out.write_bytes(data)
-        return outcome
-    return value
-
-
 def _record(store: Store, job: Job, out_path: Path, seconds: float | None) -> None:
     info = check_clip(out_path, job.prompt, require_audio=False)
     model = store.model_by_name(job.model)
     staged = stage_clip(store, out_path, model.id, job.prompt, job.seed, info, seconds, move=True)
     commit_staged(store, [staged])
-
-
-def _failure(exc: BaseException) -> str:
-    """One line naming why a job failed; a Ray task's error is unwrapped to the worker's own."""
-    cause = getattr(exc, "cause", None)
-    if isinstance(cause, BaseException):
-        exc = cause
-    if isinstance(exc, PaddockError):
-        return str(exc)
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0] if lines else ''}"
 
 
 def generate_missing(
@@ -206,6 +155,7 @@ def generate_missing(
     stop: threading.Event | None = None,
     engine: str = "local",
     ray_address: str | None = None,
+    progress: str | None = None,
 ) -> GenerationReport:
     """Generate every missing clip; resumable because finished clips are recorded one by one.
 
@@ -222,36 +172,38 @@ def generate_missing(
     tmp = store.data_dir / "tmp"
     shutil.rmtree(tmp, ignore_errors=True)  # leftovers of an interrupted run are never recorded
     tmp.mkdir(parents=True)
-    total = len(jobs)
-    runner = make_engine(engine, workers, ray_address, initializer=_lower_priority)
+    works = [
+        Work(
+            job,
+            _run_job,
+            f"{job.model} / {job.prompt.id}",
+            args=(settings,),
+            files=("image",),
+            output=tmp / f"{i}-{job.prompt.id}.mp4".replace("/", "_"),
+            gpu=needs_gpu(job.spec),
+        )
+        for i, job in enumerate(jobs)
+    ]
+
+    def record(work: Work, outcome: JobOutcome) -> None:
+        _record(store, work.job, work.output, outcome.generation_s)
+
     try:
-        pending: dict[Future, tuple[Job, Path]] = {}
-        queue = list(jobs)
-        while queue or pending:
-            while queue and len(pending) < 2 * runner.slots and not (stop and stop.is_set()):
-                job = queue.pop(0)
-                out = tmp / f"{len(queue)}-{job.prompt.id}.mp4".replace("/", "_")
-                pending[_submit(runner, job, settings, out)] = (job, out)
-            if not pending:
-                break
-            done, _ = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
-            for future in done:
-                job, out = pending.pop(future)
-                label = f"{job.model} / {job.prompt.id}"
-                try:
-                    outcome = _collect(future, out)
-                    _record(store, job, out, outcome.generation_s)
-                    report.made += 1
-                except Exception as exc:  # a generator bug must not stop the rest of the suite
-                    report.failed.append(f"{label}: {_failure(exc)}")
-                finally:
-                    with contextlib.suppress(FileNotFoundError):
-                        out.unlink()
-                if on_progress:
-                    on_progress(report.made + len(report.failed), total, label)
+        loop = run_jobs(
+            works,
+            record,
+            engine=engine,
+            workers=workers,
+            ray_address=ray_address,
+            initializer=_lower_priority,
+            stop=stop,
+            progress=progress,
+            on_progress=on_progress,
+        )
     finally:
-        runner.close(cancel=True)
         shutil.rmtree(tmp, ignore_errors=True)
+    report.made = loop.done
+    report.failed = loop.failed
     return report
 
 
@@ -265,8 +217,6 @@ def generate_suite(
     ray_address: str | None = None,
 ) -> GenerationReport:
     """`paddock generate --suite`: fill the store with every missing clip, with a progress bar."""
-    from rich.progress import Progress
-
     from arena.io.catalog import ensure_suite
 
     with Store.open(data_dir) as store:
@@ -274,19 +224,13 @@ def generate_suite(
         models = [store.model_by_name(model)] if model else store.models(active_only=True)
         if not any(m.generator for m in models):
             raise InputError("no model with a generator to run; add one with `paddock models add`")
-        with Progress() as progress:
-            task = progress.add_task("generating", total=None)
-
-            def tick(done: int, total: int, label: str) -> None:
-                progress.update(task, total=total, completed=done, description=label)
-
-            return generate_missing(
-                store,
-                models,
-                prompts,
-                settings,
-                workers,
-                on_progress=tick,
-                engine=engine,
-                ray_address=ray_address,
-            )
+        return generate_missing(
+            store,
+            models,
+            prompts,
+            settings,
+            workers,
+            engine=engine,
+            ray_address=ray_address,
+            progress="generating",
+        )

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from arena.io.catalog import ensure_suite
 from arena.jobs.generation import GenerationSettings, generate_missing
+from arena.jobs.loop import Work, run_jobs
 from arena.jobs.scoring import ScoringReport, init_worker, pending_jobs, record_results, score_job
 from arena.store import Prompt, Store
 from generators.errors import InputError
@@ -139,28 +138,17 @@ def score_clips(store: Store, clip_ids: Sequence[str], metrics: list[str], worke
     skipped: list[str] = []
     jobs = [j for j in pending_jobs(store, metrics, skipped=skipped) if j.clip_id in wanted]
     report = ScoringReport(clips=len(jobs), skipped=skipped)
-    if workers <= 1 or len(jobs) <= 1:
-        outcomes = (_attempt(job) for job in jobs)
-    else:
-        context = multiprocessing.get_context("spawn")  # fork is unsafe once torch has threads
-        pool = ProcessPoolExecutor(
-            max_workers=min(workers, len(jobs)), initializer=init_worker, mp_context=context
-        )
-        with pool:
-            outcomes = list(pool.map(_attempt, jobs))
-    for job, (results, error) in zip(jobs, outcomes, strict=True):
-        if error is None:
-            record_results(store, job, results, report)
-        else:
-            report.failed.append(f"{job.clip_id}: {error}")
-    return report.failed + report.skipped
 
+    def record(work: Work, results: list) -> None:
+        record_results(store, work.job, results, report)
 
-def _attempt(job) -> tuple[list | None, str | None]:
-    try:
-        return score_job(job), None
-    except Exception as exc:  # noqa: BLE001 - one bad clip is reported, the rest go on
-        return None, f"{type(exc).__name__}: {exc}"
+    loop = run_jobs(
+        [Work(job, score_job, job.clip_id) for job in jobs],
+        record,
+        workers=0 if workers <= 1 or len(jobs) <= 1 else min(workers, len(jobs)),
+        initializer=init_worker,
+    )
+    return loop.failed + report.failed + report.skipped
 
 
 def _suite_prompts(store: Store, suite: str) -> list[Prompt]:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from arena.io.suite_images import SKIMAGE_PREFIX, materialize_image
-from arena.jobs.engine import make_engine
+from arena.jobs.loop import Work, run_jobs
 from generators.errors import PaddockError
 from metrics.base import MetricResult, MetricsConfig
 from metrics.registry import ERROR_PREFIX, available_metrics, get_metric, score_clip
@@ -120,48 +119,6 @@ def record_results(
     report.unavailable += sum(r.status != "ok" for r in keep)
 
 
-def score_job_shipped(
-    job: ScoringJob, config: MetricsConfig | None, clip: bytes, image: bytes | None
-) -> list[MetricResult]:
-    """Ray task entry: the clip (and reference image) come as bytes, since a worker on another
-    node shares no disk with the driver."""
-    import dataclasses
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="paddock-score-") as tmp:
-        path = Path(tmp) / f"clip{Path(job.path).suffix or '.mp4'}"
-        path.write_bytes(clip)
-        local_image = None
-        if image is not None and job.image:
-            local_image = Path(tmp) / f"image{Path(job.image).suffix}"
-            local_image.write_bytes(image)
-        local = dataclasses.replace(
-            job, path=str(path), image=str(local_image) if local_image else None
-        )
-        return score_job(local, config)
-
-
-def _submit_job(runner, job: ScoringJob, config: MetricsConfig | None) -> Future:
-    if not runner.ships_files:
-        return runner.submit(score_job, job, config)
-    image = job.image if job.image and os.path.exists(job.image) else None
-    return runner.submit(
-        score_job_shipped,
-        job,
-        config,
-        Path(job.path).read_bytes(),
-        Path(image).read_bytes() if image else None,
-    )
-
-
-def _error_line(exc: BaseException) -> str:
-    cause = getattr(exc, "cause", None)  # a Ray task's error wraps the worker's own
-    if isinstance(cause, BaseException):
-        exc = cause
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0] if lines else ''}"
-
-
 def score_missing(
     store,
     metrics: list[str] | None = None,
@@ -185,63 +142,27 @@ def score_missing(
     report = ScoringReport(clips=len(jobs), skipped=skipped)
     if not jobs:
         return report
-    bar = None
-    if progress:
-        from tqdm import tqdm
 
-        bar = tqdm(total=len(jobs), desc="metrics", unit="clip")
+    def record(work: Work, results: list[MetricResult]) -> None:
+        record_results(store, work.job, results, report)
 
-    processed = 0
-
-    def done(job: ScoringJob, results: list[MetricResult] | None, error: str | None) -> None:
-        nonlocal processed
-        if error is not None:
-            report.failed.append(f"{job.clip_id}: {error}")
-        else:
-            record_results(store, job, results, report)
-        processed += 1
-        if bar is not None:
-            bar.update(1)
-        if on_progress is not None:
-            on_progress(processed, len(jobs), os.path.basename(job.path))
-
-    try:
-        if workers <= 1 and engine == "local" and not ray_address:
-            for job in jobs:
-                if stop is not None and stop.is_set():
-                    break
-                try:
-                    done(job, score_job(job, config), None)
-                except (PaddockError, OSError) as exc:
-                    done(job, None, str(exc))
-        else:
-            # spawn, not fork (LocalEngine): a forked child of a process that already runs torch
-            # or OpenMP threads can hang on their locks.
-            runner = make_engine(engine, workers, ray_address, initializer=init_worker)
-            try:
-                queue = list(jobs)
-                running: dict[Future, ScoringJob] = {}
-                while queue or running:
-                    while (
-                        queue and len(running) < 2 * runner.slots and not (stop and stop.is_set())
-                    ):
-                        job = queue.pop(0)
-                        try:
-                            running[_submit_job(runner, job, config)] = job
-                        except OSError as exc:
-                            done(job, None, str(exc))
-                    if not running:
-                        break
-                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        job = running.pop(future)
-                        try:
-                            done(job, future.result(), None)
-                        except Exception as exc:  # noqa: BLE001 - report, go on to the next clip
-                            done(job, None, _error_line(exc))
-            finally:
-                runner.close(cancel=True)
-    finally:
-        if bar is not None:
-            bar.close()
+    # One worker runs in this process: no start-up cost for a handful of clips. Pools use
+    # spawn, not fork (LocalEngine): a forked child of a process that already runs torch or
+    # OpenMP threads can hang on their locks.
+    inline = workers <= 1 and engine == "local" and not ray_address
+    loop = run_jobs(
+        [
+            Work(job, score_job, job.clip_id, args=(config,), files=("path", "image"))
+            for job in jobs
+        ],
+        record,
+        engine=engine,
+        workers=0 if inline else workers,
+        ray_address=ray_address,
+        initializer=init_worker,
+        stop=stop,
+        progress="metrics" if progress else None,
+        on_progress=on_progress,
+    )
+    report.failed.extend(loop.failed)
     return report
