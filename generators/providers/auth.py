@@ -33,8 +33,12 @@ def hs256_jwt(issuer: str, secret: str, ttl_s: int = 1800, now: float | None = N
     """A JSON Web Token signed with HMAC-SHA256: iss = the access key, valid from 5 s ago (clock
     skew) for ttl_s seconds, as Kling's authentication page describes."""
     now = int(time.time() if now is None else now)
+    return sign_hs256({"iss": issuer, "exp": now + ttl_s, "nbf": now - 5}, secret)
+
+
+def sign_hs256(payload: dict, secret: str) -> str:
+    """header.payload.signature, each base64url without padding (RFC 7519 with HS256)."""
     header = {"alg": "HS256", "typ": "JWT"}
-    payload = {"iss": issuer, "exp": now + ttl_s, "nbf": now - 5}
     signing_input = ".".join(
         _b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, payload)
     )

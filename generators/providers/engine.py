@@ -192,7 +192,8 @@ class ProviderGenerator(HttpGenerator):
         code = response.status_code
         if code != 401 and self._is_moderation(reason):
             return ModerationRefusal(f"{self.name}: {what} refused on content grounds: {reason}")
-        if code in (401, 403):
+        # Google answers a bad key with 400 API_KEY_INVALID rather than 401.
+        if code in (401, 403) or "api key" in reason.lower():
             names = " / ".join(self.protocol.env_names)
             return GenerationError(
                 f"{self.name}: {what} refused with HTTP {code}: the provider did not accept the "
@@ -323,12 +324,14 @@ class ProviderGenerator(HttpGenerator):
             if filtered:
                 reason = "; ".join(_texts(filtered)) or "filtered"
                 raise ModerationRefusal(f"{self.name}: job {job_id} refused: {reason}")
+        answers = [answer]
         if p.result_path:
             answer = self._json_call(
                 client, "GET", self._url(p.result_path, id=job_id), deadline, "result"
             )
+            answers.append(answer)
         if p.download_path:
-            return self._url(p.download_path, id=job_id), answer
+            return self._url(p.download_path, id=job_id), answers
         result = field_at(answer, p.result_field)
         if isinstance(result, list):
             result = result[0] if result else None
@@ -336,7 +339,7 @@ class ProviderGenerator(HttpGenerator):
             raise GenerationError(
                 f"{self.name}: job {job_id} finished without a video URL at {p.result_field!r}"
             )
-        return urljoin(self.config.endpoint + "/", result), answer
+        return urljoin(self.config.endpoint + "/", result), answers
 
     # ------------------------------------------------------------------ one clip
     def generate(self, request: GenerationRequest, out_path: str) -> GenerationResult:
@@ -387,9 +390,13 @@ class ProviderGenerator(HttpGenerator):
         result = result_from_info(out, info, time.perf_counter() - start)
         return replace(result, provenance=self._provenance(job_id, submitted, final, adjusted))
 
-    def _provenance(self, job_id: str, submitted: Any, final: Any, adjusted: dict) -> dict:
+    def _provenance(self, job_id: str, submitted: Any, finals: list, adjusted: dict) -> dict:
+        """Request id and reported cost from the answers, newest first; what was rounded."""
         p = self.protocol
-        request_id = field_at(submitted, p.request_id_field) or field_at(final, p.request_id_field)
+        answers = [*reversed(finals), submitted]
+        request_id = next(
+            (v for a in answers if (v := field_at(a, p.request_id_field)) is not None), None
+        )
         record: dict[str, Any] = {
             "provider": p.kind,
             "endpoint": self.target,
@@ -397,9 +404,7 @@ class ProviderGenerator(HttpGenerator):
             "request_id": str(request_id or job_id),
         }
         for name, path in p.cost_fields.items():
-            value = field_at(final, path)
-            if value is None:
-                value = field_at(submitted, path)
+            value = next((v for a in answers if (v := field_at(a, path)) is not None), None)
             if value is not None:
                 record[name] = value
         if adjusted:

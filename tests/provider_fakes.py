@@ -1,0 +1,588 @@
+"""The eight providers' routes, checks and answer shapes, as their API references document them."""
+
+from __future__ import annotations
+
+import re
+
+from provider_support import KLING_AK, KLING_SK, TOKEN, Fake
+
+from generators.providers.auth import verify_hs256_jwt
+
+
+class FalFake(Fake):
+    kind = "fal"
+    unauthorized = (401, {"detail": "Unauthorized: invalid key"})
+    invalid = (
+        422,
+        {
+            "detail": [
+                {
+                    "loc": ["body", "duration"],
+                    "type": "value_error",
+                    "msg": "unexpected value; permitted: '5', '10'",
+                }
+            ]
+        },
+    )
+    moderation = (
+        422,
+        {"detail": [{"type": "content_policy_violation", "msg": "flagged by a content checker"}]},
+    )
+    result_route = True
+
+    def authorized(self, headers) -> bool:
+        return headers.get("Authorization") == f"Key {TOKEN}"
+
+    def route(self, method, path):
+        if path.startswith("/files/"):
+            return "file", path.split("/")[2]
+        m = re.fullmatch(r"/fal-ai/kling-video/requests/(\w+)(/status)?", path)
+        if m:
+            self.expect(method == "GET", "status/result must be GET")
+            return ("status" if m.group(2) else "result"), m.group(1)
+        self.expect(
+            method == "POST" and path == "/fal-ai/kling-video/v2.1/standard/text-to-video",
+            f"submit to {method} {path}",
+        )
+        return "submit", None
+
+    def check_submit(self, path, headers, body):
+        self.expect(isinstance(body.get("prompt"), str), "prompt")
+        self.expect(body.get("duration") in ("5", "10"), f"duration {body.get('duration')!r}")
+        self.expect(body.get("aspect_ratio") in ("16:9", "9:16", "1:1"), "aspect_ratio")
+        self.expect("image_url" not in body, "image_url on a text-to-video endpoint")
+
+    def submitted(self, job):
+        base = f"{self.url}/fal-ai/kling-video/requests/{job['id']}"
+        return {"request_id": job["id"], "status_url": base + "/status", "response_url": base}
+
+    def status(self, job, state):
+        if state == "running":
+            return {"status": "IN_PROGRESS", "queue_position": 0}
+        if state == "failed":
+            return {"status": "COMPLETED", "error": "Runner crashed", "error_type": "runner"}
+        if state == "refused":
+            return {
+                "status": "COMPLETED",
+                "error": "flagged by a content checker",
+                "error_type": "content_policy_violation",
+            }
+        return {"status": "COMPLETED", "metrics": {"inference_time": 41.5}}
+
+    def result(self, job):
+        return {"video": {"url": self.file_url(job), "content_type": "video/mp4"}}
+
+    def sound(self, body):
+        return False
+
+
+class ReplicateFake(Fake):
+    kind = "replicate"
+    unauthorized = (
+        401,
+        {
+            "title": "Unauthenticated",
+            "status": 401,
+            "detail": "You did not pass a valid authentication token",
+        },
+    )
+    invalid = (
+        422,
+        {
+            "title": "Input validation failed",
+            "status": 422,
+            "detail": "- input.duration: Must be less than or equal to 12",
+        },
+    )
+    moderation = (
+        422,
+        {
+            "title": "Input validation failed",
+            "status": 422,
+            "detail": "The input was flagged as sensitive (E005)",
+        },
+    )
+
+    def route(self, method, path):
+        if path.startswith("/files/"):
+            return "file", path.split("/")[2]
+        m = re.fullmatch(r"/v1/predictions/(\w+)", path)
+        if m:
+            return "status", m.group(1)
+        self.expect(
+            method == "POST" and path == "/v1/models/bytedance/seedance-1-pro/predictions",
+            f"submit to {method} {path}",
+        )
+        return "submit", None
+
+    def check_submit(self, path, headers, body):
+        inputs = body.get("input") or {}
+        self.expect(set(body) == {"input"}, f"top-level fields {sorted(body)}")
+        self.expect(isinstance(inputs.get("prompt"), str), "input.prompt")
+        self.expect(isinstance(inputs.get("duration"), int), "input.duration must be an int")
+        self.expect(isinstance(inputs.get("seed"), int), "input.seed")
+
+    def duration(self, body):
+        return float(body["input"]["duration"])
+
+    def submitted(self, job):
+        return {
+            "id": job["id"],
+            "status": "starting",
+            "urls": {"get": f"{self.url}/v1/predictions/{job['id']}"},
+        }
+
+    def status(self, job, state):
+        if state == "running":
+            return {"id": job["id"], "status": "processing", "output": None}
+        if state == "failed":
+            return {"id": job["id"], "status": "failed", "error": "CUDA out of memory"}
+        if state == "refused":
+            return {
+                "id": job["id"],
+                "status": "failed",
+                "error": "The output was flagged as sensitive. (E005)",
+            }
+        return {
+            "id": job["id"],
+            "status": "succeeded",
+            "output": self.file_url(job),
+            "metrics": {"predict_time": 37.2},
+        }
+
+    def sound(self, body):
+        return False
+
+
+class RunwayFake(Fake):
+    kind = "runway"
+    unauthorized = (401, {"error": "Invalid API key"})
+    invalid = (400, {"error": "Validation of body failed: duration must be at most 10"})
+    moderation = (400, {"error": "SAFETY.INPUT.TEXT: the prompt did not pass moderation"})
+
+    def route(self, method, path):
+        if path.startswith("/files/"):
+            return "file", path.split("/")[2]
+        m = re.fullmatch(r"/v1/tasks/(\w+)", path)
+        if m:
+            return "status", m.group(1)
+        self.expect(
+            method == "POST" and path in ("/v1/text_to_video", "/v1/image_to_video"),
+            f"submit to {method} {path}",
+        )
+        return "submit", None
+
+    def check_submit(self, path, headers, body):
+        self.expect(headers.get("X-Runway-Version") == "2024-11-06", "X-Runway-Version")
+        self.expect(body.get("model") == "gen4.5", "model")
+        self.expect(isinstance(body.get("promptText"), str), "promptText")
+        self.expect(body.get("ratio") in ("1280:720", "720:1280", "960:960"), "ratio")
+        self.expect(isinstance(body.get("duration"), int), "duration must be an int")
+        image = body.get("promptImage")
+        self.expect((path == "/v1/image_to_video") == bool(image), "promptImage vs path")
+        self.expect(not image or image.startswith("data:image/"), "promptImage data URI")
+
+    def status(self, job, state):
+        if state == "running":
+            return {"id": job["id"], "status": "RUNNING", "progress": 0.4}
+        if state == "failed":
+            return {
+                "id": job["id"],
+                "status": "FAILED",
+                "failure": "An internal error occurred",
+                "failureCode": "INTERNAL.BAD_OUTPUT.CODE01",
+            }
+        if state == "refused":
+            return {
+                "id": job["id"],
+                "status": "FAILED",
+                "failureCode": "SAFETY.OUTPUT.VIDEO",
+                "failure": "The output did not pass content moderation",
+            }
+        return {"id": job["id"], "status": "SUCCEEDED", "output": [self.file_url(job)]}
+
+    def sound(self, body):
+        return False
+
+
+class LumaFake(Fake):
+    kind = "luma"
+    unauthorized = (401, {"detail": "Invalid API key"})
+    invalid = (400, {"detail": "Invalid request: duration must be one of 5s, 9s"})
+    moderation = (400, {"detail": "Prompt not allowed because advanced moderation failed"})
+
+    def route(self, method, path):
+        if path.startswith("/files/"):
+            return "file", path.split("/")[2]
+        m = re.fullmatch(r"/dream-machine/v1/generations/([\w-]+)", path)
+        if m:
+            return "status", m.group(1)
+        self.expect(method == "POST" and path == "/dream-machine/v1/generations", f"{path}")
+        return "submit", None
+
+    def check_submit(self, path, headers, body):
+        self.expect(body.get("model") == "ray-2", "model")
+        self.expect(body.get("duration") in ("5s", "9s"), f"duration {body.get('duration')!r}")
+        self.expect(body.get("resolution") in ("540p", "720p", "1080p", "4k"), "resolution")
+        self.expect(body.get("aspect_ratio") in ("16:9", "9:16", "1:1"), "aspect_ratio")
+
+    def submitted(self, job):
+        return {"id": job["id"], "state": "queued", "generation_type": "video"}
+
+    def status(self, job, state):
+        if state == "running":
+            return {"id": job["id"], "state": "dreaming", "assets": None}
+        if state == "failed":
+            return {"id": job["id"], "state": "failed", "failure_reason": "Generation failed"}
+        if state == "refused":
+            return {
+                "id": job["id"],
+                "state": "failed",
+                "failure_reason": "The output failed moderation",
+            }
+        return {"id": job["id"], "state": "completed", "assets": {"video": self.file_url(job)}}
+
+    def sound(self, body):
+        return False
+
+
+class GoogleFake(Fake):
+    kind = "google"
+    unauthorized = (
+        400,
+        {
+            "error": {
+                "code": 400,
+                "status": "INVALID_ARGUMENT",
+                "message": "API key not valid. Please pass a valid API key.",
+            }
+        },
+    )
+    invalid = (
+        400,
+        {
+            "error": {
+                "code": 400,
+                "status": "INVALID_ARGUMENT",
+                "message": "durationSeconds must be one of 4, 6, 8",
+            }
+        },
+    )
+    moderation = (
+        400,
+        {
+            "error": {
+                "code": 400,
+                "status": "INVALID_ARGUMENT",
+                "message": "The prompt was blocked by safety filters",
+            }
+        },
+    )
+
+    def authorized(self, headers) -> bool:
+        return headers.get("x-goog-api-key") == TOKEN
+
+    def route(self, method, path):
+        m = re.fullmatch(r"/v1beta/files/(\w+):download\?alt=media", path)
+        if m:
+            return "content", m.group(1)
+        m = re.fullmatch(r"/v1beta/models/veo-3.1-generate-preview/operations/(\w+)", path)
+        if m:
+            return "status", m.group(1)
+        self.expect(
+            method == "POST"
+            and path == "/v1beta/models/veo-3.1-generate-preview:predictLongRunning",
+            f"submit to {method} {path}",
+        )
+        return "submit", None
+
+    def check_submit(self, path, headers, body):
+        instances, params = body.get("instances") or [{}], body.get("parameters") or {}
+        self.expect(
+            len(instances) == 1 and isinstance(instances[0].get("prompt"), str),
+            "instances[0].prompt",
+        )
+        self.expect(params.get("durationSeconds") in (4, 6, 8), "parameters.durationSeconds")
+        self.expect(params.get("aspectRatio") in ("16:9", "9:16"), "parameters.aspectRatio")
+        image = instances[0].get("image")
+        self.expect(not image or set(image) == {"bytesBase64Encoded", "mimeType"}, "image")
+
+    def duration(self, body):
+        return float(body["parameters"]["durationSeconds"])
+
+    def submitted(self, job):
+        return {"name": f"models/veo-3.1-generate-preview/operations/{job['id']}"}
+
+    def status(self, job, state):
+        name = f"models/veo-3.1-generate-preview/operations/{job['id']}"
+        if state == "running":
+            return {"name": name}
+        if state == "failed":
+            return {
+                "name": name,
+                "done": True,
+                "error": {"code": 13, "message": "Internal error while generating"},
+            }
+        response = {
+            "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta."
+            "PredictLongRunningResponse"
+        }
+        if state == "refused":
+            response["generateVideoResponse"] = {
+                "raiMediaFilteredCount": 1,
+                "raiMediaFilteredReasons": ["The video was filtered by our safety policies"],
+            }
+        else:
+            job["url"] += 1
+            uri = f"{self.url}/v1beta/files/{job['id']}:download?alt=media"
+            response["generateVideoResponse"] = {"generatedSamples": [{"video": {"uri": uri}}]}
+        return {"name": name, "done": True, "response": response}
+
+
+class OpenAIFake(Fake):
+    kind = "openai"
+    unauthorized = (
+        401,
+        {
+            "error": {
+                "message": "Incorrect API key provided",
+                "type": "invalid_request_error",
+                "code": "invalid_api_key",
+            }
+        },
+    )
+    invalid = (
+        400,
+        {
+            "error": {
+                "message": "Invalid value: '5'. Supported values are: '4', '8', and '12'.",
+                "param": "seconds",
+                "code": "invalid_value",
+            }
+        },
+    )
+    moderation = (
+        400,
+        {
+            "error": {
+                "message": "Your request was blocked by our moderation system.",
+                "code": "moderation_blocked",
+            }
+        },
+    )
+
+    def route(self, method, path):
+        m = re.fullmatch(r"/v1/videos/(\w+)(/content)?", path)
+        if m:
+            return ("content" if m.group(2) else "status"), m.group(1)
+        self.expect(method == "POST" and path == "/v1/videos", f"submit to {method} {path}")
+        return "submit", None
+
+    def check_submit(self, path, headers, body):
+        self.expect(body.get("model") == "sora-2", "model")
+        self.expect(body.get("seconds") in ("4", "8", "12"), f"seconds {body.get('seconds')!r}")
+        self.expect(body.get("size") in ("1280x720", "720x1280"), "size")
+
+    def duration(self, body):
+        return float(body["seconds"])
+
+    def submitted(self, job):
+        return {"id": job["id"], "object": "video", "status": "queued", "progress": 0}
+
+    def status(self, job, state):
+        base = {"id": job["id"], "object": "video"}
+        if state == "running":
+            return {**base, "status": "in_progress", "progress": 50}
+        if state == "failed":
+            return {
+                **base,
+                "status": "failed",
+                "error": {"code": "internal_error", "message": "Video generation failed"},
+            }
+        if state == "refused":
+            return {
+                **base,
+                "status": "failed",
+                "error": {
+                    "code": "moderation_blocked",
+                    "message": "The output was blocked by moderation",
+                },
+            }
+        return {**base, "status": "completed", "progress": 100}
+
+
+class BytePlusFake(Fake):
+    kind = "byteplus"
+    unauthorized = (
+        401,
+        {
+            "error": {
+                "code": "AuthenticationError",
+                "type": "Unauthorized",
+                "message": "the API key in the request is missing or invalid",
+            }
+        },
+    )
+    invalid = (
+        400,
+        {
+            "error": {
+                "code": "InvalidParameter",
+                "message": "the parameter `duration` specified is not valid",
+            }
+        },
+    )
+    moderation = (
+        400,
+        {
+            "error": {
+                "code": "InputTextSensitiveContentDetected",
+                "message": "The input text may contain sensitive information",
+            }
+        },
+    )
+
+    def route(self, method, path):
+        if path.startswith("/files/"):
+            return "file", path.split("/")[2]
+        m = re.fullmatch(r"/api/v3/contents/generations/tasks/([\w-]+)", path)
+        if m:
+            return "status", m.group(1)
+        self.expect(method == "POST" and path == "/api/v3/contents/generations/tasks", f"{path}")
+        return "submit", None
+
+    def check_submit(self, path, headers, body):
+        content = body.get("content") or []
+        self.expect(body.get("model") == "seedance-1-5-pro-251215", "model")
+        self.expect(content[:1] and content[0].get("type") == "text", "content[0] text")
+        self.expect(isinstance(body.get("duration"), int), "duration must be an int")
+        self.expect(body.get("ratio") in ("16:9", "9:16", "1:1"), "ratio")
+        self.expect(isinstance(body.get("generate_audio"), bool), "generate_audio")
+        for item in content[1:]:
+            self.expect(
+                item.get("type") == "image_url"
+                and item.get("role") == "first_frame"
+                and item["image_url"]["url"].startswith("data:image/"),
+                "image item",
+            )
+
+    def status(self, job, state):
+        base = {"id": job["id"], "model": job["body"].get("model")}
+        if state == "running":
+            return {**base, "status": "running"}
+        if state == "failed":
+            return {
+                **base,
+                "status": "failed",
+                "error": {"code": "InternalServiceError", "message": "internal error"},
+            }
+        if state == "refused":
+            return {
+                **base,
+                "status": "failed",
+                "error": {
+                    "code": "OutputVideoSensitiveContentDetected",
+                    "message": "The output video may contain sensitive information",
+                },
+            }
+        return {
+            **base,
+            "status": "succeeded",
+            "content": {"video_url": self.file_url(job)},
+            "usage": {"completion_tokens": 108900, "total_tokens": 108900},
+        }
+
+    def sound(self, body):
+        return bool(body.get("generate_audio"))
+
+
+class KlingFake(Fake):
+    kind = "kling"
+    unauthorized = (
+        401,
+        {"code": 1004, "message": "Authorization signature is invalid", "request_id": "r-auth"},
+    )
+    invalid = (
+        400,
+        {"code": 1201, "message": "Invalid request parameters: duration", "request_id": "r-bad"},
+    )
+    moderation = (
+        400,
+        {"code": 1301, "message": "Trigger the content security policy", "request_id": "r-mod"},
+    )
+
+    def authorized(self, headers) -> bool:
+        auth = headers.get("Authorization") or ""
+        try:
+            payload = verify_hs256_jwt(auth.removeprefix("Bearer "), KLING_SK)
+        except ValueError:
+            return False
+        return auth.startswith("Bearer ") and payload.get("iss") == KLING_AK
+
+    def route(self, method, path):
+        if path.startswith("/files/"):
+            return "file", path.split("/")[2]
+        m = re.fullmatch(r"/v1/videos/(text2video|image2video)/(\w+)", path)
+        if m:
+            job = self.jobs.get(m.group(2))
+            self.expect(job is None or job["path"].endswith(m.group(1)), "status path kind")
+            return "status", m.group(2)
+        self.expect(
+            method == "POST" and path in ("/v1/videos/text2video", "/v1/videos/image2video"),
+            f"{path}",
+        )
+        return "submit", None
+
+    def check_submit(self, path, headers, body):
+        self.expect(body.get("model_name") == "kling-v2-6", "model_name")
+        self.expect(body.get("duration") in ("5", "10"), f"duration {body.get('duration')!r}")
+        self.expect(body.get("aspect_ratio") in ("16:9", "9:16", "1:1"), "aspect_ratio")
+        self.expect(body.get("sound") in ("on", "off"), "sound")
+        image = body.get("image")
+        self.expect((path == "/v1/videos/image2video") == bool(image), "image vs path")
+        self.expect(not image or not image.startswith("data:"), "image must be bare base64")
+
+    def submitted(self, job):
+        return {
+            "code": 0,
+            "message": "SUCCEED",
+            "request_id": f"req-{job['id']}",
+            "data": {"task_id": job["id"], "task_status": "submitted"},
+        }
+
+    def status(self, job, state):
+        data = {"task_id": job["id"], "task_status": "processing"}
+        if state == "failed":
+            data.update(task_status="failed", task_status_msg="Internal error, please retry")
+        elif state == "refused":
+            data.update(
+                task_status="failed", task_status_msg="Failure to pass the risk control system"
+            )
+        elif state == "done":
+            data.update(
+                task_status="succeed",
+                task_result={
+                    "videos": [
+                        {"id": "v1", "url": self.file_url(job), "duration": job["body"]["duration"]}
+                    ]
+                },
+            )
+        return {"code": 0, "message": "SUCCEED", "request_id": f"req-{job['id']}", "data": data}
+
+    def sound(self, body):
+        return body.get("sound") == "on"
+
+
+FAKES = {
+    f.kind: f
+    for f in (
+        FalFake,
+        ReplicateFake,
+        RunwayFake,
+        LumaFake,
+        GoogleFake,
+        OpenAIFake,
+        BytePlusFake,
+        KlingFake,
+    )
+}
