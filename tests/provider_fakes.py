@@ -77,6 +77,7 @@ class FalFake(Fake):
 
 
 class ReplicateFake(Fake):
+    check_path = "/v1/account"
     kind = "replicate"
     unauthorized = (
         401,
@@ -155,6 +156,7 @@ class ReplicateFake(Fake):
 
 
 class RunwayFake(Fake):
+    check_path = "/v1/organization"
     kind = "runway"
     unauthorized = (401, {"error": "Invalid API key"})
     invalid = (400, {"error": "Validation of body failed: duration must be at most 10"})
@@ -206,6 +208,7 @@ class RunwayFake(Fake):
 
 
 class LumaFake(Fake):
+    check_path = "/dream-machine/v1/credits"
     kind = "luma"
     unauthorized = (401, {"detail": "Invalid API key"})
     invalid = (400, {"detail": "Invalid request: duration must be one of 5s, 9s"})
@@ -247,6 +250,7 @@ class LumaFake(Fake):
 
 
 class GoogleFake(Fake):
+    check_path = "/v1beta/models/veo-3.1-generate-preview"
     kind = "google"
     unauthorized = (
         400,
@@ -340,6 +344,7 @@ class GoogleFake(Fake):
 
 
 class OpenAIFake(Fake):
+    check_path = "/v1/models"
     kind = "openai"
     unauthorized = (
         401,
@@ -412,6 +417,7 @@ class OpenAIFake(Fake):
 
 
 class BytePlusFake(Fake):
+    check_path = "/api/v3/contents/generations/tasks?page_num=1&page_size=1"
     kind = "byteplus"
     unauthorized = (
         401,
@@ -497,6 +503,7 @@ class BytePlusFake(Fake):
 
 
 class KlingFake(Fake):
+    check_path = "/v1/videos/text2video?pageNum=1&pageSize=1"
     kind = "kling"
     unauthorized = (
         401,

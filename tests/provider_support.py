@@ -142,7 +142,13 @@ class Fake:
         return True
 
     # ---- shared request handling
+    check_path: str | None = None  # the cheapest authenticated GET the provider documents
+
     def handle(self, h, method: str, path: str, body: dict | None) -> None:
+        if method == "GET" and path == self.check_path:
+            if not self.authorized(h.headers):
+                return h.reply(*self.unauthorized)
+            return h.reply(200, {"checked": True})
         what, job_id = self.route(method, path)
         if what == "file":
             return self.serve_file(h, job_id)

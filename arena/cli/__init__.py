@@ -251,7 +251,14 @@ def votes_import(
 def _register_extensions() -> None:
     import importlib
 
-    for name in ("generate_cmd", "metrics_cmd", "leaderboard_cmd", "regress_cmd", "backup_cmd"):
+    for name in (
+        "generate_cmd",
+        "metrics_cmd",
+        "leaderboard_cmd",
+        "regress_cmd",
+        "backup_cmd",
+        "providers_cmd",
+    ):
         try:
             module = importlib.import_module(f"arena.cli.{name}")
         except ModuleNotFoundError as exc:

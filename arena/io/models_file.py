@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from arena.store import Store
 from generators.base import build_generator, parse_spec
 from generators.errors import InputError, PaddockError
+from generators.providers import PROVIDER_KINDS
 
 CONFIG_ENV = "PADDOCK_CONFIG"
 DEFAULT_FILE = Path("paddock.toml")
@@ -140,7 +141,10 @@ def load_models_file(path: str | os.PathLike) -> list[ModelDecl]:
             raise InputError(f"{where}: {exc}") from None
         spec = full_spec(model.generator, params, path.parent, path)
         kind = model.kind or ("checkpoint" if model.parent else None)
-        kind = kind or _KIND_OF.get(parse_spec(spec)[0], "imported")
+        spec_kind = parse_spec(spec)[0]
+        kind = kind or _KIND_OF.get(
+            spec_kind, "http" if spec_kind in PROVIDER_KINDS else "imported"
+        )
         try:
             build_generator(spec)  # a spec that cannot be built is refused before any write
         except PaddockError as exc:

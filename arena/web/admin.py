@@ -16,6 +16,7 @@ from arena.domain.abuse import TOO_FAST_ACTIONS, AbuseConfig, AbuseGuard
 from arena.store import Model, Store
 from arena.web.admin_auth import TOKEN_ENV, TOKEN_FILE_ENV, AdminDenied, check_admin_token
 from generators.errors import InputError, PaddockError
+from generators.providers import PROVIDER_KINDS
 
 ADMIN_OFF = (
     f"**Admin is off.** Set `{TOKEN_ENV}` (or `{TOKEN_FILE_ENV}`, a file holding the token) "
@@ -56,6 +57,7 @@ def register_model(
     if not kind:
         kind = "checkpoint" if parent else (generator.split(":", 1)[0] if generator else "imported")
         kind = {"builtin": "baseline", "folder": "imported"}.get(kind, kind)
+        kind = "http" if kind in PROVIDER_KINDS else kind  # a hosted model is a remote API
     return store.add_model(name, kind, generator=generator, parent=parent)
 
 
