@@ -53,7 +53,8 @@ class FalFake(Fake):
         self.expect("image_url" not in body, "image_url on a text-to-video endpoint")
 
     def submitted(self, job):
-        base = f"{self.url}/fal-ai/kling-video/requests/{job['id']}"
+        # another host (as fal names its own): Paddock must follow the path under its base_url
+        base = f"https://queue.example.invalid/fal-ai/kling-video/requests/{job['id']}"
         return {"request_id": job["id"], "status_url": base + "/status", "response_url": base}
 
     def status(self, job, state):

@@ -286,12 +286,22 @@ class ProviderGenerator(HttpGenerator):
             )
         return str(job_id), answer
 
-    def wait_result(self, client, job_id: str, image: bool, deadline: float):
-        """Poll until the job is done; (video URL, the last answer). Failures and content
+    def _named_url(self, submitted: Any, name: str | None) -> str | None:
+        """A URL the submit answer names, moved under base_url (a proxy or test server)."""
+        from urllib.parse import urlsplit
+
+        value = field_at(submitted, name) if name else None
+        if not isinstance(value, str) or not value:
+            return None
+        parts = urlsplit(value)
+        return self.config.endpoint + parts.path + (f"?{parts.query}" if parts.query else "")
+
+    def wait_result(self, client, job_id: str, image: bool, deadline: float, submitted=None):
+        """Poll until the job is done; (video URL, the answers read). Failures and content
         refusals raise, naming the provider's reason."""
         p = self.protocol
         path = (image and self.endpoint.status_path_i2v) or self.endpoint.status_path
-        url = self._url(path, id=job_id)
+        url = self._named_url(submitted, p.status_url_field) or self._url(path, id=job_id)
         while True:
             answer = self._json_call(client, "GET", url, deadline, f"status of job {job_id}")
             status = field_at(answer, p.status_field)
@@ -304,7 +314,7 @@ class ProviderGenerator(HttpGenerator):
                     raise ModerationRefusal(f"{self.name}: job {job_id} refused: {reason}")
                 raise GenerationError(f"{self.name}: job {job_id} failed: {reason}")
             if status in p.done_values:
-                return self._result_url(client, job_id, answer, deadline)
+                return self._result_url(client, job_id, answer, deadline, submitted)
             if status is None and p.status_field not in ("done",):
                 raise GenerationError(
                     f"{self.name}: status answer for job {job_id} has no {p.status_field!r}: "
@@ -317,7 +327,7 @@ class ProviderGenerator(HttpGenerator):
                 )
             time.sleep(self.config.poll_interval_s)
 
-    def _result_url(self, client, job_id: str, answer: Any, deadline: float):
+    def _result_url(self, client, job_id: str, answer: Any, deadline: float, submitted=None):
         p = self.protocol
         for path in p.moderation_fields:
             filtered = field_at(answer, path)
@@ -326,9 +336,9 @@ class ProviderGenerator(HttpGenerator):
                 raise ModerationRefusal(f"{self.name}: job {job_id} refused: {reason}")
         answers = [answer]
         if p.result_path:
-            answer = self._json_call(
-                client, "GET", self._url(p.result_path, id=job_id), deadline, "result"
-            )
+            url = self._named_url(submitted, p.result_url_field)
+            url = url or self._url(p.result_path, id=job_id)
+            answer = self._json_call(client, "GET", url, deadline, "result")
             answers.append(answer)
         if p.download_path:
             return self._url(p.download_path, id=job_id), answers
@@ -368,11 +378,11 @@ class ProviderGenerator(HttpGenerator):
                     api if (self.protocol.download_path or self.protocol.download_auth) else bare
                 )
                 job_id, submitted = self.submit_job(api, values, image, key, deadline)
-                url, final = self.wait_result(api, job_id, image, deadline)
+                url, final = self.wait_result(api, job_id, image, deadline, submitted)
                 for _ in range(3):  # a signed result URL can expire: ask the job for a new one
                     if self.download(fetch, url, part, deadline) is None:
                         break
-                    url, final = self.wait_result(api, job_id, image, deadline)
+                    url, final = self.wait_result(api, job_id, image, deadline, submitted)
                 else:
                     raise GenerationError(
                         f"{self.name}: the result URL of job {job_id} keeps answering as expired"

@@ -6,7 +6,8 @@ input schema at https://fal.ai/models/<endpoint id>/llms.txt (read 2026-12-02).
 Submit: POST {base}/{endpoint id} -> {request_id, status_url, response_url}; status:
 GET {base}/{app}/requests/{id}/status -> IN_QUEUE | IN_PROGRESS | COMPLETED; result:
 GET {base}/{app}/requests/{id} -> the model's output ({"video": {"url": ...}} for video models).
-{app} is the endpoint id's owner/name (fal routes status and result by the app, not its subpath).
+The status and result URLs the submit answer names are followed (their paths, under base_url);
+without them the OpenAPI's /{owner}/{app}/requests/{id} paths are used.
 Auth: `Authorization: Key $FAL_KEY`. Images go as data URIs in image_url (fal accepts them).
 """
 
@@ -166,6 +167,8 @@ PROTOCOL = Protocol(
     failed_values=(),
     failed_if=("error",),
     result_path="/{app}/requests/{id}",
+    status_url_field="status_url",
+    result_url_field="response_url",
     result_field="video.url",
     error_fields=("error", "error_type", "detail"),
     cost_fields={"inference_time_s": "metrics.inference_time"},

@@ -81,6 +81,10 @@ class Protocol:
     failed_values: tuple[Any, ...] = ("failed",)
     result_field: str = "output"
     result_path: str | None = None  # GET this (after done) for the result, instead of status
+    # Where the submit answer names the status / result URLs itself (fal): their paths are
+    # used, under base_url, before the templates above.
+    status_url_field: str | None = None
+    result_url_field: str | None = None
     download_path: str | None = None  # the video is fetched from here (authenticated)
     download_auth: bool = False  # the result URL itself wants the key (not a signed URL)
     error_fields: tuple[str, ...] = ("error",)
