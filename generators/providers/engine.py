@@ -27,6 +27,7 @@ from generators.errors import GenerationError, InputError, MediaError, Moderatio
 from generators.http_gen import HttpApiConfig, HttpGenerator, _snippet, field_at, idempotency_key
 from generators.http_gen import render_template as _render
 from generators.providers.auth import auth_headers, missing_env
+from generators.providers.options import extra_fields, merge, parse_options, prune, texts
 from generators.providers.protocol import (
     Endpoint,
     Protocol,
@@ -37,84 +38,6 @@ from generators.providers.protocol import (
 )
 from generators.providers.slots import provider_slot
 
-_NUMBERS = {
-    "timeout_s": (float, 30.0),
-    "job_timeout_s": (float, 1800.0),
-    "poll_interval_s": (float, None),  # None: the protocol's
-    "retries": (int, 4),
-    "backoff_s": (float, 1.0),
-    "backoff_max_s": (float, 30.0),
-    "max_concurrent": (int, None),
-}
-OPTIONS = (*_NUMBERS, "base_url", "fit")
-
-
-def _parse_options(name: str, protocol: Protocol, params: dict[str, str]) -> dict[str, Any]:
-    unknown = sorted(k for k in params if k not in OPTIONS and not k.startswith("extra."))
-    if unknown:
-        raise InputError(
-            f"{name}: unknown option(s) {', '.join(unknown)}; known: {', '.join(OPTIONS)}, "
-            "extra.NAME"
-        )
-    options: dict[str, Any] = {}
-    for key, (cast, default) in _NUMBERS.items():
-        raw = params.get(key)
-        try:
-            value = cast(raw) if raw is not None else default
-        except ValueError:
-            raise InputError(f"{name}: option {key}={raw!r} is not a number") from None
-        if value is not None and value < (1 if key == "max_concurrent" else 0):
-            raise InputError(f"{name}: option {key}={raw} is out of range")
-        options[key] = value
-    options["poll_interval_s"] = options["poll_interval_s"] or protocol.poll_interval_s
-    options["max_concurrent"] = options["max_concurrent"] or protocol.max_concurrent
-    fit = params.get("fit", "round")
-    if fit not in ("round", "refuse"):
-        raise InputError(f"{name}: option fit={fit!r}: use round or refuse")
-    options["fit"] = fit
-    base = (params.get("base_url") or protocol.base_url).rstrip("/")
-    if not base.startswith(("http://", "https://")):
-        raise InputError(f"{name}: base_url {base!r} is not an http(s) URL")
-    options["base_url"] = base
-    return options
-
-
-def _extra_fields(params: dict[str, str]) -> dict[str, Any]:
-    extra: dict[str, Any] = {}
-    for key, raw in params.items():
-        if not key.startswith("extra."):
-            continue
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        node = extra
-        *parents, leaf = key.removeprefix("extra.").split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return extra
-
-
-def _merge(base: dict, over: dict) -> dict:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def _prune(value: Any) -> Any:
-    """Fields whose value is None (no image, no negative prompt) are left out of the request."""
-    if isinstance(value, dict):
-        pruned = {k: _prune(v) for k, v in value.items() if v is not None}
-        return {k: v for k, v in pruned.items() if v != {} and v != [{}]}
-    if isinstance(value, list):
-        return [v for v in (_prune(v) for v in value) if v is not None and v != {}]
-    return value
-
 
 def build(protocol: Protocol, target: str, params: dict[str, str]) -> ProviderGenerator:
     """A generator for `<kind>:<target>`, checked now: the target's form, the options, the
@@ -123,7 +46,7 @@ def build(protocol: Protocol, target: str, params: dict[str, str]) -> ProviderGe
     if not target:
         raise InputError(f"{protocol.kind}: needs a target of the form {protocol.target_help}")
     endpoint = protocol.resolve(target)
-    options = _parse_options(name, protocol, params)
+    options = parse_options(name, protocol, params)
     if protocol.retired and "base_url" not in params:
         raise InputError(f"{name}: {protocol.retired}")
     missing = missing_env(protocol.env)
@@ -132,7 +55,7 @@ def build(protocol: Protocol, target: str, params: dict[str, str]) -> ProviderGe
             f"{name}: environment variable {', '.join(missing)} ({protocol.title} credentials) "
             "is not set"
         )
-    return ProviderGenerator(protocol, target, endpoint, options, _extra_fields(params))
+    return ProviderGenerator(protocol, target, endpoint, options, extra_fields(params))
 
 
 class ProviderGenerator(HttpGenerator):
@@ -175,10 +98,10 @@ class ProviderGenerator(HttpGenerator):
         return {"Accept": "application/json", **self.protocol.headers, **auth}
 
     def _reason(self, payload: Any) -> str:
-        texts: list[str] = []
+        found: list[str] = []
         for path in self.protocol.error_fields:
-            texts.extend(_texts(field_at(payload, path)))
-        return "; ".join(dict.fromkeys(t for t in texts if t))
+            found.extend(texts(field_at(payload, path)))
+        return "; ".join(dict.fromkeys(t for t in found if t))
 
     def _is_moderation(self, reason: str) -> bool:
         words = reason.lower().replace("_", " ").replace(".", " ")
@@ -264,8 +187,8 @@ class ProviderGenerator(HttpGenerator):
     def body(self, values: dict[str, Any], image: bool) -> dict[str, Any]:
         template = self.endpoint.body
         if image and self.endpoint.body_i2v:
-            template = _merge(template, self.endpoint.body_i2v)
-        return _merge(_prune(_render(template, values)), self.extra)
+            template = merge(template, self.endpoint.body_i2v)
+        return merge(prune(_render(template, values)), self.extra)
 
     def submit_job(self, client, values, image: bool, key: str, deadline: float):
         path = (image and self.endpoint.submit_path_i2v) or self.endpoint.submit_path
@@ -332,7 +255,7 @@ class ProviderGenerator(HttpGenerator):
         for path in p.moderation_fields:
             filtered = field_at(answer, path)
             if filtered:
-                reason = "; ".join(_texts(filtered)) or "filtered"
+                reason = "; ".join(texts(filtered)) or "filtered"
                 raise ModerationRefusal(f"{self.name}: job {job_id} refused: {reason}")
         answers = [answer]
         if p.result_path:
@@ -420,21 +343,3 @@ class ProviderGenerator(HttpGenerator):
         if adjusted:
             record["adjusted"] = adjusted
         return record
-
-
-def _texts(value: Any) -> list[str]:
-    """Readable reasons out of an error value: a string, {message|msg|detail}, or a list."""
-    if value is None or value is False:
-        return []
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [t for item in value for t in _texts(item)]
-    if isinstance(value, dict):
-        for key in ("message", "msg", "detail", "reason"):
-            if key in value:
-                texts = _texts(value[key])
-                kind = value.get("type") or value.get("code")
-                return [f"{kind}: {t}" for t in texts] if isinstance(kind, str) else texts
-        return [json.dumps(value)[:120]]
-    return [str(value)]
