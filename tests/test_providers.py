@@ -284,3 +284,20 @@ def test_extra_fields_reach_the_request(tmp_path):
         run(api, tmp_path, **{"extra.mode": "pro", "extra.cfg_scale": "0.7"})
     body = next(iter(api.jobs.values()))["body"]
     assert body["mode"] == "pro" and body["cfg_scale"] == 0.7 and api.problems == []
+
+
+def test_runway_sends_each_model_only_the_fields_its_form_takes():
+    values = {
+        "model": "m",
+        "prompt": "p",
+        "aspect": "1280:720",
+        "duration": 8,
+        "seed": 3,
+        "audio": True,
+        "image_data_uri": None,
+    }
+    veo = build_generator("runway:veo3.1").body(values, image=False)
+    assert set(veo) == {"model", "promptText", "ratio", "duration"}  # no seed field for Veo
+    seedance = build_generator("runway:seedance2").body(values, image=False)
+    assert seedance["audio"] is True and "seed" not in seedance
+    assert build_generator("runway:gen4.5").body(values, image=False)["seed"] == 3
