@@ -310,6 +310,8 @@ class GoogleFake(Fake):
         )
         self.expect(params.get("durationSeconds") in (4, 6, 8), "parameters.durationSeconds")
         self.expect(params.get("aspectRatio") in ("16:9", "9:16"), "parameters.aspectRatio")
+        # the Gemini API takes no seed, fps or generateAudio (Vertex-only parameters)
+        self.expect(not {"seed", "fps", "generateAudio"} & set(params), "Vertex-only parameter")
         image = instances[0].get("image")
         self.expect(not image or set(image) == {"bytesBase64Encoded", "mimeType"}, "image")
 

@@ -3,11 +3,13 @@
 Reference followed: https://ai.google.dev/gemini-api/docs/video (REST tab) and
 https://ai.google.dev/api/models#method:-models.predictlongrunning (read 2026-12-02).
 Submit: POST {base}/v1beta/models/{model}:predictLongRunning {"instances": [{prompt, image}],
-"parameters": {aspectRatio, durationSeconds, resolution, negativePrompt, seed}} -> {name: the
+"parameters": {aspectRatio, durationSeconds, resolution, negativePrompt}} -> {name: the
 operation}; status: GET {base}/v1beta/{operation name} -> {done, response.generateVideoResponse
 .generatedSamples[].video.uri} or {done, error}; a sample withheld by the safety filters shows
 in raiMediaFilteredReasons. The video URI is fetched with the same key. Auth: `x-goog-api-key`
 from $GEMINI_API_KEY (or $GOOGLE_API_KEY). Images go inline (bytesBase64Encoded + mimeType).
+Google's Python SDK (google-genai, models.py, August 2026) refuses `seed`, `fps` and
+`generateAudio` for the Gemini API (Vertex only), so none is sent: Veo 3 clips always have sound.
 Vertex AI serves the same models with OAuth tokens and a project path: not a preset here.
 """
 
@@ -43,7 +45,6 @@ def _resolve(target: str) -> Endpoint:
         "aspectRatio": "{aspect}",
         "durationSeconds": "{duration}",
         "negativePrompt": "{negative_prompt}",
-        "seed": "{seed}",
     }
     if not target.startswith("veo-2"):
         parameters["resolution"] = "{resolution}"
