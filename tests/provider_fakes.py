@@ -391,6 +391,8 @@ class OpenAIFake(Fake):
         self.expect(body.get("model") == "sora-2", "model")
         self.expect(body.get("seconds") in ("4", "8", "12"), f"seconds {body.get('seconds')!r}")
         self.expect(body.get("size") in ("1280x720", "720x1280"), "size")
+        reference = body.get("input_reference")
+        self.expect(reference is None or reference["image_url"].startswith("data:image/"), "ref")
 
     def duration(self, body):
         return float(body["seconds"])

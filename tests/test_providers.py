@@ -93,7 +93,7 @@ def test_a_clip_arrives_checked_with_request_id_cost_and_rounding(kind, tmp_path
     assert [p.name for p in out.parent.iterdir()] == ["clip.mp4"]
 
 
-@pytest.mark.parametrize("kind", ["runway", "google", "byteplus", "kling"])
+@pytest.mark.parametrize("kind", ["runway", "google", "openai", "byteplus", "kling"])
 def test_image_to_video_sends_the_image_the_documented_way(kind, tmp_path):
     with fake(kind, tmp_path) as api:
         run(api, tmp_path, request(image=image(tmp_path)))
@@ -301,3 +301,15 @@ def test_runway_sends_each_model_only_the_fields_its_form_takes():
     seedance = build_generator("runway:seedance2").body(values, image=False)
     assert seedance["audio"] is True and "seed" not in seedance
     assert build_generator("runway:gen4.5").body(values, image=False)["seed"] == 3
+
+
+def test_retry_after_reads_seconds_and_dates_and_is_capped():
+    from email.utils import formatdate
+
+    from generators.http_gen import retry_after_s
+
+    assert retry_after_s("2") == 2.0 and retry_after_s(None) is None
+    assert retry_after_s("soon") is None and retry_after_s("nan") is None
+    assert retry_after_s("86400") == 300.0  # a hostile header cannot stall a run for a day
+    assert 8.0 <= retry_after_s(formatdate(time.time() + 10, usegmt=True)) <= 10.0
+    assert retry_after_s(formatdate(time.time() - 60, usegmt=True)) == 0.0

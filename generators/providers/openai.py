@@ -8,8 +8,9 @@ endpoints that still speak this protocol and is refused unless base_url names on
 Create: POST {base}/v1/videos {model, prompt, seconds "4", size "1280x720"} -> {id, status};
 status: GET {base}/v1/videos/{id} -> queued | in_progress | completed | failed (error.code,
 error.message); download: GET {base}/v1/videos/{id}/content. Auth: `Authorization: Bearer
-$OPENAI_API_KEY`. An input image goes as a multipart file upload (input_reference), which this
-JSON preset does not send: text-to-video only.
+$OPENAI_API_KEY`. An input image goes as input_reference {"image_url": <a data URL>}, as the
+video create params of OpenAI's Python SDK show; its seconds are 4, 8 or 12 (the guide also
+names 16 and 20 s, which Paddock's 15 s limit never asks for).
 """
 
 from __future__ import annotations
@@ -20,10 +21,9 @@ from generators.providers.protocol import Endpoint, Limits, Protocol
 
 MODELS = ("sora-2", "sora-2-pro")
 _LIMITS = Limits(
-    (4, 8, 12, 16, 20),
+    (4, 8, 12),
     aspects={"16:9": "1280x720", "9:16": "720x1280"},
     resolutions={"720p": "720p"},
-    i2v=False,
     audio="always",
 )
 
@@ -38,6 +38,7 @@ def _resolve(target: str) -> Endpoint:
             "seconds": "{duration_str}",
             "size": "{aspect}",
         },
+        body_i2v={"input_reference": {"image_url": "{image_data_uri}"}},
         limits=_LIMITS,
         submit_path="/v1/videos",
         status_path="/v1/videos/{id}",
