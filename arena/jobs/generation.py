@@ -176,11 +176,17 @@ def _collect(future: Future, out: Path) -> JobOutcome:
     return value
 
 
-def _record(store: Store, job: Job, out_path: Path, seconds: float | None) -> None:
+def _record(
+    store: Store, job: Job, out_path: Path, seconds: float | None, provenance: dict | None = None
+) -> None:
     info = check_clip(out_path, job.prompt, require_audio=False)
     model = store.model_by_name(job.model)
     staged = stage_clip(store, out_path, model.id, job.prompt, job.seed, info, seconds, move=True)
     commit_staged(store, [staged])
+    if provenance:  # a hosted model's request id, cost and rounding
+        from arena.io.provenance import save_provenance
+
+        save_provenance(store, staged.clip.id, provenance)
 
 
 def _failure(exc: BaseException) -> str:
@@ -238,7 +244,7 @@ def generate_missing(
                 label = f"{job.model} / {job.prompt.id}"
                 try:
                     outcome = _collect(future, out)
-                    _record(store, job, out, outcome.generation_s)
+                    _record(store, job, out, outcome.generation_s, outcome.result.provenance)
                     report.made += 1
                 except Exception as exc:  # a generator bug must not stop the rest of the suite
                     report.failed.append(f"{label}: {_failure(exc)}")
