@@ -269,5 +269,6 @@ def _handler(api: Fake):
 
 def fake(kind: str, root: Path, script: Script | None = None) -> Fake:
     from provider_fakes import FAKES
+    from provider_task_fakes import FAKES as TASK_FAKES
 
-    return FAKES[kind](root, script)
+    return {**FAKES, **TASK_FAKES}[kind](root, script)
