@@ -97,6 +97,11 @@ class ProviderGenerator(HttpGenerator):
             raise GenerationError(f"{self.name}: {exc}") from None
         return {"Accept": "application/json", **self.protocol.headers, **auth}
 
+    def _fresh_auth(self, request):
+        """Credentials made for each request: a Kling JWT lives 30 minutes, a job can live longer."""
+        request.headers.update(auth_headers(self.protocol.auth, self.protocol.env))
+        return request
+
     def _reason(self, payload: Any) -> str:
         found: list[str] = []
         for path in self.protocol.error_fields:
@@ -291,7 +296,10 @@ class ProviderGenerator(HttpGenerator):
             with (
                 provider_slot(self.protocol.kind, self.options["max_concurrent"], deadline),
                 httpx.Client(
-                    timeout=timeout, headers=self._headers(), follow_redirects=True
+                    timeout=timeout,
+                    headers=self._headers(),
+                    auth=self._fresh_auth,
+                    follow_redirects=True,
                 ) as api,
                 httpx.Client(timeout=timeout, follow_redirects=True) as bare,
             ):
