@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from generators.errors import InputError
@@ -41,6 +41,8 @@ class GenerationRequest:
     image: str | None = None  # path of the image-to-video input image
     # The prompt's id in a suite, when there is one: `folder:` generators find clips by it.
     prompt_id: str | None = None
+    # What the clip must not show; generators whose API takes one send it, the others ignore it.
+    negative_prompt: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.prompt, str) or not self.prompt.strip():
@@ -87,6 +89,9 @@ class GenerationResult:
     height: int
     duration_s: float
     has_audio: bool
+    # Where the clip came from, when a remote API made it: the provider's request id, the cost
+    # it reported, and any request value rounded to one the provider can make.
+    provenance: dict = field(default_factory=dict)
 
 
 @runtime_checkable

@@ -42,8 +42,9 @@ def _audio_planar(audio: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.clip(arr, -1.0, 1.0))
 
 
-def _add_video_stream(out: av.container.OutputContainer, fps: int, width: int, height: int,
-                      crf: int, preset: str) -> av.VideoStream:
+def _add_video_stream(
+    out: av.container.OutputContainer, fps: int, width: int, height: int, crf: int, preset: str
+) -> av.VideoStream:
     stream = out.add_stream("libx264", rate=fps)
     stream.width = width
     stream.height = height
@@ -55,12 +56,13 @@ def _add_video_stream(out: av.container.OutputContainer, fps: int, width: int, h
     return stream
 
 
-def _encode_audio(out: av.container.OutputContainer, stream: av.AudioStream,
-                  planar: np.ndarray, sample_rate: int) -> None:
+def _encode_audio(
+    out: av.container.OutputContainer, stream: av.AudioStream, planar: np.ndarray, sample_rate: int
+) -> None:
     layout = "stereo" if planar.shape[0] == 2 else "mono"
     n = planar.shape[1]
     for start in range(0, n, AUDIO_FRAME_SAMPLES):
-        chunk = np.ascontiguousarray(planar[:, start:start + AUDIO_FRAME_SAMPLES])
+        chunk = np.ascontiguousarray(planar[:, start : start + AUDIO_FRAME_SAMPLES])
         frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
         frame.sample_rate = sample_rate
         frame.pts = start
@@ -74,9 +76,18 @@ def rgb_to_i420(frame: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420)
 
 
-def encode_clip(path: str | os.PathLike, frames: Iterable[np.ndarray], *, fps: int, width: int,
-                height: int, audio: np.ndarray | None, sample_rate: int = 48000, crf: int = 23,
-                preset: str = "veryfast") -> None:
+def encode_clip(
+    path: str | os.PathLike,
+    frames: Iterable[np.ndarray],
+    *,
+    fps: int,
+    width: int,
+    height: int,
+    audio: np.ndarray | None,
+    sample_rate: int = 48000,
+    crf: int = 23,
+    preset: str = "veryfast",
+) -> None:
     """Encode RGB uint8 frames (and optional float audio) to an mp4 that plays in Chromium.
 
     Frames are consumed one at a time, so a clip never has to sit in memory whole. The file
@@ -102,7 +113,8 @@ def encode_clip(path: str | os.PathLike, frames: Iterable[np.ndarray], *, fps: i
                 if frame.shape != (height, width, 3) or frame.dtype != np.uint8:
                     raise GenerationError(
                         f"frame {index} is {frame.shape} {frame.dtype}, "
-                        f"expected ({height}, {width}, 3) uint8")
+                        f"expected ({height}, {width}, 3) uint8"
+                    )
                 vframe = av.VideoFrame.from_ndarray(rgb_to_i420(frame), format="yuv420p")
                 vframe.pts = index
                 vframe.time_base = Fraction(1, fps)

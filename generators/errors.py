@@ -17,5 +17,9 @@ class GenerationError(PaddockError):
     """A generator failed to produce a clip."""
 
 
+class ModerationRefusal(GenerationError):
+    """A provider refused the prompt or its result on content grounds; retrying will not help."""
+
+
 class UnknownGeneratorError(PaddockError):
     """A generator spec names no known generator."""

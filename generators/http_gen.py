@@ -229,8 +229,11 @@ class HttpGenerator:
             headers[self.config.auth_header] = scheme + secret
         return headers
 
-    def _sleep_before(self, attempt: int, deadline: float) -> None:
+    def _sleep_before(self, attempt: int, deadline: float, at_least: float | None = None) -> None:
+        """Back off before retry number attempt+1; a server's Retry-After (at_least) wins."""
         delay = min(self.config.backoff_s * (2**attempt), self.config.backoff_max_s)
+        if at_least is not None:
+            delay = at_least
         if time.monotonic() + delay > deadline:
             raise GenerationError(
                 f"{self.name}: gave up after {self.config.job_timeout_s:g} s (job timeout)"
@@ -243,9 +246,11 @@ class HttpGenerator:
         import httpx
 
         last = ""
+        retry_after: float | None = None
         for attempt in range(self.config.retries + 1):
             if attempt:
-                self._sleep_before(attempt - 1, deadline)
+                self._sleep_before(attempt - 1, deadline, retry_after)
+            retry_after = None
             try:
                 response = client.request(method, url, **kw)
             except httpx.TimeoutException:
@@ -256,12 +261,11 @@ class HttpGenerator:
                 continue
             if response.status_code == 429 or response.status_code >= 500:
                 last = f"HTTP {response.status_code}"
+                if response.status_code == 429:
+                    retry_after = retry_after_s(response.headers.get("retry-after"))
                 continue
             if response.status_code >= 400:
-                raise GenerationError(
-                    f"{self.name}: {what} refused with HTTP {response.status_code}: "
-                    f"{_snippet(response.text)}"
-                )
+                raise self._refused(response, what)
             try:
                 return response.json()
             except (json.JSONDecodeError, UnicodeDecodeError):
@@ -269,6 +273,13 @@ class HttpGenerator:
                 continue
         raise GenerationError(
             f"{self.name}: {what} failed after {self.config.retries + 1} tries: {last}"
+        )
+
+    def _refused(self, response, what: str) -> GenerationError:
+        """The error for a 4xx answer other than 429 (a provider names its key, its message)."""
+        return GenerationError(
+            f"{self.name}: {what} refused with HTTP {response.status_code}: "
+            f"{_snippet(response.text)}"
         )
 
     # ------------------------------------------------------------------ the protocol
@@ -422,6 +433,27 @@ class HttpGenerator:
         finally:
             part.unlink(missing_ok=True)
         return result_from_info(out, info, time.perf_counter() - start)
+
+
+def retry_after_s(value: str | None, cap_s: float = 300.0) -> float | None:
+    """Seconds a Retry-After header asks to wait (delta-seconds or an HTTP date); None if absent
+    or unreadable. Capped, so a hostile header cannot stall a run for hours."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - time.time()
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), cap_s)
 
 
 def _snippet(text: str, n: int = 120) -> str:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 
 from generators.base import Generator
 from generators.errors import UnknownGeneratorError
+from generators.providers import PROVIDER_MODULES
 
 GeneratorFactory = Callable[[str, dict[str, str]], Generator]
 
@@ -40,6 +41,8 @@ KINDS: dict[str, GeneratorKind] = {
         GeneratorKind("diffusers", "generators.diffusers_gen", "diffusers", needs_gpu=True),
         GeneratorKind("http", "generators.http_gen", model_kind="http"),
         GeneratorKind("folder", "generators.folder_gen", model_kind="imported"),
+        # Hosted APIs known by name (generators/providers/): remote models, stored as `http`.
+        *(GeneratorKind(kind, module, model_kind="http") for kind, module in PROVIDER_MODULES),
     )
 }
 # Model kinds that no generator kind makes: the built-in model itself, votes imported for

@@ -28,30 +28,34 @@ def face_size(frame: np.ndarray) -> float:
     return float(np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0)))
 
 
-def frame_envelope(audio: np.ndarray, rate: int, frame_times: np.ndarray,
-                   window_s: float = 0.06) -> np.ndarray:
+def frame_envelope(
+    audio: np.ndarray, rate: int, frame_times: np.ndarray, window_s: float = 0.06
+) -> np.ndarray:
     """RMS of the audio in a window centred on each frame time."""
     half = int(window_s * rate / 2)
     env = []
     for t in frame_times:
         c = int(t * rate)
-        seg = audio[max(c - half, 0):c + half]
+        seg = audio[max(c - half, 0) : c + half]
         env.append(float(np.sqrt(np.mean(seg**2))) if len(seg) else 0.0)
     return np.array(env)
 
 
-def audio_offset_ms(reference: np.ndarray, shifted: np.ndarray, rate: int,
-                    max_ms: float = 600.0) -> float:
+def audio_offset_ms(
+    reference: np.ndarray, shifted: np.ndarray, rate: int, max_ms: float = 600.0
+) -> float:
     """How much later `shifted` plays than `reference`, by cross-correlating their envelopes."""
     hop = rate // 1000  # 1 ms resolution
+
     def env(x):
         n = len(x) // hop
-        return np.sqrt(np.mean(x[:n * hop].reshape(n, hop) ** 2, axis=1))
+        return np.sqrt(np.mean(x[: n * hop].reshape(n, hop) ** 2, axis=1))
+
     a, b = env(reference), env(shifted)
     n = min(len(a), len(b))
     a, b = a[:n] - a[:n].mean(), b[:n] - b[:n].mean()
     lags = np.arange(-int(max_ms), int(max_ms) + 1)
-    scores = [np.dot(a[max(0, -k):n - max(0, k)], b[max(0, k):n - max(0, -k)]) for k in lags]
+    scores = [np.dot(a[max(0, -k) : n - max(0, k)], b[max(0, k) : n - max(0, -k)]) for k in lags]
     return float(lags[int(np.argmax(scores))])
 
 
@@ -62,7 +66,8 @@ def face_descriptor(frame: np.ndarray) -> np.ndarray | None:
     global _REC, _SP, _DET
     if "_REC" not in globals():
         _REC = dlib.face_recognition_model_v1(
-            dlib_model_path("dlib_face_recognition_resnet_model_v1.dat"))
+            dlib_model_path("dlib_face_recognition_resnet_model_v1.dat")
+        )
         _SP = dlib.shape_predictor(dlib_model_path("shape_predictor_68_face_landmarks.dat"))
         _DET = dlib.get_frontal_face_detector()
     rects = _DET(frame, 1)

@@ -17,8 +17,12 @@ W, H, FPS = 160, 96, 24
 
 def _frames(n: int) -> list[np.ndarray]:
     yy, xx = np.mgrid[0:H, 0:W]
-    return [np.stack([(xx * 1.5 + 4 * i) % 256, (yy * 2 + i) % 256,
-                      np.full_like(xx, 128)], -1).astype(np.uint8) for i in range(n)]
+    return [
+        np.stack([(xx * 1.5 + 4 * i) % 256, (yy * 2 + i) % 256, np.full_like(xx, 128)], -1).astype(
+            np.uint8
+        )
+        for i in range(n)
+    ]
 
 
 def _tone(seconds: float, rate: int = 48000) -> np.ndarray:
@@ -51,12 +55,19 @@ def test_moov_atom_comes_first_for_streaming(tmp_path: Path) -> None:
 
 def test_metadata_carries_only_codec_facts(tmp_path: Path) -> None:
     out = tmp_path / "clip.mp4"
-    encode_clip(out, iter(_frames(24)), fps=FPS, width=W, height=H,
-                audio=np.stack([_tone(1.0)] * 2, 1))
+    encode_clip(
+        out, iter(_frames(24)), fps=FPS, width=W, height=H, audio=np.stack([_tone(1.0)] * 2, 1)
+    )
     with av.open(str(out)) as c:
         keys = set(c.metadata) | {k for s in c.streams for k in s.metadata}
-    assert keys <= {"major_brand", "minor_version", "compatible_brands", "language",
-                    "handler_name", "vendor_id"}
+    assert keys <= {
+        "major_brand",
+        "minor_version",
+        "compatible_brands",
+        "language",
+        "handler_name",
+        "vendor_id",
+    }
     assert b"Lavf" not in out.read_bytes()
 
 
@@ -73,8 +84,9 @@ def test_failure_leaves_no_file(tmp_path: Path) -> None:
     with pytest.raises(GenerationError, match="even"):
         encode_clip(out, iter(_frames(2)), fps=FPS, width=W + 1, height=H, audio=None)
     with pytest.raises(GenerationError, match="frame 0"):
-        encode_clip(out, iter([np.zeros((10, 10, 3), np.uint8)]), fps=FPS, width=W, height=H,
-                    audio=None)
+        encode_clip(
+            out, iter([np.zeros((10, 10, 3), np.uint8)]), fps=FPS, width=W, height=H, audio=None
+        )
     assert list(tmp_path.iterdir()) == []
 
 

@@ -16,9 +16,19 @@ from generators.registry import build_generator
 REQUEST = GenerationRequest(
     'A woman stands on a busy street and says "Good morning, I have some news for all of '
     'you today." Cut to a close-up as she says "It is going to be a wonderful week."',
-    seed=11, duration_s=4.0, resolution="480p")
-MODELS = ("pony", "pony-lag", "pony-mute", "pony-drift", "pony-flicker", "pony-lowres",
-          "pony-freeze")
+    seed=11,
+    duration_s=4.0,
+    resolution="480p",
+)
+MODELS = (
+    "pony",
+    "pony-lag",
+    "pony-mute",
+    "pony-drift",
+    "pony-flicker",
+    "pony-lowres",
+    "pony-freeze",
+)
 
 
 @pytest.fixture(scope="module")
@@ -73,12 +83,13 @@ def test_mute_has_no_audio_stream(clips, tmp_path) -> None:
     assert clips["pony-mute"].audio is None
     half = tmp_path / "half.mp4"
     build_generator("builtin:pony-mute?fraction=0.5").generate(
-        GenerationRequest("a busy street", duration_s=2, resolution="480p"), str(half))
+        GenerationRequest("a busy street", duration_s=2, resolution="480p"), str(half)
+    )
     clip = decode_clip(half)
     assert probe_clip(half).has_audio
     n = len(clip.audio)
     assert np.abs(clip.audio[: n // 2 - 800]).max() > 0.01
-    assert np.abs(clip.audio[n // 2 + 1600:]).max() < 0.01
+    assert np.abs(clip.audio[n // 2 + 1600 :]).max() < 0.01
 
 
 def test_drift_changes_the_identity_across_shots(clips) -> None:
@@ -93,8 +104,9 @@ def test_drift_changes_the_identity_across_shots(clips) -> None:
 
 
 def test_flicker_makes_brightness_jump_between_frames(clips) -> None:
-    jitter = {name: float(np.std(np.diff(_brightness(clips[name]))))
-              for name in ("pony", "pony-flicker")}
+    jitter = {
+        name: float(np.std(np.diff(_brightness(clips[name])))) for name in ("pony", "pony-flicker")
+    }
     assert jitter["pony-flicker"] > 4 * jitter["pony"]
     assert jitter["pony-flicker"] > 5.0
 
@@ -117,8 +129,11 @@ def test_drift_also_changes_the_face_of_an_input_image(tmp_path) -> None:
     cv2.imwrite(str(image), data.astronaut()[..., ::-1])
     out = tmp_path / "i2v.mp4"
     build_generator("builtin:pony-drift").generate(
-        GenerationRequest('She says "Hello from the crew."', duration_s=2, resolution="480p",
-                          image=str(image)), str(out))
+        GenerationRequest(
+            'She says "Hello from the crew."', duration_s=2, resolution="480p", image=str(image)
+        ),
+        str(out),
+    )
     clip = decode_clip(out)
     a, b = face_descriptor(clip.frames[5]), face_descriptor(clip.frames[-5])
     assert a is not None and b is not None

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "regress_cmd",
     "backup_cmd",
     "export_cmd",
+    "providers_cmd",
 )
 
 app = typer.Typer(

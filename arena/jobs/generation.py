@@ -138,11 +138,17 @@ def _run_job(job: Job, settings: GenerationSettings, out_path: str) -> JobOutcom
     return JobOutcome(result, None if ready_made else result.seconds)
 
 
-def _record(store: Store, job: Job, out_path: Path, seconds: float | None) -> None:
+def _record(
+    store: Store, job: Job, out_path: Path, seconds: float | None, provenance: dict | None = None
+) -> None:
     info = check_clip(out_path, job.prompt, require_audio=False)
     model = store.model_by_name(job.model)
     staged = stage_clip(store, out_path, model.id, job.prompt, job.seed, info, seconds, move=True)
     commit_staged(store, [staged])
+    if provenance:  # a hosted model's request id, cost and rounding
+        from arena.io.provenance import save_provenance
+
+        save_provenance(store, staged.clip.id, provenance)
 
 
 def generate_missing(
@@ -186,7 +192,7 @@ def generate_missing(
     ]
 
     def record(work: Work, outcome: JobOutcome) -> None:
-        _record(store, work.job, work.output, outcome.generation_s)
+        _record(store, work.job, work.output, outcome.generation_s, outcome.result.provenance)
 
     try:
         loop = run_jobs(

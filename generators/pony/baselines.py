@@ -26,15 +26,22 @@ _FLAW_OF: dict[str, Callable[[float], Flaws]] = {
     "pony-lowres": lambda v: Flaws(render_height=int(v)),
     "pony-freeze": lambda v: Flaws(freeze_hold=int(v)),
 }
-_RANGES = {"pony-lag": (0, 2000), "pony-mute": (0, 1), "pony-drift": (0, 1),
-           "pony-flicker": (0, 0.9), "pony-lowres": (16, 4320), "pony-freeze": (1, 60)}
+_RANGES = {
+    "pony-lag": (0, 2000),
+    "pony-mute": (0, 1),
+    "pony-drift": (0, 1),
+    "pony-flicker": (0, 0.9),
+    "pony-lowres": (16, 4320),
+    "pony-freeze": (1, 60),
+}
 
 
 def build_builtin(name: str, params: dict[str, str]) -> PonyGenerator:
     """pony or one of its baselines; unknown names and parameters raise PaddockErrors."""
     if name not in BUILTIN_NAMES:
-        raise UnknownGeneratorError(f"unknown built-in model {name!r}: "
-                                    f"known are {', '.join(BUILTIN_NAMES)}")
+        raise UnknownGeneratorError(
+            f"unknown built-in model {name!r}: known are {', '.join(BUILTIN_NAMES)}"
+        )
     if name == "pony":
         if params:
             raise InputError(f"builtin:pony takes no parameters, got {', '.join(params)}")
@@ -42,8 +49,9 @@ def build_builtin(name: str, params: dict[str, str]) -> PonyGenerator:
     key, default, _ = BASELINE_PARAMS[name]
     extra = set(params) - {key}
     if extra:
-        raise InputError(f"builtin:{name} takes only the parameter {key!r}, "
-                         f"got {', '.join(sorted(extra))}")
+        raise InputError(
+            f"builtin:{name} takes only the parameter {key!r}, got {', '.join(sorted(extra))}"
+        )
     try:
         value = float(params.get(key, default))
     except ValueError as exc:

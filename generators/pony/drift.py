@@ -41,8 +41,7 @@ def drift_face(image: np.ndarray, landmarks: np.ndarray, alpha: float) -> np.nda
     idx = list(range(17, 68))  # brows, eyes, nose, mouth: the inner face
     m, _ = cv2.estimateAffinePartial2D(donor_lm[idx], landmarks[idx], method=cv2.LMEDS)
     h, w = image.shape[:2]
-    warped = cv2.warpAffine(donor, m, (w, h), flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_REFLECT)
+    warped = cv2.warpAffine(donor, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     mask = _face_mask((h, w), landmarks)
     sel = mask > 0.5
     # match the donor's skin tone to the base so the seam is soft (colour is not identity)

@@ -44,8 +44,9 @@ class FaceAnimator:
         self.face_w = fw = float(np.linalg.norm(lm[16] - lm[0]))
         brow_y = float(lm[17:27, 1].min())
         chin_y = float(lm[8, 1])
-        self.box = _box(lm[0, 0] - 0.45 * fw, brow_y - 0.85 * fw, lm[16, 0] + 0.45 * fw,
-                        chin_y + 0.5 * fw, w, h)
+        self.box = _box(
+            lm[0, 0] - 0.45 * fw, brow_y - 0.85 * fw, lm[16, 0] + 0.45 * fw, chin_y + 0.5 * fw, w, h
+        )
         x0, y0, x1, y1 = self.box
         self.source = picture[y0:y1, x0:x1].copy()
         ph, pw = self.source.shape[:2]
@@ -67,21 +68,27 @@ class FaceAnimator:
         self.max_drop = 0.34 * mw
         nose_y = float(lm[33, 1])
         # mouth/jaw fields live in a sub-box so per-frame work stays small
-        self.mbox = _box(cx - 0.75 * fw, nose_y - 0.6 * mw, cx + 0.75 * fw, chin_y + 0.45 * fw,
-                         pw, ph)
+        self.mbox = _box(
+            cx - 0.75 * fw, nose_y - 0.6 * mw, cx + 0.75 * fw, chin_y + 0.45 * fw, pw, ph
+        )
         mx0, my0, mx1, my1 = self.mbox
         mgx, mgy = gx[my0:my1, mx0:mx1], gy[my0:my1, mx0:mx1]
         neck = 1.0 - _smoothstep((mgy - chin_y) / (0.35 * fw))
         # every field fades to zero at the sub-box edges, so the warp leaves no seam there
         ramp = 0.25 * fw
-        taper = (_smoothstep((mgx - mx0) / ramp) * _smoothstep((mx1 - 1 - mgx) / ramp)
-                 * _smoothstep((mgy - my0) / ramp) * _smoothstep((my1 - 1 - mgy) / ramp))
+        taper = (
+            _smoothstep((mgx - mx0) / ramp)
+            * _smoothstep((mx1 - 1 - mgx) / ramp)
+            * _smoothstep((mgy - my0) / ramp)
+            * _smoothstep((my1 - 1 - mgy) / ramp)
+        )
         neck = neck * taper
         self.jaw_w = (np.exp(-0.5 * ((mgx - cx) / (0.38 * fw)) ** 2) * neck).astype(np.float32)
         self.below = np.maximum(mgy - cy, 0.0).astype(np.float32)
         lip_w = np.exp(-0.5 * ((mgx - cx) / (0.5 * mw)) ** 2)
-        self.up_w = (lip_w * taper * _smoothstep((mgy - nose_y) / max(cy - nose_y, 1.0))
-                     ).astype(np.float32)
+        self.up_w = (lip_w * taper * _smoothstep((mgy - nose_y) / max(cy - nose_y, 1.0))).astype(
+            np.float32
+        )
         self.above = np.maximum(cy - mgy, 0.0).astype(np.float32)
         wm = np.exp(-0.5 * (((mgx - cx) / (0.9 * mw)) ** 2 + ((mgy - cy) / (0.5 * mw)) ** 2))
         self.spread = ((mgx - cx) * wm * taper).astype(np.float32)
@@ -96,24 +103,34 @@ class FaceAnimator:
             bx0, by0, bx1, by1 = ebox
             egx, egy = gx[by0:by1, bx0:bx1], gy[by0:by1, bx0:bx1]
             prof = _smoothstep((egy - (ey - 3.0 * eh)) / (1.6 * eh)) * (
-                1.0 - _smoothstep((egy - (ey + 0.5 * eh)) / (0.6 * eh)))
+                1.0 - _smoothstep((egy - (ey + 0.5 * eh)) / (0.6 * eh))
+            )
             field = np.exp(-0.5 * ((egx - ex) / (0.55 * ew)) ** 2) * prof * 1.25 * eh
             self.eyes.append((ebox, field.astype(np.float32)))
-
 
     def apply(self, picture: np.ndarray, pose: FacePose) -> None:
         """Write the head region for `pose` into `picture` (same geometry as at construction)."""
         x0, y0, x1, y1 = self.box
-        neutral = (pose.open <= 1e-3 and pose.blink <= 1e-3 and abs(pose.wide) < 1e-3
-                   and abs(pose.round) < 1e-3 and pose.dx == 0 and pose.dy == 0
-                   and pose.tilt == 0)
+        neutral = (
+            pose.open <= 1e-3
+            and pose.blink <= 1e-3
+            and abs(pose.wide) < 1e-3
+            and abs(pose.round) < 1e-3
+            and pose.dx == 0
+            and pose.dy == 0
+            and pose.tilt == 0
+        )
         if neutral:
             picture[y0:y1, x0:x1] = self.source
             return
         fw = self.face_w
         # plain floats: numpy float64 scalars would promote the float32 maps
-        pose = FacePose(*(float(v) for v in (pose.open, pose.wide, pose.round, pose.blink,
-                                             pose.dx, pose.dy, pose.tilt)))
+        pose = FacePose(
+            *(
+                float(v)
+                for v in (pose.open, pose.wide, pose.round, pose.blink, pose.dx, pose.dy, pose.tilt)
+            )
+        )
         map_x = self.gx - self.wh * (pose.dx * fw) - self.wh_rot_x * pose.tilt
         map_y = self.gy - self.wh * (pose.dy * fw) - self.wh_rot_y * pose.tilt
         drop = pose.open * self.max_drop
@@ -127,14 +144,16 @@ class FaceAnimator:
         for (bx0, by0, bx1, by1), field in self.eyes:
             if pose.blink > 1e-3:
                 map_y[by0:by1, bx0:bx1] -= pose.blink * field
-        patch = cv2.remap(self.source, map_x, map_y, cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
+        patch = cv2.remap(
+            self.source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
         if drop > 0.5:
             self._paint_mouth(patch, pose, drop, lift, k)
         picture[y0:y1, x0:x1] = patch
 
-    def _paint_mouth(self, patch: np.ndarray, pose: FacePose, drop: float, lift: float,
-                     k: float) -> None:
+    def _paint_mouth(
+        self, patch: np.ndarray, pose: FacePose, drop: float, lift: float, k: float
+    ) -> None:
         """Dark mouth interior, with upper teeth, in the gap the jaw drop opened."""
         fw = self.face_w
         hx = pose.dx * fw
@@ -163,13 +182,24 @@ class FaceAnimator:
         inside[:] = (52, 20, 26)
         if gap_h > 4:
             tongue = (int((cx - rx0) * scale), int((mid_y + half_h - ry0) * scale))
-            cv2.ellipse(inside, tongue, (int(0.6 * half_w * scale), int(0.45 * gap_h * scale)),
-                        0, 180, 360, (150, 62, 70), -1, cv2.LINE_AA, shift)
+            cv2.ellipse(
+                inside,
+                tongue,
+                (int(0.6 * half_w * scale), int(0.45 * gap_h * scale)),
+                0,
+                180,
+                360,
+                (150, 62, 70),
+                -1,
+                cv2.LINE_AA,
+                shift,
+            )
         teeth_h = min(0.35 * gap_h, 0.16 * self.mouth_w)
         if teeth_h >= 1.0:
             t_axes = (int(0.8 * half_w * scale), int(teeth_h * scale))
             t_center = (center[0], int((mid_y - half_h - ry0) * scale))
-            cv2.ellipse(inside, t_center, t_axes, 0, 0, 180, (222, 214, 200), -1, cv2.LINE_AA,
-                        shift)
+            cv2.ellipse(
+                inside, t_center, t_axes, 0, 0, 180, (222, 214, 200), -1, cv2.LINE_AA, shift
+            )
         a = cv2.GaussianBlur(alpha, (5, 5), 0).astype(np.float32)[..., None] / 255.0
         roi[:] = (roi * (1.0 - a) + inside * a).astype(np.uint8)

@@ -63,16 +63,26 @@ class PonyGenerator:
 
     # -- pieces ---------------------------------------------------------------------------
     def _plan(self, request: GenerationRequest) -> ShotPlan:
-        plan = plan_shots(request.prompt, request.seed, request.duration_s,
-                          single_shot=request.image is not None)
+        plan = plan_shots(
+            request.prompt, request.seed, request.duration_s, single_shot=request.image is not None
+        )
         if self.flaws.drift_amount > 0 and len(plan.shots) == 1 and request.image is None:
             # identity can only drift across shots: give single-shot clips a second shot
             s = plan.shots[0]
             mid = (s.start_s + s.end_s) / 2
-            shots = (Shot(s.start_s, mid, s.framing, s.camera, s.side),
-                     Shot(mid, s.end_s, s.framing, s.camera, s.side))
-            plan = ShotPlan(plan.place, plan.time_of_day, plan.weather, shots, plan.lines,
-                            plan.sounds, plan.seed)
+            shots = (
+                Shot(s.start_s, mid, s.framing, s.camera, s.side),
+                Shot(mid, s.end_s, s.framing, s.camera, s.side),
+            )
+            plan = ShotPlan(
+                plan.place,
+                plan.time_of_day,
+                plan.weather,
+                shots,
+                plan.lines,
+                plan.sounds,
+                plan.seed,
+            )
         return plan
 
     def _portraits(self, plan: ShotPlan) -> list[Portrait]:
@@ -81,8 +91,9 @@ class PonyGenerator:
             return [base]
         from generators.pony.drift import drifted_portrait
 
-        return [base] + [drifted_portrait(float(self.flaws.drift_amount), k)
-                         for k in range(1, len(plan.shots))]
+        return [base] + [
+            drifted_portrait(float(self.flaws.drift_amount), k) for k in range(1, len(plan.shots))
+        ]
 
     def _audio_out(self, sound: Soundtrack, n_samples: int) -> np.ndarray | None:
         mix = sound.mix
@@ -93,15 +104,16 @@ class PonyGenerator:
             mix = np.concatenate([np.zeros((delay, mix.shape[1]), np.float32), mix])
         mix = mix[:n_samples].copy()
         if self.flaws.mute_fraction > 0:
-            mix[int(n_samples * (1 - self.flaws.mute_fraction)):] = 0.0
+            mix[int(n_samples * (1 - self.flaws.mute_fraction)) :] = 0.0
         return mix
 
     def _frame_indices(self, n_frames: int) -> Iterator[int]:
         hold = max(1, int(self.flaws.freeze_hold))
         return (i - i % hold for i in range(n_frames))
 
-    def _post(self, frames: Iterator[np.ndarray], size: tuple[int, int], seed: int
-              ) -> Iterator[np.ndarray]:
+    def _post(
+        self, frames: Iterator[np.ndarray], size: tuple[int, int], seed: int
+    ) -> Iterator[np.ndarray]:
         rng = np.random.default_rng([seed, 17])
         for frame in frames:
             out = frame
@@ -122,37 +134,78 @@ class PonyGenerator:
         if self.flaws.render_height and self.flaws.render_height < short:
             # the preset's short side is its line count: 360p is 640x360, 360x640 or 360x360
             f = self.flaws.render_height / short
-            render_size = (max(2, int(round(width * f / 2)) * 2),
-                           max(2, int(round(height * f / 2)) * 2))
+            render_size = (
+                max(2, int(round(width * f / 2)) * 2),
+                max(2, int(round(height * f / 2)) * 2),
+            )
         plan = self._plan(request)
         n_frames = request.n_frames
         sound = build_soundtrack(plan, request.duration_s)
-        mouth = mouth_track(list(sound.phonemes), sound.speech, sound.sample_rate,
-                            request.duration_s, request.fps, n_frames)
+        mouth = mouth_track(
+            list(sound.phonemes),
+            sound.speech,
+            sound.sample_rate,
+            request.duration_s,
+            request.fps,
+            n_frames,
+        )
         if image is None:
-            frames = render_scene(plan, self._portraits(plan), render_size, request.fps, n_frames,
-                                  mouth, request.duration_s, self._frame_indices(n_frames))
+            frames = render_scene(
+                plan,
+                self._portraits(plan),
+                render_size,
+                request.fps,
+                n_frames,
+                mouth,
+                request.duration_s,
+                self._frame_indices(n_frames),
+            )
         else:
             frames = self._image_frames(image, plan, render_size, request, n_frames, mouth)
-        audio = self._audio_out(sound, int(round(request.duration_s * sound.sample_rate))) \
-            if request.audio else None
+        audio = (
+            self._audio_out(sound, int(round(request.duration_s * sound.sample_rate)))
+            if request.audio
+            else None
+        )
         try:
-            encode_clip(out_path, self._post(frames, (width, height), plan.seed),
-                        fps=request.fps, width=width, height=height, audio=audio,
-                        sample_rate=sound.sample_rate, preset=self.preset)
+            encode_clip(
+                out_path,
+                self._post(frames, (width, height), plan.seed),
+                fps=request.fps,
+                width=width,
+                height=height,
+                audio=audio,
+                sample_rate=sound.sample_rate,
+                preset=self.preset,
+            )
         except OSError as exc:
             raise GenerationError(f"could not write {out_path}: {exc}") from exc
-        return GenerationResult(path=os.fspath(out_path), seconds=time.perf_counter() - start,
-                                frames=n_frames, fps=request.fps, width=width, height=height,
-                                duration_s=n_frames / request.fps, has_audio=audio is not None)
+        return GenerationResult(
+            path=os.fspath(out_path),
+            seconds=time.perf_counter() - start,
+            frames=n_frames,
+            fps=request.fps,
+            width=width,
+            height=height,
+            duration_s=n_frames / request.fps,
+            has_audio=audio is not None,
+        )
 
-    def _image_frames(self, image: np.ndarray, plan: ShotPlan, size: tuple[int, int],
-                      request: GenerationRequest, n_frames: int, mouth) -> Iterator[np.ndarray]:
+    def _image_frames(
+        self,
+        image: np.ndarray,
+        plan: ShotPlan,
+        size: tuple[int, int],
+        request: GenerationRequest,
+        n_frames: int,
+        mouth,
+    ) -> Iterator[np.ndarray]:
         fitted, landmarks = first_frame(image, *size)
         motion = Motion.make(plan.seed, request.duration_s)
         renderer = ImageRenderer(fitted, landmarks, plan, motion, talk=bool(plan.lines))
-        drift_at = n_frames // 2 if self.flaws.drift_amount > 0 and landmarks is not None \
-            else n_frames
+        drift_at = (
+            n_frames // 2 if self.flaws.drift_amount > 0 and landmarks is not None else n_frames
+        )
         last_index, last = -1, None
         for i in self._frame_indices(n_frames):
             if i >= drift_at:  # pony-drift: halfway through, the input's face turns into another

@@ -14,17 +14,63 @@ FRAMINGS = ("wide", "medium", "close")
 CAMERAS = ("push_in", "pull_out", "pan_left", "pan_right", "handheld", "static")
 
 _PLACES = {
-    "street": ("street", "city", "road", "alley", "avenue", "downtown", "sidewalk", "traffic",
-               "market", "town", "crosswalk", "urban", "neon", "square", "plaza", "village",
-               "bus stop", "skyline", "intersection", "balcony", "station"),
+    "street": (
+        "street",
+        "city",
+        "road",
+        "alley",
+        "avenue",
+        "downtown",
+        "sidewalk",
+        "traffic",
+        "market",
+        "town",
+        "crosswalk",
+        "urban",
+        "neon",
+        "square",
+        "plaza",
+        "village",
+        "bus stop",
+        "skyline",
+        "intersection",
+        "balcony",
+        "station",
+    ),
     "beach": ("beach", "sea", "ocean", "shore", "coast", "waves", "surf", "seaside", "harbor"),
     "sky": ("clouds", "cloud", "sky", "flying", "balloon", "heaven", "airplane"),
-    "interior": ("room", "kitchen", "office", "interior", "inside", "indoors", "cafe", "café",
-                 "restaurant", "bar", "library", "studio", "home", "bedroom", "classroom",
-                 "apartment", "house", "hall"),
+    "interior": (
+        "room",
+        "kitchen",
+        "office",
+        "interior",
+        "inside",
+        "indoors",
+        "cafe",
+        "café",
+        "restaurant",
+        "bar",
+        "library",
+        "studio",
+        "home",
+        "bedroom",
+        "classroom",
+        "apartment",
+        "house",
+        "hall",
+    ),
     "forest": ("forest", "woods", "trees", "jungle", "woodland", "pine"),
-    "snow": ("mountain", "mountains", "alps", "glacier", "ski", "winter", "ridge", "summit",
-             "peak"),
+    "snow": (
+        "mountain",
+        "mountains",
+        "alps",
+        "glacier",
+        "ski",
+        "winter",
+        "ridge",
+        "summit",
+        "peak",
+    ),
     "desert": ("desert", "dunes", "dune", "sahara", "canyon"),
     "field": ("field", "meadow", "park", "garden", "farm", "hill", "hills", "countryside"),
 }
@@ -33,16 +79,40 @@ _SUNSET = ("sunset", "dusk", "dawn", "sunrise", "golden hour", "evening", "twili
 _RAIN = ("rain", "raining", "rainy", "storm", "stormy", "drizzle", "downpour", "thunder")
 _SNOW = ("snow", "snowing", "snowy", "blizzard", "snowfall", "frost")
 _FOG = ("fog", "foggy", "mist", "misty", "haze")
-_CROWD = ("crowd", "crowded", "busy", "market", "festival", "party", "people", "cafe", "café",
-          "restaurant", "bar", "station")
-_WALK = ("walk", "walks", "walking", "stroll", "strolls", "strolling", "steps", "running",
-         "runs", "footsteps", "marching")
+_CROWD = (
+    "crowd",
+    "crowded",
+    "busy",
+    "market",
+    "festival",
+    "party",
+    "people",
+    "cafe",
+    "café",
+    "restaurant",
+    "bar",
+    "station",
+)
+_WALK = (
+    "walk",
+    "walks",
+    "walking",
+    "stroll",
+    "strolls",
+    "strolling",
+    "steps",
+    "running",
+    "runs",
+    "footsteps",
+    "marching",
+)
 _BIRDS = ("birds", "bird", "seagulls", "gulls", "chirp", "chirps", "birdsong")
 _WINDY = ("wind", "windy", "breeze", "gust", "gusts", "howling", "whistles")
 _TRAFFIC = ("traffic", "cars", "car", "horns", "horn", "tram", "bus", "engine", "engines")
 _WATER = ("fountain", "river", "stream", "waterfall", "waves", "surf")
-_CUT = re.compile(r"\b(?:cut to|cuts to|shot \d+|next shot|then cut|camera cuts|new shot)\b",
-                  re.IGNORECASE)
+_CUT = re.compile(
+    r"\b(?:cut to|cuts to|shot \d+|next shot|then cut|camera cuts|new shot)\b", re.IGNORECASE
+)
 _QUOTES = re.compile(r'"([^"]+)"|“([^”]+)”|«([^»]+)»|「([^」]+)」|『([^』]+)』|„([^“”]+)[“”]')
 
 
@@ -145,16 +215,27 @@ def _sounds(text: str, place: str, time_of_day: str, weather: str) -> tuple[str,
     sounds: list[str] = []
     if weather == "rain":
         sounds.append("rain")
-    base = {"street": ["traffic"], "beach": ["waves", "wind"], "sky": ["wind"],
-            "interior": ["room"], "forest": ["wind"], "snow": ["wind"], "desert": ["wind"],
-            "field": ["wind"]}[place]
+    base = {
+        "street": ["traffic"],
+        "beach": ["waves", "wind"],
+        "sky": ["wind"],
+        "interior": ["room"],
+        "forest": ["wind"],
+        "snow": ["wind"],
+        "desert": ["wind"],
+        "field": ["wind"],
+    }[place]
     sounds += base
     if place in ("forest", "field") and weather != "rain":
         sounds.append("crickets" if time_of_day == "night" else "birds")
     if _has(text, _CROWD) or (place == "street" and time_of_day != "night"):
         sounds.append("crowd")
-    for words, sound in ((_BIRDS, "birds"), (_WINDY, "wind"), (_TRAFFIC, "traffic"),
-                         (_WATER, "waves")):
+    for words, sound in (
+        (_BIRDS, "birds"),
+        (_WINDY, "wind"),
+        (_TRAFFIC, "traffic"),
+        (_WATER, "waves"),
+    ):
         if _has(text, words):
             sounds.append(sound)
     if _has(text, _WALK):
@@ -169,8 +250,15 @@ def plan_shots(prompt: str, seed: int, duration_s: float, single_shot: bool = Fa
     rng = np.random.default_rng(pseed)
     place = _first_place(text)
     time_of_day = "night" if _has(text, _NIGHT) else "sunset" if _has(text, _SUNSET) else "day"
-    weather = ("rain" if _has(text, _RAIN) else "snow" if _has(text, _SNOW)
-               else "fog" if _has(text, _FOG) else "clear")
+    weather = (
+        "rain"
+        if _has(text, _RAIN)
+        else "snow"
+        if _has(text, _SNOW)
+        else "fog"
+        if _has(text, _FOG)
+        else "clear"
+    )
     if weather == "snow" and place == "field":
         place = "snow"
     segments = [text] if single_shot else _segments(text)
@@ -183,10 +271,21 @@ def plan_shots(prompt: str, seed: int, duration_s: float, single_shot: bool = Fa
     global_camera = _camera_of(text) if n == 1 else None
     for i, seg in enumerate(segments):
         framing = _framing_of(seg) or default_cycle[i % len(default_cycle)]
-        camera = _camera_of(seg) or global_camera or str(
-            rng.choice(["push_in", "pull_out", "pan_left", "pan_right", "handheld"]))
-        face_side = 0.5 if framing == "close" else (side if framing == "wide"
-                                                     else 0.5 + (side - 0.5) * 0.5)
+        camera = (
+            _camera_of(seg)
+            or global_camera
+            or str(rng.choice(["push_in", "pull_out", "pan_left", "pan_right", "handheld"]))
+        )
+        face_side = (
+            0.5 if framing == "close" else (side if framing == "wide" else 0.5 + (side - 0.5) * 0.5)
+        )
         shots.append(Shot(float(bounds[i]), float(bounds[i + 1]), framing, camera, face_side))
-    return ShotPlan(place, time_of_day, weather, tuple(shots), dialogue_lines(prompt),
-                    _sounds(text, place, time_of_day, weather), pseed)
+    return ShotPlan(
+        place,
+        time_of_day,
+        weather,
+        tuple(shots),
+        dialogue_lines(prompt),
+        _sounds(text, place, time_of_day, weather),
+        pseed,
+    )

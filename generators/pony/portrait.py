@@ -50,8 +50,9 @@ def _dlib_models():
     return detector, predictor
 
 
-def face_landmarks(image: np.ndarray, upsample: int = 1,
-                   max_side: int | None = None) -> np.ndarray | None:
+def face_landmarks(
+    image: np.ndarray, upsample: int = 1, max_side: int | None = None
+) -> np.ndarray | None:
     """68 landmarks (float32, (68, 2)) of the largest face dlib's HOG detector finds, or None.
 
     With max_side, detection runs on a copy scaled down to that size (HOG is slow on big
@@ -63,16 +64,24 @@ def face_landmarks(image: np.ndarray, upsample: int = 1,
     rgb = np.ascontiguousarray(image[..., :3])
     h, w = rgb.shape[:2]
     scale = min(1.0, max_side / max(h, w)) if max_side else 1.0
-    small = rgb if scale == 1.0 else cv2.resize(rgb, (max(1, round(w * scale)),
-                                                      max(1, round(h * scale))),
-                                                interpolation=cv2.INTER_AREA)
+    small = (
+        rgb
+        if scale == 1.0
+        else cv2.resize(
+            rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
+        )
+    )
     with _dlib_lock:
         rects = detector(small, upsample)
         if not rects:
             return None
         r = max(rects, key=lambda r: r.width() * r.height())
-        rect = dlib.rectangle(int(r.left() / scale), int(r.top() / scale),
-                              int(r.right() / scale), int(r.bottom() / scale))
+        rect = dlib.rectangle(
+            int(r.left() / scale),
+            int(r.top() / scale),
+            int(r.right() / scale),
+            int(r.bottom() / scale),
+        )
         shape = predictor(rgb, rect)
     return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
 
@@ -90,12 +99,19 @@ def bust_mask_from_landmarks(shape: tuple[int, int], landmarks: np.ndarray) -> n
     head_axes = (int(0.68 * face_w), int(0.62 * (chin_y - brow_y) + 0.45 * face_w))
     cv2.ellipse(mask, head_c, head_axes, 0, 0, 360, 255, -1)
     neck_top = int(chin_y - 0.1 * face_w)
-    shoulders = np.array([
-        [cx - 0.45 * face_w, neck_top], [cx + 0.45 * face_w, neck_top],
-        [cx + 0.6 * face_w, chin_y + 0.35 * face_w], [cx + 1.6 * face_w, chin_y + 0.8 * face_w],
-        [cx + 1.9 * face_w, h], [cx - 1.9 * face_w, h],
-        [cx - 1.6 * face_w, chin_y + 0.8 * face_w], [cx - 0.6 * face_w, chin_y + 0.35 * face_w],
-    ], np.int32)
+    shoulders = np.array(
+        [
+            [cx - 0.45 * face_w, neck_top],
+            [cx + 0.45 * face_w, neck_top],
+            [cx + 0.6 * face_w, chin_y + 0.35 * face_w],
+            [cx + 1.6 * face_w, chin_y + 0.8 * face_w],
+            [cx + 1.9 * face_w, h],
+            [cx - 1.9 * face_w, h],
+            [cx - 1.6 * face_w, chin_y + 0.8 * face_w],
+            [cx - 0.6 * face_w, chin_y + 0.35 * face_w],
+        ],
+        np.int32,
+    )
     cv2.fillPoly(mask, [shoulders], 255)
     sigma = max(1.0, 0.06 * face_w)
     return cv2.GaussianBlur(mask, (0, 0), sigma).astype(np.float32) / 255.0
@@ -119,9 +135,24 @@ def build_astronaut_rig(path: Path = RIG_PATH) -> None:
         raise GenerationError("dlib found no face in the astronaut portrait")
     h, w = image.shape[:2]
     gc = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
-    body = np.array([[150, 40], [225, 10], [305, 45], [310, 150], [290, 160], [330, 230],
-                     [370, 300], [370, h], [18, h], [40, 280], [120, 210], [165, 170],
-                     [150, 120]], np.int32)
+    body = np.array(
+        [
+            [150, 40],
+            [225, 10],
+            [305, 45],
+            [310, 150],
+            [290, 160],
+            [330, 230],
+            [370, 300],
+            [370, h],
+            [18, h],
+            [40, 280],
+            [120, 210],
+            [165, 170],
+            [150, 120],
+        ],
+        np.int32,
+    )
     cv2.fillPoly(gc, [body], cv2.GC_PR_FGD)
     cv2.ellipse(gc, (222, 125), (42, 55), 0, 0, 360, cv2.GC_FGD, -1)
     cv2.rectangle(gc, (150, 220), (300, 300), cv2.GC_FGD, -1)
@@ -132,8 +163,15 @@ def build_astronaut_rig(path: Path = RIG_PATH) -> None:
     gc[:150, 320:] = cv2.GC_BGD
     gc[:150, :130] = cv2.GC_BGD
     cv2.setRNGSeed(0)
-    cv2.grabCut(image[..., ::-1].copy(), gc, None, np.zeros((1, 65)), np.zeros((1, 65)), 6,
-                cv2.GC_INIT_WITH_MASK)
+    cv2.grabCut(
+        image[..., ::-1].copy(),
+        gc,
+        None,
+        np.zeros((1, 65)),
+        np.zeros((1, 65)),
+        6,
+        cv2.GC_INIT_WITH_MASK,
+    )
     mask = np.where((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
     mask = np.where(labels == 1 + np.argmax(stats[1:, cv2.CC_STAT_AREA]), 255, 0).astype(np.uint8)

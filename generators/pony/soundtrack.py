@@ -48,9 +48,10 @@ def _place_lines(plan: ShotPlan, duration_s: float, sample_rate: int):
         if start >= n:
             break
         seg = utt.samples[: n - start]
-        speech[start:start + len(seg)] = seg
-        phonemes += [Phoneme(p.name, t + p.start_s) for p in utt.phonemes
-                     if t + p.start_s < duration_s]
+        speech[start : start + len(seg)] = seg
+        phonemes += [
+            Phoneme(p.name, t + p.start_s) for p in utt.phonemes if t + p.start_s < duration_s
+        ]
         t += utt.duration_s + LINE_GAP_S
     fade = int(0.03 * sample_rate)
     speech[-fade:] *= np.linspace(1, 0, fade, dtype=np.float32)  # lines cut by the end
@@ -62,13 +63,15 @@ def _soft_limit(x: np.ndarray, peak: float) -> np.ndarray:
     over = np.abs(x) > knee
     if np.any(over):
         x = x.copy()
-        x[over] = np.sign(x[over]) * (knee + (peak - knee) * np.tanh(
-            (np.abs(x[over]) - knee) / (peak - knee)))
+        x[over] = np.sign(x[over]) * (
+            knee + (peak - knee) * np.tanh((np.abs(x[over]) - knee) / (peak - knee))
+        )
     return x
 
 
-def build_soundtrack(plan: ShotPlan, duration_s: float, sample_rate: int = SAMPLE_RATE
-                     ) -> Soundtrack:
+def build_soundtrack(
+    plan: ShotPlan, duration_s: float, sample_rate: int = SAMPLE_RATE
+) -> Soundtrack:
     """Dialogue and ambience for a plan, mixed to stereo and normalized (deterministic)."""
     speech, phonemes = _place_lines(plan, duration_s, sample_rate)
     active = np.abs(speech) > 1e-3

@@ -71,8 +71,14 @@ def _envelope(samples: np.ndarray, sample_rate: int, n: int) -> np.ndarray:
     return np.clip(frames / max(ref, 1e-6), 0.0, 1.0)
 
 
-def mouth_track(phonemes: list[Phoneme], speech: np.ndarray, sample_rate: int, duration_s: float,
-                fps: int, n_frames: int) -> MouthTrack:
+def mouth_track(
+    phonemes: list[Phoneme],
+    speech: np.ndarray,
+    sample_rate: int,
+    duration_s: float,
+    fps: int,
+    n_frames: int,
+) -> MouthTrack:
     """Mouth pose per video frame from phoneme events (absolute times) and the speech signal."""
     n = int(np.ceil(duration_s * TRACK_RATE)) + 1
     targets = np.zeros((3, n), np.float32)
@@ -82,7 +88,7 @@ def mouth_track(phonemes: list[Phoneme], speech: np.ndarray, sample_rate: int, d
         end = int(ordered[i + 1].start_s * TRACK_RATE) if i + 1 < len(ordered) else start + 20
         if start >= n:
             break
-        targets[:, max(start, 0):min(end, n)] = np.array(viseme_targets(ph.name))[:, None]
+        targets[:, max(start, 0) : min(end, n)] = np.array(viseme_targets(ph.name))[:, None]
     # lips move with inertia: about 30 ms of smoothing, like coarticulation
     targets = _smooth(targets, 6)
     gate = np.clip(_envelope(speech, sample_rate, n) * 1.8, 0.0, 1.0) ** 0.7
