@@ -11,6 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from leaderboards.bootstrap import bootstrap_params, fit_cells
 from leaderboards.bradley_terry import TIES_MODELS, PairwiseModel, fit_pairwise
+from leaderboards.columns import TABLE_COLUMNS
 from leaderboards.counts import (
     PairCounts,
     check_connected,
@@ -23,19 +24,6 @@ from leaderboards.errors import RatingInputError
 #: Elo points per natural-log unit of strength: 400 points are 10:1 odds.
 ELO_PER_NAT = 400.0 / math.log(10.0)
 CENTRE = 1000.0
-TABLE_COLUMNS = (
-    "model",
-    "rating",
-    "ci_low",
-    "ci_high",
-    "rank",
-    "votes",
-    "wins",
-    "ties",
-    "losses",
-    "win_rate",
-    "preliminary",
-)
 
 
 @dataclass(frozen=True)

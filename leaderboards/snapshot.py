@@ -7,32 +7,19 @@ import math
 
 import pandas as pd
 
+from leaderboards.columns import COLUMNS, DISPLAY, record_value
 from leaderboards.leaderboard import Estimate, Leaderboard
 
 SNAPSHOT_VERSION = 1
 
 
 def table_records(board: Leaderboard) -> list[dict]:
-    """The table as JSON-ready rows: model, rating, ci_low, ci_high, rank, votes, wins, ties,
-    losses, win_rate, preliminary (NaN bounds become null)."""
-    rows = []
-    for row in board.table.to_dict(orient="records"):
-        rows.append(
-            {
-                "model": str(row["model"]),
-                "rating": _num(row["rating"]),
-                "ci_low": _num(row["ci_low"]),
-                "ci_high": _num(row["ci_high"]),
-                "rank": int(row["rank"]),
-                "votes": int(row["votes"]),
-                "wins": int(row["wins"]),
-                "ties": int(row["ties"]),
-                "losses": int(row["losses"]),
-                "win_rate": _num(row["win_rate"]),
-                "preliminary": bool(row["preliminary"]),
-            }
-        )
-    return rows
+    """The table as JSON-ready rows, one key per column of `leaderboards.columns.COLUMNS`
+    (NaN bounds become null)."""
+    return [
+        {column.name: record_value(column, row[column.name]) for column in COLUMNS}
+        for row in board.table.to_dict(orient="records")
+    ]
 
 
 def _num(value: float, digits: int = 2) -> float | None:
@@ -84,16 +71,15 @@ def table_csv(board: Leaderboard) -> str:
 
 def table_markdown(board: Leaderboard) -> str:
     """The leaderboard table as a GitHub Markdown table (preliminary models marked with *)."""
-    header = "| rank | model | rating | 95% CI | votes | W / T / L | win rate |"
-    lines = [header, "|---:|---|---:|---|---:|---|---:|"]
-    for row in table_records(board):
-        ci = "" if row["ci_low"] is None else f"{row['ci_low']:.1f} – {row['ci_high']:.1f}"
-        name = row["model"] + (" *" if row["preliminary"] else "")
-        lines.append(
-            f"| {row['rank']} | {name} | {row['rating']:.1f} | {ci} | {row['votes']} | "
-            f"{row['wins']} / {row['ties']} / {row['losses']} | {row['win_rate']:.3f} |"
-        )
-    if any(r["preliminary"] for r in table_records(board)):
+    records = table_records(board)
+    lines = [
+        "| " + " | ".join(c.header for c in DISPLAY) + " |",
+        "|" + "|".join("---" if c.align == "left" else "---:" for c in DISPLAY) + "|",
+    ]
+    for row in records:
+        marked = {**row, "model": row["model"] + (" *" if row["preliminary"] else "")}
+        lines.append("| " + " | ".join(c.cell(marked) for c in DISPLAY) + " |")
+    if any(r["preliminary"] for r in records):
         lines.append("")
         lines.append(f"\\* preliminary: fewer than {board.settings.min_votes} votes")
     return "\n".join(lines) + "\n"

@@ -242,9 +242,9 @@ def test_leaderboard_tab_shows_the_agreement_table(data_dir):
     for name, level in (("alpha", 0.9), ("gamma", 0.1)):
         for clip in by_model[name]:
             store.record_metric_results(clip.id, _flicker(level))
-    outputs = leaderboard_view(store, "all")
-    assert len(outputs) == 6
-    note, table = outputs[4], outputs[5]
+    view = leaderboard_view(store, "all")
+    assert set(view.figures) == {"ratings", "win rates", "battles"}
+    note, table = view.agreement_summary, view.agreement
     assert "78%" in note and "45%" in note
     row = table.set_index("metric").loc["temporal.flicker"]
     assert row["pairs"] == 20  # only alpha-gamma votes have both clips scored

@@ -56,7 +56,7 @@ def test_serve_duel_battles_only_the_two_models_and_reports_where_they_stand(tmp
         duel = check_duel(store, "alpha", "gamma")
         status = duel_status(store, duel)
         assert status.startswith("gamma wins ") and "after 16 votes" in status
-        markdown = duel_leaderboard(duel, leaderboard_view)(store)[0]
+        markdown = duel_leaderboard(duel, leaderboard_view)(store).summary
     assert markdown.startswith("**Duel alpha vs gamma**") and status in markdown
 
 

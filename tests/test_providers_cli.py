@@ -7,11 +7,11 @@ import subprocess
 import sys
 
 import pytest
-from arena.io.catalog import ensure_suite
 from provider_support import ENV, TARGET, fake
 
 from arena.domain.battles import serve_battle
 from arena.domain.scheduler import Scheduler
+from arena.io.catalog import ensure_suite
 from arena.io.provenance import load_provenance
 from arena.jobs.generation import GenerationSettings, generate_missing
 from arena.store import Store

@@ -198,23 +198,18 @@ def _print_rich(board) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from leaderboards.columns import DISPLAY
     from leaderboards.snapshot import table_records
 
     table = Table(title=f"Leaderboard: {board.n_votes} votes, {len(board.table)} models")
-    for name in ("rank", "model", "rating", "95% CI", "votes", "W / T / L", "win rate"):
-        table.add_column(name, justify="left" if name == "model" else "right")
+    for column in DISPLAY:
+        table.add_column(column.header, justify=column.align)
     for row in table_records(board):
-        ci = "" if row["ci_low"] is None else f"{row['ci_low']:.1f} – {row['ci_high']:.1f}"
-        model = row["model"] + (" [dim](preliminary)[/dim]" if row["preliminary"] else "")
-        table.add_row(
-            str(row["rank"]),
-            model,
-            f"{row['rating']:.1f}",
-            ci,
-            str(row["votes"]),
-            f"{row['wins']} / {row['ties']} / {row['losses']}",
-            f"{row['win_rate']:.3f}",
-        )
+        marked = {
+            **row,
+            "model": row["model"] + (" [dim](preliminary)[/dim]" if row["preliminary"] else ""),
+        }
+        table.add_row(*(column.cell(marked) for column in DISPLAY))
     console = Console()
     console.print(table)
     if board.position_bias is not None:

@@ -63,11 +63,11 @@ def duel_leaderboard(duel: Duel, board: Callable) -> Callable:
     """The Leaderboard tab of a duel: the status line above the usual board."""
 
     def view(store: Store, pool: str = "all"):
-        markdown, *rest = board(store, pool)
+        shown = board(store, pool)
         line = (
             f"**Duel {duel.a} vs {duel.b}** (sequential test, alpha {duel.alpha:g}, valid "
             f"however often you look): {duel_status(store, duel)}"
         )
-        return (f"{line}\n\n{markdown}", *rest)
+        return replace(shown, summary=f"{line}\n\n{shown.summary}")
 
     return view

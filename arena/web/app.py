@@ -131,7 +131,7 @@ def build_app(
     leaderboard=None,
     guard: AbuseGuard | None = None,
 ) -> gr.Blocks:
-    """The arena page. `leaderboard(store)` returns (markdown, table, figures) for its tab.
+    """The arena page. `leaderboard(store, pool)` returns the `BoardView` its tab shows.
 
     `guard` holds the server's abuse rules (one per server, shared with any other route that
     serves battles or votes); by default one is made from `options.abuse`.
@@ -247,6 +247,7 @@ def build_app(
             with gr.Row():
                 board_plot = gr.Plot(label="Ratings")
                 matrix_plot = gr.Plot(label="Win rates")
+                battles_plot = gr.Plot(label="Battles")
             agreement_md = gr.Markdown(elem_id="pd-agreement-note")
             agreement_table = gr.Dataframe(interactive=False, elem_id="pd-agreement")
         with gr.Tab("About"):
@@ -275,10 +276,12 @@ def build_app(
 
         def show_board(pool_name: str):
             if leaderboard is None:
-                return "No leaderboard available.", None, None, None, "", None
-            return leaderboard(store, pool_name or "all")
+                return "No leaderboard available.", None, None, None, None, "", None
+            view = leaderboard(store, pool_name or "all")
+            figures = [view.figures.get(name) for name in ("ratings", "win rates", "battles")]
+            return view.summary, view.table, *figures, view.agreement_summary, view.agreement
 
-        board_outputs = [board_md, board_table, board_plot, matrix_plot]
+        board_outputs = [board_md, board_table, board_plot, matrix_plot, battles_plot]
         board_outputs += [agreement_md, agreement_table]
         for trigger in (board_tab.select, refresh.click, pool.change):
             trigger(show_board, inputs=[pool], outputs=board_outputs, api_visibility="private")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from arena.store import Store
+from leaderboards.columns import COLUMNS
 
 POOLS = {
     "all": {},
@@ -19,6 +20,8 @@ POOLS = {
 
 @dataclass
 class BoardView:
+    """One pool's board: summary markdown, the table, figures by name, metric-human agreement."""
+
     summary: str
     table: pd.DataFrame
     figures: dict
@@ -91,9 +94,9 @@ def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> B
     except RatingInputError as exc:
         return BoardView(f"Cannot fit pool *{pool}* yet: {exc}", pd.DataFrame(), {})
     table = board.table.copy()
-    for col in ("rating", "ci_low", "ci_high"):
-        table[col] = table[col].round(0)
-    table["win_rate"] = table["win_rate"].round(3)
+    for column in COLUMNS:
+        if column.tab_decimals is not None:
+            table[column.name] = table[column.name].round(column.tab_decimals)
     metrics = headline_metric_values(store)
     if not metrics.empty:
         table = table.merge(
@@ -120,15 +123,6 @@ def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> B
     return BoardView(summary, table, figures, agreement_summary, agreement)
 
 
-def leaderboard_view(store: Store, pool: str = "all"):
-    """(markdown, table, ratings figure, win-rate figure, agreement markdown, agreement table)
-    for the Leaderboard tab."""
-    view = compute_board(store, pool)
-    return (
-        view.summary,
-        view.table,
-        view.figures.get("ratings"),
-        view.figures.get("win rates"),
-        view.agreement_summary,
-        view.agreement,
-    )
+def leaderboard_view(store: Store, pool: str = "all") -> BoardView:
+    """What the Leaderboard tab shows for one pool."""
+    return compute_board(store, pool)
