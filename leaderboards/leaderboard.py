@@ -167,7 +167,15 @@ def compute_leaderboard(
     # One BLAS thread: the matrices are small and the bootstrap already runs a thread per core,
     # so more BLAS threads only contend with those (and cost a slow first call).
     with threadpool_limits(limits=1, user_api="blas"):
-        full = fit_pairwise(model, cells.outcomes(cells.count)).params
+        try:
+            full = fit_pairwise(model, cells.outcomes(cells.count)).params
+        except np.linalg.LinAlgError:
+            full = np.full(model.n_params, np.nan)
+        if not np.isfinite(full).all():
+            raise RatingInputError(
+                "the ratings have no finite maximum without a ridge (some models only win or "
+                "only lose against the rest): use --ridge above 0 (the default is 0.01)"
+            )
         reps = (
             bootstrap_params(model, cells, full, settings.n_bootstrap, settings.seed)
             if settings.n_bootstrap
