@@ -10,6 +10,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from leaderboards.bootstrap import bootstrap_params, fit_cells
+from leaderboards.bounds import OneSided, bound_rating, one_sided_models
 from leaderboards.bradley_terry import TIES_MODELS, PairwiseModel, fit_pairwise
 from leaderboards.counts import (
     PairCounts,
@@ -35,6 +36,7 @@ TABLE_COLUMNS = (
     "losses",
     "win_rate",
     "preliminary",
+    "note",
 )
 
 
@@ -155,6 +157,16 @@ def compute_leaderboard(
     check_connected(counts)
     if settings.anchor and settings.anchor[0] not in counts.models:
         raise RatingInputError(f"anchor model {settings.anchor[0]!r} has no votes in this pool")
+    rated = counts
+    sides = one_sided_models(counts)
+    if sides:
+        for side in sides:
+            if settings.anchor and settings.anchor[0] == side.model:
+                raise RatingInputError(
+                    f"anchor model {side.model!r} {side.note}; anchor another model"
+                )
+        left_out = {side.model for side in sides}
+        counts = counts.restricted_to([m for m in counts.models if m not in left_out])
     cells = fit_cells(counts, settings.position_bias, settings.ipw)
     model = PairwiseModel(
         counts.n_models,
@@ -189,6 +201,11 @@ def compute_leaderboard(
         low, high = np.quantile(rep_ratings, [alpha, 1.0 - alpha], axis=0)
     else:
         low = high = np.full(k, np.nan)
+    if sides:
+        rating, low, high, rep_ratings = _with_bounds(
+            rated, counts, sides, rating, low, high, rep_ratings, alpha
+        )
+        counts = rated
     table = model_totals(counts)
     table.insert(0, "rating", rating)
     table.insert(1, "ci_low", low)
@@ -196,12 +213,12 @@ def compute_leaderboard(
     table.insert(
         3,
         "rank",
-        interval_ranks(
-            rating if np.isnan(low).all() else low, rating if np.isnan(high).all() else high
-        ),
+        interval_ranks(_rank_bound(rating, low, True), _rank_bound(rating, high, False)),
     )
     table["win_rate"] = (table["wins"] + 0.5 * table["ties"]) / table["votes"]
     table["preliminary"] = table["votes"] < settings.min_votes
+    notes = {side.model: side.note for side in sides}
+    table["note"] = [notes.get(m, "") for m in table.index]
     table = table.rename_axis("model").reset_index()
     table = table.sort_values(["rating", "model"], ascending=[False, True], ignore_index=True)
     return Leaderboard(
@@ -221,6 +238,47 @@ def interval_ranks(low: np.ndarray, high: np.ndarray) -> np.ndarray:
     low = np.asarray(low, dtype=np.float64)
     high = np.asarray(high, dtype=np.float64)
     return 1 + (low[None, :] > high[:, None]).sum(axis=1)
+
+
+def _rank_bound(rating: np.ndarray, bound: np.ndarray, lower: bool) -> np.ndarray:
+    """Interval ends for ranking: the rating without intervals, open-ended where unbounded."""
+    if np.isnan(bound).all():
+        return rating
+    return np.where(np.isnan(bound), -np.inf if lower else np.inf, bound)
+
+
+def _with_bounds(
+    everything: PairCounts,
+    fitted: PairCounts,
+    sides: list[OneSided],
+    rating: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    replicates: np.ndarray,
+    alpha: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Ratings, bounds and replicates over all models, one-sided ones given their bound.
+
+    A model that never won is rated at its upper bound (``ci_high``; ``ci_low`` is NaN: no lower
+    limit), one that never lost at its lower bound; their replicate columns are NaN.
+    """
+    fitted_rating = dict(zip(fitted.models, rating, strict=True))
+    column = {m: i for i, m in enumerate(fitted.models)}
+    k = everything.n_models
+    out = np.full((4, k), np.nan)
+    reps = np.full((len(replicates), k), np.nan)
+    by_name = {side.model: side for side in sides}
+    for i, name in enumerate(everything.models):
+        if name in column:
+            j = column[name]
+            out[:3, i] = rating[j], low[j], high[j]
+            reps[:, i] = replicates[:, j]
+            continue
+        side = by_name[name]
+        bound = bound_rating(side, everything, fitted_rating, ELO_PER_NAT, alpha)
+        out[0, i] = bound
+        out[2 if side.never_won else 1, i] = bound
+    return out[0], out[1], out[2], reps
 
 
 def _to_elo(

@@ -14,7 +14,7 @@ SNAPSHOT_VERSION = 1
 
 def table_records(board: Leaderboard) -> list[dict]:
     """The table as JSON-ready rows: model, rating, ci_low, ci_high, rank, votes, wins, ties,
-    losses, win_rate, preliminary (NaN bounds become null)."""
+    losses, win_rate, preliminary, note (NaN bounds become null)."""
     rows = []
     for row in board.table.to_dict(orient="records"):
         rows.append(
@@ -30,6 +30,7 @@ def table_records(board: Leaderboard) -> list[dict]:
                 "losses": int(row["losses"]),
                 "win_rate": _num(row["win_rate"]),
                 "preliminary": bool(row["preliminary"]),
+                "note": str(row.get("note") or ""),
             }
         )
     return rows

@@ -58,3 +58,35 @@ def test_ridge_zero_library_fit_matches_tiny_ridge() -> None:
     zero = compute_leaderboard(counts, RatingSettings(ridge=0.0, n_bootstrap=100))
     tiny = compute_leaderboard(counts, RatingSettings(ridge=1e-9, n_bootstrap=0))
     assert np.allclose(zero.ratings().sort_index(), tiny.ratings().sort_index(), atol=1e-3)
+
+
+def test_never_won_model_is_a_bound_and_does_not_shift_the_rest() -> None:
+    with_loser = pair_counts_from_battles(small_arena(rare_wins=0))
+    without = pair_counts_from_battles(small_arena(rare_wins=0).query("model_a != 'm7'"))
+    settings = RatingSettings(n_bootstrap=100)
+    board = compute_leaderboard(with_loser, settings)
+    table = board.table.set_index("model")
+    alone = compute_leaderboard(without, settings).table.set_index("model")
+    # The other models' ratings and intervals are those of the file without m7's 25 losses.
+    assert np.allclose(table.loc[alone.index, "rating"], alone["rating"], atol=1e-6)
+    assert np.allclose(table.loc[alone.index, "ci_low"], alone["ci_low"], atol=1e-6)
+    assert table.loc["m7", "note"] == "never won in 25 votes: rating is a bound"
+    assert (table.drop(index="m7")["note"] == "").all()
+    # An upper bound only: no lower limit, and at most the weakest opponent it lost to.
+    assert np.isnan(table.loc["m7", "ci_low"])
+    assert table.loc["m7", "ci_high"] == table.loc["m7", "rating"]
+    assert table.loc["m7", "rating"] < alone["rating"].max()
+    assert board.table["model"].iloc[-1] == "m7" and table.loc["m7", "rank"] > 1
+
+
+def test_never_lost_model_is_a_lower_bound_in_the_cli(tmp_path: Path) -> None:
+    votes = small_arena(rare_wins=25)
+    path = tmp_path / "champ.csv"
+    votes.to_csv(path, index=False)
+    proc = subprocess.run(
+        [*PADDOCK, "leaderboard", "--votes", str(path), "--bootstrap", "50"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    line = next(row for row in proc.stdout.splitlines() if " m7 " in row)
+    assert "≥" in line and "never lost in 25 votes" in proc.stdout

@@ -199,13 +199,25 @@ def _print_rich(board) -> None:
     table = Table(title=f"Leaderboard: {board.n_votes} votes, {len(board.table)} models")
     for name in ("rank", "model", "rating", "95% CI", "votes", "W / T / L", "win rate"):
         table.add_column(name, justify="left" if name == "model" else "right")
+    notes = []
     for row in table_records(board):
-        ci = "" if row["ci_low"] is None else f"{row['ci_low']:.1f} – {row['ci_high']:.1f}"
+        low, high = row["ci_low"], row["ci_high"]
+        rating = f"{row['rating']:.1f}"
+        if low is None and high is None:
+            ci = ""
+        elif low is None:  # never won: the rating is an upper bound
+            ci, rating = f"≤ {high:.1f}", f"≤ {rating}"
+        elif high is None:  # never lost: a lower bound
+            ci, rating = f"≥ {low:.1f}", f"≥ {rating}"
+        else:
+            ci = f"{low:.1f} – {high:.1f}"
         model = row["model"] + (" [dim](preliminary)[/dim]" if row["preliminary"] else "")
+        if row["note"]:
+            notes.append(f"{row['model']}: {row['note']}")
         table.add_row(
             str(row["rank"]),
             model,
-            f"{row['rating']:.1f}",
+            rating,
             ci,
             str(row["votes"]),
             f"{row['wins']} / {row['ties']} / {row['losses']}",
@@ -213,6 +225,8 @@ def _print_rich(board) -> None:
         )
     console = Console()
     console.print(table)
+    for note in notes:
+        console.print(note)
     if board.position_bias is not None:
         b = board.position_bias
         console.print(
