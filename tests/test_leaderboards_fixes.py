@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from leaderboards import RatingSettings, compute_leaderboard
 from leaderboards.counts import pair_counts_from_battles
@@ -90,3 +91,22 @@ def test_never_lost_model_is_a_lower_bound_in_the_cli(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     line = next(row for row in proc.stdout.splitlines() if " m7 " in row)
     assert "≥" in line and "never lost in 25 votes" in proc.stdout
+
+
+@pytest.mark.parametrize("kind", ["header.csv", "empty.csv", "rows0.parquet", "blank.jsonl"])
+def test_a_votes_file_without_votes_says_so(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / kind
+    if kind == "header.csv":
+        path.write_text("model_a,model_b,winner\n")
+    elif kind == "empty.csv":
+        path.write_text("")
+    elif kind == "rows0.parquet":
+        pd.DataFrame({"model_a": [], "model_b": [], "winner": []}, dtype=str).to_parquet(path)
+    else:
+        path.write_text("\n  \n")
+    proc = subprocess.run(
+        [*PADDOCK, "leaderboard", "--votes", str(path)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert f"votes file {path} has no votes" in proc.stderr

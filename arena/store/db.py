@@ -1432,9 +1432,10 @@ def aggregate_votes_file(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"votes file not found: {path}")
-    if path.stat().st_size == 0:
-        raise InputError(f"votes file {path} is empty")
     reader = _file_reader(path)
+    with path.open("rb") as head:
+        if not head.read(4096).strip() and path.stat().st_size <= 4096:
+            raise InputError(f"votes file {path} has no votes (it is empty)")
     con = duckdb.connect()
     try:
         try:
@@ -1460,6 +1461,8 @@ def aggregate_votes_file(path: str | Path) -> pd.DataFrame:
                 FROM {reader} GROUP BY ALL ORDER BY ALL""",
             [str(path)],
         ).df()
+        if counts.empty:
+            raise InputError(f"votes file {path} has no votes (no data rows)")
         if counts["winner"].isin(list(WINNER_LABELS.values())).all():
             return counts
         # Only a bad file pays for a second pass, to name the first offending row.
