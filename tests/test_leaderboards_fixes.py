@@ -110,3 +110,36 @@ def test_a_votes_file_without_votes_says_so(tmp_path: Path, kind: str) -> None:
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1, proc.stderr
     assert f"votes file {path} has no votes" in proc.stderr
+
+
+def test_bad_rows_are_named_by_the_files_line(tmp_path: Path) -> None:
+    votes = small_arena().head(20).copy()
+    votes.loc[7, "winner"] = "draw"  # the 8th data row
+    csv = tmp_path / "bad.csv"
+    votes.to_csv(csv, index=False)
+    jsonl = tmp_path / "bad.jsonl"
+    lines = votes.to_json(orient="records", lines=True).splitlines()
+    jsonl.write_text("\n".join(lines[:3] + [""] + lines[3:]) + "\n")  # a blank line 4
+    parquet = tmp_path / "bad.parquet"
+    votes.to_parquet(parquet)
+    selfie = tmp_path / "self.csv"
+    twin = small_arena().head(20).copy()
+    twin.loc[2, "model_b"] = twin.loc[2, "model_a"]
+    twin.to_csv(selfie, index=False)
+    prob = tmp_path / "prob.csv"
+    weighted = small_arena().head(20).assign(sampling_prob=0.5)
+    weighted.loc[4, "sampling_prob"] = 1.5
+    weighted.to_csv(prob, index=False)
+    for path, where in [
+        (csv, "line 9, column winner: unknown winner label 'draw'"),
+        (jsonl, "line 9, column winner: unknown winner label 'draw'"),
+        (parquet, "row 8, column winner: unknown winner label 'draw'"),
+        (selfie, f"line 4: model {twin.loc[2, 'model_a']!r} battles itself"),
+        (prob, "line 6, column sampling_prob: '1.5' is not a probability in (0, 1]"),
+    ]:
+        proc = subprocess.run(
+            [*PADDOCK, "leaderboard", "--votes", str(path), "--bootstrap", "0"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+        assert f"votes file {path}, {where}" in proc.stderr
