@@ -98,3 +98,38 @@ def bound_rating(
         else:
             outer = mid
     return 0.5 * (inner + outer)
+
+
+def merge_bounds(
+    everything: PairCounts,
+    fitted: PairCounts,
+    sides: list[OneSided],
+    rating: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    replicates: np.ndarray,
+    alpha: float,
+    elo_per_nat: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Ratings, bounds and replicates over all models, one-sided ones given their bound.
+
+    A model that never won is rated at its upper bound (``ci_high``; ``ci_low`` is NaN: no lower
+    limit), one that never lost at its lower bound; their replicate columns are NaN.
+    """
+    fitted_rating = dict(zip(fitted.models, rating, strict=True))
+    column = {m: i for i, m in enumerate(fitted.models)}
+    k = everything.n_models
+    out = np.full((4, k), np.nan)
+    reps = np.full((len(replicates), k), np.nan)
+    by_name = {side.model: side for side in sides}
+    for i, name in enumerate(everything.models):
+        if name in column:
+            j = column[name]
+            out[:3, i] = rating[j], low[j], high[j]
+            reps[:, i] = replicates[:, j]
+            continue
+        side = by_name[name]
+        bound = bound_rating(side, everything, fitted_rating, elo_per_nat, alpha)
+        out[0, i] = bound
+        out[2 if side.never_won else 1, i] = bound
+    return out[0], out[1], out[2], reps

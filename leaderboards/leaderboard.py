@@ -7,10 +7,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 from threadpoolctl import threadpool_limits
 
 from leaderboards.bootstrap import bootstrap_params, fit_cells
-from leaderboards.bounds import OneSided, bound_rating, one_sided_models
+from leaderboards.bounds import merge_bounds, one_sided_models
 from leaderboards.bradley_terry import TIES_MODELS, PairwiseModel, fit_pairwise
 from leaderboards.counts import (
     PairCounts,
@@ -20,10 +21,12 @@ from leaderboards.counts import (
     vote_set_hash,
 )
 from leaderboards.errors import RatingInputError
+from leaderboards.sandwich import parameter_interval, rating_half_widths, sandwich_covariance
 
 #: Elo points per natural-log unit of strength: 400 points are 10:1 odds.
 ELO_PER_NAT = 400.0 / math.log(10.0)
 CENTRE = 1000.0
+INTERVALS = ("bootstrap", "sandwich")
 TABLE_COLUMNS = (
     "model",
     "rating",
@@ -54,7 +57,9 @@ class RatingSettings:
         n_bootstrap: bootstrap replicates (0: no intervals).
         seed: seed of the bootstrap.
         min_votes: models with fewer votes are marked preliminary.
-        confidence: coverage of the percentile intervals.
+        confidence: coverage of the intervals.
+        intervals: ``"bootstrap"`` (percentiles of ``n_bootstrap`` refits of resampled votes) or
+            ``"sandwich"`` (normal intervals from the robust covariance; no resampling).
     """
 
     ties: str = "half"
@@ -67,8 +72,13 @@ class RatingSettings:
     seed: int = 0
     min_votes: int = 50
     confidence: float = 0.95
+    intervals: str = "bootstrap"
 
     def __post_init__(self) -> None:
+        if self.intervals not in INTERVALS:
+            raise RatingInputError(
+                f"intervals must be one of {', '.join(INTERVALS)}, got {self.intervals!r}"
+            )
         if self.ties not in TIES_MODELS:
             raise RatingInputError(
                 f"ties must be one of {', '.join(TIES_MODELS)}, got {self.ties!r}"
@@ -188,22 +198,28 @@ def compute_leaderboard(
                 "the ratings have no finite maximum without a ridge (some models only win or "
                 "only lose against the rest): use --ridge above 0 (the default is 0.01)"
             )
+        sandwich = settings.intervals == "sandwich"
+        cov = sandwich_covariance(model, cells, full) if sandwich else None
         reps = (
             bootstrap_params(model, cells, full, settings.n_bootstrap, settings.seed)
-            if settings.n_bootstrap
+            if settings.n_bootstrap and not sandwich
             else np.empty((0, model.n_params))
         )
     k = counts.n_models
     rating = _to_elo(full[None, :k], counts.models, settings.anchor)[0]
     rep_ratings = _to_elo(reps[:, :k], counts.models, settings.anchor)
     alpha = (1.0 - settings.confidence) / 2.0
-    if len(reps):
+    if cov is not None:
+        anchor = counts.models.index(settings.anchor[0]) if settings.anchor else None
+        half = rating_half_widths(cov, k, anchor, float(ndtri(1.0 - alpha)), ELO_PER_NAT)
+        low, high = rating - half, rating + half
+    elif len(reps):
         low, high = np.quantile(rep_ratings, [alpha, 1.0 - alpha], axis=0)
     else:
         low = high = np.full(k, np.nan)
     if sides:
-        rating, low, high, rep_ratings = _with_bounds(
-            rated, counts, sides, rating, low, high, rep_ratings, alpha
+        rating, low, high, rep_ratings = merge_bounds(
+            rated, counts, sides, rating, low, high, rep_ratings, alpha, ELO_PER_NAT
         )
         counts = rated
     table = model_totals(counts)
@@ -224,8 +240,8 @@ def compute_leaderboard(
     return Leaderboard(
         table=table[list(TABLE_COLUMNS)],
         replicates=pd.DataFrame(rep_ratings, columns=list(counts.models)),
-        position_bias=_estimate(full, reps, model.bias_index, alpha, ELO_PER_NAT, exp=False),
-        tie_parameter=_estimate(full, reps, model.nu_index, alpha, 1.0, exp=True),
+        position_bias=_estimate(full, reps, cov, model.bias_index, alpha, ELO_PER_NAT, exp=False),
+        tie_parameter=_estimate(full, reps, cov, model.nu_index, alpha, 1.0, exp=True),
         settings=settings,
         vote_set_hash=vote_set_hash(counts),
         n_votes=counts.n_votes,
@@ -247,40 +263,6 @@ def _rank_bound(rating: np.ndarray, bound: np.ndarray, lower: bool) -> np.ndarra
     return np.where(np.isnan(bound), -np.inf if lower else np.inf, bound)
 
 
-def _with_bounds(
-    everything: PairCounts,
-    fitted: PairCounts,
-    sides: list[OneSided],
-    rating: np.ndarray,
-    low: np.ndarray,
-    high: np.ndarray,
-    replicates: np.ndarray,
-    alpha: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Ratings, bounds and replicates over all models, one-sided ones given their bound.
-
-    A model that never won is rated at its upper bound (``ci_high``; ``ci_low`` is NaN: no lower
-    limit), one that never lost at its lower bound; their replicate columns are NaN.
-    """
-    fitted_rating = dict(zip(fitted.models, rating, strict=True))
-    column = {m: i for i, m in enumerate(fitted.models)}
-    k = everything.n_models
-    out = np.full((4, k), np.nan)
-    reps = np.full((len(replicates), k), np.nan)
-    by_name = {side.model: side for side in sides}
-    for i, name in enumerate(everything.models):
-        if name in column:
-            j = column[name]
-            out[:3, i] = rating[j], low[j], high[j]
-            reps[:, i] = replicates[:, j]
-            continue
-        side = by_name[name]
-        bound = bound_rating(side, everything, fitted_rating, ELO_PER_NAT, alpha)
-        out[0, i] = bound
-        out[2 if side.never_won else 1, i] = bound
-    return out[0], out[1], out[2], reps
-
-
 def _to_elo(
     theta: np.ndarray, models: tuple[str, ...], anchor: tuple[str, float] | None
 ) -> np.ndarray:
@@ -292,10 +274,18 @@ def _to_elo(
 
 
 def _estimate(
-    full: np.ndarray, reps: np.ndarray, index: int | None, alpha: float, scale: float, exp: bool
+    full: np.ndarray,
+    reps: np.ndarray,
+    cov: np.ndarray | None,
+    index: int | None,
+    alpha: float,
+    scale: float,
+    exp: bool,
 ) -> Estimate | None:
     if index is None:
         return None
+    if cov is not None:
+        return Estimate(*parameter_interval(cov, full, index, float(ndtri(1 - alpha)), scale, exp))
     values = np.exp(reps[:, index]) if exp else scale * reps[:, index]
     value = float(np.exp(full[index]) if exp else scale * full[index])
     if len(values) == 0:

@@ -19,6 +19,11 @@ class OutputFormat(StrEnum):
     markdown = "markdown"
 
 
+class Intervals(StrEnum):
+    bootstrap = "bootstrap"
+    sandwich = "sandwich"
+
+
 class TiesModel(StrEnum):
     half = "half"
     davidson = "davidson"
@@ -64,7 +69,11 @@ def leaderboard(
     ] = None,
     until: Annotated[datetime | None, typer.Option(help="Votes cast before this time.")] = None,
     include_flagged: Annotated[
-        bool, typer.Option("--include-flagged", help="Keep flagged votes (too fast) and votes of flagged or banned raters.")
+        bool,
+        typer.Option(
+            "--include-flagged",
+            help="Keep flagged votes (too fast) and votes of flagged or banned raters.",
+        ),
     ] = False,
     models: Annotated[
         list[str] | None,
@@ -74,6 +83,12 @@ def leaderboard(
             "repeated; two names give a head-to-head).",
         ),
     ] = None,
+    ci: Annotated[
+        Intervals,
+        typer.Option(
+            "--ci", help="Intervals: bootstrap percentiles, or sandwich (robust, no resampling)."
+        ),
+    ] = Intervals.bootstrap,
     bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap replicates.")] = 1000,
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
     min_votes: Annotated[int, typer.Option(help="Fewer votes: marked preliminary.")] = 50,
@@ -117,6 +132,7 @@ def leaderboard(
         n_bootstrap=bootstrap,
         seed=seed,
         min_votes=min_votes,
+        intervals=ci.value,
     )
     names = _split(models)
     tags = _split(tag)
