@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
 from threadpoolctl import threadpool_limits
 
 from leaderboards.bootstrap import bootstrap_params, fit_cells
@@ -211,7 +211,7 @@ def compute_leaderboard(
     alpha = (1.0 - settings.confidence) / 2.0
     if cov is not None:
         anchor = counts.models.index(settings.anchor[0]) if settings.anchor else None
-        half = rating_half_widths(cov, k, anchor, float(ndtri(1.0 - alpha)), ELO_PER_NAT)
+        half = rating_half_widths(cov, k, anchor, NormalDist().inv_cdf(1.0 - alpha), ELO_PER_NAT)
         low, high = rating - half, rating + half
     elif len(reps):
         low, high = np.quantile(rep_ratings, [alpha, 1.0 - alpha], axis=0)
@@ -285,7 +285,9 @@ def _estimate(
     if index is None:
         return None
     if cov is not None:
-        return Estimate(*parameter_interval(cov, full, index, float(ndtri(1 - alpha)), scale, exp))
+        return Estimate(
+            *parameter_interval(cov, full, index, NormalDist().inv_cdf(1.0 - alpha), scale, exp)
+        )
     values = np.exp(reps[:, index]) if exp else scale * reps[:, index]
     value = float(np.exp(full[index]) if exp else scale * full[index])
     if len(values) == 0:

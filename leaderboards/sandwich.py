@@ -13,10 +13,9 @@ widen. This is the estimator LMArena's arena-rank reports (``ci_method="sandwich
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
 
 from leaderboards.bootstrap import FitCells
-from leaderboards.bradley_terry import PairwiseModel, _Design
+from leaderboards.bradley_terry import PairwiseModel, _Design, expit
 
 
 def cell_scores(model: PairwiseModel, cells: FitCells, params: np.ndarray) -> np.ndarray:

@@ -116,7 +116,15 @@ def leaderboard(
     ] = None,
     plot: Annotated[Path | None, typer.Option(help="Write the four PNG figures here.")] = None,
 ) -> None:
-    """Rate models from votes: Bradley-Terry on the Elo scale with 95% bootstrap intervals."""
+    """Rate models from votes: Bradley-Terry on the Elo scale with 95% intervals."""
+    store_only = (category, audio, tag, since, until)
+    # DuckDB reads and aggregates the file without holding the GIL: start it now, so that it
+    # runs while the rating code below is imported (about half of the command's time).
+    reading = (
+        _read_in_background(votes)
+        if votes is not None and all(v is None for v in store_only) and not include_flagged
+        else None
+    )
     # Imports stay inside: `paddock --help` and the other commands should not pay for them.
     from leaderboards.counts import pair_counts_from_frame
     from leaderboards.errors import RatingInputError
@@ -153,7 +161,7 @@ def leaderboard(
                 f"{', '.join(used or ['--include-flagged'])} select votes in a store (--data); "
                 f"a --votes file is rated as a whole (filter it first, or use --models)"
             )
-        frame = aggregate_votes_file(votes)
+        frame = reading() if reading else aggregate_votes_file(votes)
         pool["votes_file"] = str(votes)
     else:
         from arena.store import Store
@@ -189,6 +197,32 @@ def leaderboard(
         _write_snapshot(board, snapshot, pool)
     if plot is not None:
         _write_plots(board, plot)
+
+
+def _read_in_background(path: Path):
+    """Start aggregating a votes file on a thread; returns a function that waits for the table."""
+    import threading
+
+    result: dict = {}
+
+    def work() -> None:
+        try:
+            from arena.store import aggregate_votes_file
+
+            result["frame"] = aggregate_votes_file(path)
+        except BaseException as exc:  # handed to the caller, who reports it
+            result["error"] = exc
+
+    thread = threading.Thread(target=work, name="read-votes", daemon=True)
+    thread.start()
+
+    def wait():
+        thread.join()
+        if "error" in result:
+            raise result["error"]
+        return result["frame"]
+
+    return wait
 
 
 def _print(board, output_format: OutputFormat) -> None:
