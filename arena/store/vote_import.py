@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -153,16 +154,19 @@ def _stage(con: duckdb.DuckDBPyConnection, source_sql: str, params: list, where)
             f"({column} IS NOT NULL AND trim({raw}) <> '') AS {name}_given, {raw} AS {name}_text"
         )
 
+    # Imported battles are never served, so their ids need not hide anything; numbering them
+    # in order (after a random tag of this import, so imports cannot collide) lets DuckDB add
+    # them to the id and media-token indexes in order, nearly twice as fast as random ids.
     con.execute(
-        f"""CREATE TEMP TABLE incoming_votes AS SELECT
-              row_number() OVER () AS rn,
-              CAST(model_a AS VARCHAR) AS model_a, CAST(model_b AS VARCHAR) AS model_b,
-              CAST(winner AS VARCHAR) AS winner,
-              {", ".join(text(c) for c in TEXT_COLUMNS)},
-              {number("tstamp", "ts")}, {number("sampling_prob", "prob")},
-              substr(replace(CAST(gen_random_uuid() AS VARCHAR), '-', ''), 1, 24) AS battle_id
-            FROM {source_sql}""",
-        params,
+        f"""CREATE TEMP TABLE incoming_votes AS
+            SELECT *, ? || lpad(CAST(rn AS VARCHAR), 10, '0') AS battle_id FROM (
+              SELECT row_number() OVER () AS rn,
+                CAST(model_a AS VARCHAR) AS model_a, CAST(model_b AS VARCHAR) AS model_b,
+                CAST(winner AS VARCHAR) AS winner,
+                {", ".join(text(c) for c in TEXT_COLUMNS)},
+                {number("tstamp", "ts")}, {number("sampling_prob", "prob")}
+              FROM {source_sql})""",
+        [f"i{secrets.token_hex(5)}_", *params],
     )
     return con.execute("SELECT count(*) FROM incoming_votes").fetchall()[0][0]
 
@@ -228,7 +232,7 @@ def _insert(con: duckdb.DuckDBPyConnection, source: str) -> None:
              coalesce(to_timestamp(i.ts)::TIMESTAMP, now()::TIMESTAMP) AS stamp,
              coalesce(i.prob, 1.0) AS p, coalesce(i.rater, 'imported') AS who, {outcome} AS outcome
            FROM incoming_votes i JOIN models ma ON ma.name = i.model_a
-           JOIN models mb ON mb.name = i.model_b""".replace("{outcome}", OUTCOME_SQL)
+           JOIN models mb ON mb.name = i.model_b ORDER BY i.rn""".replace("{outcome}", OUTCOME_SQL)
     )
     con.execute(
         """INSERT INTO prompts SELECT '_imported', 'imported votes without a prompt',
@@ -250,10 +254,10 @@ def _insert(con: duckdb.DuckDBPyConnection, source: str) -> None:
     con.execute(
         """INSERT INTO battles SELECT battle_id, pid, ca, cb, who, stamp, p, '', stamp,
              'imp_' || battle_id || '_l', 'imp_' || battle_id || '_r', 'imported', ma_id, mb_id
-           FROM incoming_votes ORDER BY rn"""
+           FROM incoming_votes"""
     )
     con.execute(
         """INSERT INTO votes SELECT battle_id, who, outcome, 'overall', stamp, NULL, NULL, NULL,
-             ?, pid, ma_id, mb_id, p, [] FROM incoming_votes ORDER BY rn""",
+             ?, pid, ma_id, mb_id, p, [] FROM incoming_votes""",
         [source],
     )
