@@ -159,3 +159,35 @@ def aggregate_votes_file(path: str | Path) -> pd.DataFrame:
         return counts.drop(columns="bad_prob")
     finally:
         con.close()
+
+
+def read_battles_file(path: str | Path, extra: list[str]) -> pd.DataFrame:
+    """The rows of a battle file (model_a, model_b, winner and the ``extra`` columns present),
+    one per vote, indexed by where each is in the file ("FILE, line 7")."""
+    path = Path(path)
+    check_not_blank(path)
+    reader = file_reader(path)
+    con = duckdb.connect()
+    try:
+        columns = file_columns(con, reader, path)
+        missing = [c for c in ("model_a", "model_b", "winner") if c not in columns]
+        if missing:
+            raise InputError(f"votes file {path} lacks column(s): {', '.join(missing)}")
+        wanted = ["model_a", "model_b", "winner", *(c for c in extra if c in columns)]
+        select = ", ".join(f'"{c}"' for c in wanted)
+        try:
+            frame = con.execute(f"SELECT {select} FROM {reader}", [str(path)]).df()
+        except duckdb.Error as exc:
+            raise InputError(f"cannot read votes file {path}: {first_line(exc)}") from exc
+        if frame.empty:
+            raise InputError(f"votes file {path} has no votes (no data rows)")
+        message = first_bad_row(con, reader, path, columns)
+        if message:
+            raise InputError(message)
+    finally:
+        con.close()
+    if path.suffix.lower() == ".csv":
+        frame.index = [f"votes file {path}, line {i + 2}" for i in range(len(frame))]
+    else:
+        frame.index = [f"votes file {path}, row {i + 1}" for i in range(len(frame))]
+    return frame
