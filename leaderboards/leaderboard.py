@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from statistics import NormalDist
 
 import numpy as np
@@ -115,7 +116,6 @@ class Leaderboard:
         position_bias: left-side advantage in Elo points, when fitted.
         tie_parameter: Davidson's nu (tie propensity), when fitted.
         settings: the `RatingSettings` used.
-        vote_set_hash: `vote_set_hash` of the count table that was fitted.
         n_votes: votes fitted.
         counts: the count table that was fitted (after excluding both-bad votes if asked).
     """
@@ -125,9 +125,14 @@ class Leaderboard:
     position_bias: Estimate | None
     tie_parameter: Estimate | None
     settings: RatingSettings
-    vote_set_hash: str
     n_votes: int
     counts: PairCounts
+
+    @cached_property
+    def vote_set_hash(self) -> str:
+        """`vote_set_hash` of the count table that was fitted (computed when first asked for:
+        on 10M votes among 100 models it costs more than the fit)."""
+        return vote_set_hash(self.counts)
 
     def ratings(self) -> pd.Series:
         """Ratings indexed by model name, best first."""
@@ -243,7 +248,6 @@ def compute_leaderboard(
         position_bias=_estimate(full, reps, cov, model.bias_index, alpha, ELO_PER_NAT, exp=False),
         tie_parameter=_estimate(full, reps, cov, model.nu_index, alpha, 1.0, exp=True),
         settings=settings,
-        vote_set_hash=vote_set_hash(counts),
         n_votes=counts.n_votes,
         counts=counts,
     )

@@ -41,6 +41,11 @@ def cell_scores(model: PairwiseModel, cells: FitCells, params: np.ndarray) -> np
     return scores
 
 
+def _pair_predictor(design: _Design, params: np.ndarray) -> np.ndarray:
+    """(P,) linear predictor of every fit pair."""
+    return design.predictor(params[None])[0]
+
+
 def sandwich_covariance(model: PairwiseModel, cells: FitCells, params: np.ndarray) -> np.ndarray:
     """(M, M) robust covariance of the parameters, model strengths centred (mean zero).
 
@@ -55,10 +60,19 @@ def sandwich_covariance(model: PairwiseModel, cells: FitCells, params: np.ndarra
     # the meat has nothing in that direction (every score sums to zero over the strengths),
     # so the stiffening drops out of the product and the result is the pseudo-inverse sandwich.
     _, hess = design.gradient_and_hessian(params[None], design.prepare(table))
-    scores = cell_scores(model, cells, params)
     # One effective vote of a cell weighs `weight`: the meat sums weight^2 over its votes.
     votes = cells.count * cells.weight**2
-    meat = (scores * votes[:, None]).T @ scores
+    m = model.n_params
+    if model.ties == "half":
+        # A vote's score is (y - p) times its pair's design row, so the meat is X^T diag(c) X
+        # with c the pair's sum of votes * (y - p)^2: assembled like the Hessian, per pair.
+        p = expit(_pair_predictor(design, params))
+        y = np.array([1.0, 0.0, 0.5])[cells.outcome]
+        per_pair = np.bincount(cells.pair, votes * (y - p[cells.pair]) ** 2, cells.n_pairs)
+        meat = np.asarray(design.outer.T @ per_pair).reshape(m, m)
+    else:
+        scores = cell_scores(model, cells, params)
+        meat = (scores * votes[:, None]).T @ scores
     bread_inv = np.linalg.inv(hess[0])
     cov = bread_inv @ meat @ bread_inv
     k = model.n_models
