@@ -85,6 +85,8 @@ t = time.perf_counter()
 frame = aggregate_votes_file(sys.argv[1])
 counts = pair_counts_from_frame(frame)
 aggregate = time.perf_counter() - t
+from threadpoolctl import threadpool_limits  # as compute_leaderboard: one BLAS thread
+limit = threadpool_limits(limits=1, user_api="blas")
 t = time.perf_counter()
 cells = fit_cells(counts)
 model = PairwiseModel(counts.n_models, cells.first, cells.second)
