@@ -32,6 +32,7 @@ def table_records(board: Leaderboard) -> list[dict]:
                 "preliminary": bool(row["preliminary"]),
                 "note": str(row.get("note") or ""),
             }
+            | ({"holds_unless": row["holds_unless"]} if "holds_unless" in row else {})
         )
     return rows
 

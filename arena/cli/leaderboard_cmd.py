@@ -117,6 +117,14 @@ def leaderboard(
             "them as <name>_a / <name>_b columns.",
         ),
     ] = None,
+    robustness: Annotated[
+        bool,
+        typer.Option(
+            "--robustness",
+            help="For each model, the fewest votes whose removal (or flip) puts the next "
+            "model above it (a refit per step: slow on large boards).",
+        ),
+    ] = False,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="Output format.")
     ] = OutputFormat.table,
@@ -208,6 +216,8 @@ def leaderboard(
     if names:
         counts = counts.restricted_to(names)
     board = compute_leaderboard(counts, settings)
+    if robustness:
+        board = _with_robustness(board)
     _print(board, output_format)
     if snapshot is not None:
         _write_snapshot(board, snapshot, pool)
@@ -308,6 +318,26 @@ def _read_in_background(path: Path):
     return wait
 
 
+def _with_robustness(board):
+    """The board with a `holds_unless` column: votes removed (flipped) to swap with the next."""
+    from dataclasses import replace
+
+    from leaderboards.robustness import neighbour_fragility
+
+    order = list(board.table["model"])
+    found = neighbour_fragility(board.counts, order)
+    cells = [
+        f"{'' if f.removed_exact else '≥ '}{f.removed} removed / "
+        f"{'' if f.flipped_exact else '≥ '}{f.flipped} flipped"
+        for f in found
+    ]
+    table = board.table.copy()
+    table["holds_unless"] = [*cells, ""]
+    if found:
+        typer.echo(found[0].sentence(), err=True)
+    return replace(board, table=table)
+
+
 def _print(board, output_format: OutputFormat) -> None:
     from leaderboards import snapshot as text
 
@@ -330,10 +360,13 @@ def _print_rich(board) -> None:
     from leaderboards.snapshot import table_records
 
     table = Table(title=f"Leaderboard: {board.n_votes} votes, {len(board.table)} models")
-    for name in ("rank", "model", "rating", "95% CI", "votes", "W / T / L", "win rate"):
+    robust = "holds_unless" in board.table.columns
+    names = ["rank", "model", "rating", "95% CI", "votes", "W / T / L", "win rate"]
+    for name in names + (["ahead of next unless"] if robust else []):
         table.add_column(name, justify="left" if name == "model" else "right")
     notes = []
-    for row in table_records(board):
+    holds = list(board.table["holds_unless"]) if robust else []
+    for index, row in enumerate(table_records(board)):
         low, high = row["ci_low"], row["ci_high"]
         rating = f"{row['rating']:.1f}"
         if low is None and high is None:
@@ -355,6 +388,7 @@ def _print_rich(board) -> None:
             str(row["votes"]),
             f"{row['wins']} / {row['ties']} / {row['losses']}",
             f"{row['win_rate']:.3f}",
+            *(holds[index : index + 1] if robust else []),
         )
     console = Console()
     console.print(table)
