@@ -62,14 +62,13 @@ def sandwich_covariance(model: PairwiseModel, cells: FitCells, params: np.ndarra
     _, hess = design.gradient_and_hessian(params[None], design.prepare(table))
     # One effective vote of a cell weighs `weight`: the meat sums weight^2 over its votes.
     votes = cells.count * cells.weight**2
-    m = model.n_params
     if model.ties == "half":
         # A vote's score is (y - p) times its pair's design row, so the meat is X^T diag(c) X
         # with c the pair's sum of votes * (y - p)^2: assembled like the Hessian, per pair.
         p = expit(_pair_predictor(design, params))
         y = np.array([1.0, 0.0, 0.5])[cells.outcome]
         per_pair = np.bincount(cells.pair, votes * (y - p[cells.pair]) ** 2, cells.n_pairs)
-        meat = np.asarray(design.outer.T @ per_pair).reshape(m, m)
+        meat = design.weighted_gram(per_pair[None])[0]
     else:
         scores = cell_scores(model, cells, params)
         meat = (scores * votes[:, None]).T @ scores
