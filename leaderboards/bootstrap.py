@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -15,6 +15,10 @@ from leaderboards.counts import BOTHBAD, TIE, PairCounts
 CHUNK = 50
 #: Replicates x cells fitted in one batch.
 GROUP_CELLS = 1_000_000
+#: Ridge for the replicates of an unpenalised fit in which some model only wins or only loses
+#: (or draws no votes): without a penalty their maximum does not exist and Newton's matrix is
+#: singular. The default ridge of `RatingSettings` keeps them finite.
+FALLBACK_RIDGE = 0.01
 
 
 @dataclass(frozen=True)
@@ -171,9 +175,39 @@ def bootstrap_params(
 
     def run(group: range) -> np.ndarray:
         drawn = np.concatenate([_draw(cells.count, sizes[i], streams[i]) for i in group])
-        return fit_pairwise_warm(model, cells.outcomes(drawn), start, inverse, tol=tol).params
+        tables = cells.outcomes(drawn)
+        if model.ridge > 0:
+            return fit_pairwise_warm(model, tables, start, inverse, tol=tol).params
+        params = np.empty((len(tables), model.n_params))
+        bad = one_sided(model, tables)
+        if (~bad).any():
+            params[~bad] = fit_pairwise_warm(model, tables[~bad], start, inverse, tol=tol).params
+        if bad.any():
+            params[bad] = fit_pairwise_warm(fallback, tables[bad], start, tol=tol).params
+        return params
+
+    fallback = replace(model, ridge=FALLBACK_RIDGE)
 
     if len(groups) == 1:
         return run(groups[0])
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
         return np.concatenate(list(pool.map(run, groups)))
+
+
+def one_sided(model: PairwiseModel, tables: np.ndarray) -> np.ndarray:
+    """(R,) True where some model of a (R, P, 3) table scores all or none of its votes.
+
+    Ties count half, so a model with a tie is not one-sided. Such a table has no unpenalised
+    maximum: that model's strength runs off to plus or minus infinity.
+    """
+    k = model.n_models
+    wins, losses, ties = tables[..., 0], tables[..., 1], tables[..., 2]
+    votes = np.zeros((len(tables), k))
+    score = np.zeros((len(tables), k))
+    for side, own, other in ((model.first, wins, losses), (model.second, losses, wins)):
+        n = own + other + ties
+        s = own + 0.5 * ties
+        for r in range(len(tables)):
+            votes[r] += np.bincount(side, n[r], k)
+            score[r] += np.bincount(side, s[r], k)
+    return ((score <= 0) | (score >= votes)).any(axis=1)

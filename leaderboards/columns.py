@@ -18,6 +18,7 @@ class Column:
     name: str
     kind: str  # "text", "int", "float" or "bool"
     tab_decimals: int | None = None  # rounding on the arena's Leaderboard tab (floats)
+    optional: bool = False  # only in tables that asked for it (e.g. --robustness)
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class DisplayColumn:
     header: str
     cell: Callable[[dict], str]
     align: str = "right"
+    needs: str | None = None  # shown only when the records carry this optional column
 
 
 COLUMNS = (
@@ -41,31 +43,59 @@ COLUMNS = (
     Column("losses", "int"),
     Column("win_rate", "float", 3),
     Column("preliminary", "bool"),
+    Column("note", "text"),  # e.g. "never won in 25 votes: rating is a bound"
+    Column("holds_unless", "text", optional=True),  # robustness of the order with the next
 )
-TABLE_COLUMNS = tuple(column.name for column in COLUMNS)
+TABLE_COLUMNS = tuple(column.name for column in COLUMNS if not column.optional)
 
 
 def _interval(row: dict) -> str:
-    return "" if row["ci_low"] is None else f"{row['ci_low']:.1f} – {row['ci_high']:.1f}"
+    low, high = row["ci_low"], row["ci_high"]
+    if low is None and high is None:
+        return ""
+    if low is None:  # never won: the rating is an upper bound
+        return f"≤ {high:.1f}"
+    if high is None:  # never lost: a lower bound
+        return f"≥ {low:.1f}"
+    return f"{low:.1f} – {high:.1f}"
+
+
+def _rating(row: dict) -> str:
+    bound = "≤ " if row["ci_low"] is None and row["ci_high"] is not None else ""
+    bound = "≥ " if row["ci_high"] is None and row["ci_low"] is not None else bound
+    return f"{bound}{row['rating']:.1f}"
 
 
 DISPLAY = (
     DisplayColumn("rank", lambda r: str(r["rank"])),
     DisplayColumn("model", lambda r: r["model"], align="left"),
-    DisplayColumn("rating", lambda r: f"{r['rating']:.1f}"),
+    DisplayColumn("rating", _rating),
     DisplayColumn("95% CI", _interval, align="left"),
     DisplayColumn("votes", lambda r: str(r["votes"])),
     DisplayColumn(
         "W / T / L", lambda r: f"{r['wins']} / {r['ties']} / {r['losses']}", align="left"
     ),
     DisplayColumn("win rate", lambda r: f"{r['win_rate']:.3f}"),
+    DisplayColumn("ahead of next unless", lambda r: str(r["holds_unless"]), needs="holds_unless"),
 )
+
+
+def display_columns(records: list[dict]) -> list[DisplayColumn]:
+    """The printed columns for these records (optional ones only when the records carry them)."""
+    present = set(records[0]) if records else set()
+    return [c for c in DISPLAY if c.needs is None or c.needs in present]
+
+
+def present_columns(table_columns) -> list[Column]:
+    """The declared columns a fitted table carries (every required one, optional ones if there)."""
+    return [c for c in COLUMNS if not c.optional or c.name in table_columns]
 
 
 def record_value(column: Column, value: object) -> object:
     """A table cell as a JSON-ready value (NaN becomes None; floats rounded for reading)."""
     if column.kind == "text":
-        return str(value)
+        missing = value is None or (isinstance(value, float) and math.isnan(value))
+        return "" if missing else str(value)
     if column.kind == "int":
         return int(value)
     if column.kind == "bool":

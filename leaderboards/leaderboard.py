@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from functools import cached_property
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from leaderboards.bootstrap import bootstrap_params, fit_cells
+from leaderboards.bounds import merge_bounds, one_sided_models
 from leaderboards.bradley_terry import TIES_MODELS, PairwiseModel, fit_pairwise
 from leaderboards.columns import TABLE_COLUMNS
 from leaderboards.counts import (
@@ -20,10 +23,12 @@ from leaderboards.counts import (
     vote_set_hash,
 )
 from leaderboards.errors import RatingInputError
+from leaderboards.sandwich import parameter_interval, rating_half_widths, sandwich_covariance
 
 #: Elo points per natural-log unit of strength: 400 points are 10:1 odds.
 ELO_PER_NAT = 400.0 / math.log(10.0)
 CENTRE = 1000.0
+INTERVALS = ("bootstrap", "sandwich")
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,9 @@ class RatingSettings:
         n_bootstrap: bootstrap replicates (0: no intervals).
         seed: seed of the bootstrap.
         min_votes: models with fewer votes are marked preliminary.
-        confidence: coverage of the percentile intervals.
+        confidence: coverage of the intervals.
+        intervals: ``"bootstrap"`` (percentiles of ``n_bootstrap`` refits of resampled votes) or
+            ``"sandwich"`` (normal intervals from the robust covariance; no resampling).
     """
 
     ties: str = "half"
@@ -53,8 +60,13 @@ class RatingSettings:
     seed: int = 0
     min_votes: int = 50
     confidence: float = 0.95
+    intervals: str = "bootstrap"
 
     def __post_init__(self) -> None:
+        if self.intervals not in INTERVALS:
+            raise RatingInputError(
+                f"intervals must be one of {', '.join(INTERVALS)}, got {self.intervals!r}"
+            )
         if self.ties not in TIES_MODELS:
             raise RatingInputError(
                 f"ties must be one of {', '.join(TIES_MODELS)}, got {self.ties!r}"
@@ -91,7 +103,6 @@ class Leaderboard:
         position_bias: left-side advantage in Elo points, when fitted.
         tie_parameter: Davidson's nu (tie propensity), when fitted.
         settings: the `RatingSettings` used.
-        vote_set_hash: `vote_set_hash` of the count table that was fitted.
         n_votes: votes fitted.
         counts: the count table that was fitted (after excluding both-bad votes if asked).
     """
@@ -101,9 +112,14 @@ class Leaderboard:
     position_bias: Estimate | None
     tie_parameter: Estimate | None
     settings: RatingSettings
-    vote_set_hash: str
     n_votes: int
     counts: PairCounts
+
+    @cached_property
+    def vote_set_hash(self) -> str:
+        """`vote_set_hash` of the count table that was fitted (computed when first asked for:
+        on 10M votes among 100 models it costs more than the fit)."""
+        return vote_set_hash(self.counts)
 
     def ratings(self) -> pd.Series:
         """Ratings indexed by model name, best first."""
@@ -143,6 +159,16 @@ def compute_leaderboard(
     check_connected(counts)
     if settings.anchor and settings.anchor[0] not in counts.models:
         raise RatingInputError(f"anchor model {settings.anchor[0]!r} has no votes in this pool")
+    rated = counts
+    sides = one_sided_models(counts)
+    if sides:
+        for side in sides:
+            if settings.anchor and settings.anchor[0] == side.model:
+                raise RatingInputError(
+                    f"anchor model {side.model!r} {side.note}; anchor another model"
+                )
+        left_out = {side.model for side in sides}
+        counts = counts.restricted_to([m for m in counts.models if m not in left_out])
     cells = fit_cells(counts, settings.position_bias, settings.ipw)
     model = PairwiseModel(
         counts.n_models,
@@ -155,20 +181,39 @@ def compute_leaderboard(
     # One BLAS thread: the matrices are small and the bootstrap already runs a thread per core,
     # so more BLAS threads only contend with those (and cost a slow first call).
     with threadpool_limits(limits=1, user_api="blas"):
-        full = fit_pairwise(model, cells.outcomes(cells.count)).params
+        try:
+            full = fit_pairwise(model, cells.outcomes(cells.count)).params
+        except np.linalg.LinAlgError:
+            full = np.full(model.n_params, np.nan)
+        if not np.isfinite(full).all():
+            raise RatingInputError(
+                "the ratings have no finite maximum without a ridge (some models only win or "
+                "only lose against the rest): use --ridge above 0 (the default is 0.01)"
+            )
+        sandwich = settings.intervals == "sandwich"
+        cov = sandwich_covariance(model, cells, full) if sandwich else None
         reps = (
             bootstrap_params(model, cells, full, settings.n_bootstrap, settings.seed)
-            if settings.n_bootstrap
+            if settings.n_bootstrap and not sandwich
             else np.empty((0, model.n_params))
         )
     k = counts.n_models
     rating = _to_elo(full[None, :k], counts.models, settings.anchor)[0]
     rep_ratings = _to_elo(reps[:, :k], counts.models, settings.anchor)
     alpha = (1.0 - settings.confidence) / 2.0
-    if len(reps):
+    if cov is not None:
+        anchor = counts.models.index(settings.anchor[0]) if settings.anchor else None
+        half = rating_half_widths(cov, k, anchor, NormalDist().inv_cdf(1.0 - alpha), ELO_PER_NAT)
+        low, high = rating - half, rating + half
+    elif len(reps):
         low, high = np.quantile(rep_ratings, [alpha, 1.0 - alpha], axis=0)
     else:
         low = high = np.full(k, np.nan)
+    if sides:
+        rating, low, high, rep_ratings = merge_bounds(
+            rated, counts, sides, rating, low, high, rep_ratings, alpha, ELO_PER_NAT
+        )
+        counts = rated
     table = model_totals(counts)
     table.insert(0, "rating", rating)
     table.insert(1, "ci_low", low)
@@ -176,21 +221,20 @@ def compute_leaderboard(
     table.insert(
         3,
         "rank",
-        interval_ranks(
-            rating if np.isnan(low).all() else low, rating if np.isnan(high).all() else high
-        ),
+        interval_ranks(_rank_bound(rating, low, True), _rank_bound(rating, high, False)),
     )
     table["win_rate"] = (table["wins"] + 0.5 * table["ties"]) / table["votes"]
     table["preliminary"] = table["votes"] < settings.min_votes
+    notes = {side.model: side.note for side in sides}
+    table["note"] = [notes.get(m, "") for m in table.index]
     table = table.rename_axis("model").reset_index()
     table = table.sort_values(["rating", "model"], ascending=[False, True], ignore_index=True)
     return Leaderboard(
         table=table[list(TABLE_COLUMNS)],
         replicates=pd.DataFrame(rep_ratings, columns=list(counts.models)),
-        position_bias=_estimate(full, reps, model.bias_index, alpha, ELO_PER_NAT, exp=False),
-        tie_parameter=_estimate(full, reps, model.nu_index, alpha, 1.0, exp=True),
+        position_bias=_estimate(full, reps, cov, model.bias_index, alpha, ELO_PER_NAT, exp=False),
+        tie_parameter=_estimate(full, reps, cov, model.nu_index, alpha, 1.0, exp=True),
         settings=settings,
-        vote_set_hash=vote_set_hash(counts),
         n_votes=counts.n_votes,
         counts=counts,
     )
@@ -201,6 +245,13 @@ def interval_ranks(low: np.ndarray, high: np.ndarray) -> np.ndarray:
     low = np.asarray(low, dtype=np.float64)
     high = np.asarray(high, dtype=np.float64)
     return 1 + (low[None, :] > high[:, None]).sum(axis=1)
+
+
+def _rank_bound(rating: np.ndarray, bound: np.ndarray, lower: bool) -> np.ndarray:
+    """Interval ends for ranking: the rating without intervals, open-ended where unbounded."""
+    if np.isnan(bound).all():
+        return rating
+    return np.where(np.isnan(bound), -np.inf if lower else np.inf, bound)
 
 
 def _to_elo(
@@ -214,10 +265,20 @@ def _to_elo(
 
 
 def _estimate(
-    full: np.ndarray, reps: np.ndarray, index: int | None, alpha: float, scale: float, exp: bool
+    full: np.ndarray,
+    reps: np.ndarray,
+    cov: np.ndarray | None,
+    index: int | None,
+    alpha: float,
+    scale: float,
+    exp: bool,
 ) -> Estimate | None:
     if index is None:
         return None
+    if cov is not None:
+        return Estimate(
+            *parameter_interval(cov, full, index, NormalDist().inv_cdf(1.0 - alpha), scale, exp)
+        )
     values = np.exp(reps[:, index]) if exp else scale * reps[:, index]
     value = float(np.exp(full[index]) if exp else scale * full[index])
     if len(values) == 0:

@@ -7,7 +7,7 @@ import math
 
 import pandas as pd
 
-from leaderboards.columns import COLUMNS, DISPLAY, record_value
+from leaderboards.columns import display_columns, present_columns, record_value
 from leaderboards.leaderboard import Estimate, Leaderboard
 
 SNAPSHOT_VERSION = 1
@@ -16,8 +16,9 @@ SNAPSHOT_VERSION = 1
 def table_records(board: Leaderboard) -> list[dict]:
     """The table as JSON-ready rows, one key per column of `leaderboards.columns.COLUMNS`
     (NaN bounds become null)."""
+    columns = present_columns(board.table.columns)
     return [
-        {column.name: record_value(column, row[column.name]) for column in COLUMNS}
+        {column.name: record_value(column, row[column.name]) for column in columns}
         for row in board.table.to_dict(orient="records")
     ]
 
@@ -72,13 +73,14 @@ def table_csv(board: Leaderboard) -> str:
 def table_markdown(board: Leaderboard) -> str:
     """The leaderboard table as a GitHub Markdown table (preliminary models marked with *)."""
     records = table_records(board)
+    shown = display_columns(records)
     lines = [
-        "| " + " | ".join(c.header for c in DISPLAY) + " |",
-        "|" + "|".join("---" if c.align == "left" else "---:" for c in DISPLAY) + "|",
+        "| " + " | ".join(c.header for c in shown) + " |",
+        "|" + "|".join("---" if c.align == "left" else "---:" for c in shown) + "|",
     ]
     for row in records:
         marked = {**row, "model": row["model"] + (" *" if row["preliminary"] else "")}
-        lines.append("| " + " | ".join(c.cell(marked) for c in DISPLAY) + " |")
+        lines.append("| " + " | ".join(c.cell(marked) for c in shown) + " |")
     if any(r["preliminary"] for r in records):
         lines.append("")
         lines.append(f"\\* preliminary: fewer than {board.settings.min_votes} votes")

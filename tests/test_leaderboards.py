@@ -335,7 +335,10 @@ def test_ridge_keeps_unbeaten_model_finite() -> None:
     )
     board = compute_leaderboard(frame, RatingSettings(n_bootstrap=200))
     table = board.table.set_index("model")
-    assert np.isfinite(table[["rating", "ci_low", "ci_high"]].to_numpy()).all()
+    # The unbeaten model is rated at its lower bound, with no upper limit.
+    assert np.isfinite(table[["rating", "ci_low"]].to_numpy()).all()
+    assert np.isnan(table.loc["champ", "ci_high"]) and np.isfinite(table.loc["b", "ci_high"])
+    assert table.loc["champ", "note"] == "never lost in 60 votes: rating is a bound"
     assert board.table["model"].iloc[0] == "champ"
     assert table.loc["champ", "losses"] == 0 and table.loc["champ", "wins"] == 60
 
@@ -363,6 +366,7 @@ def test_table_columns_totals_and_preliminary_flag() -> None:
         "losses",
         "win_rate",
         "preliminary",
+        "note",
     ]
     assert table.loc["a"].to_dict() | {} == table.loc["a"].to_dict()
     assert (table.loc["a", "votes"], table.loc["a", "wins"], table.loc["a", "ties"]) == (65, 33, 10)
@@ -506,6 +510,7 @@ def test_snapshot_and_text_outputs(votes_counts: PairCounts) -> None:
         "losses",
         "win_rate",
         "preliminary",
+        "note",
     }
     again = compute_leaderboard(votes_counts, RatingSettings(n_bootstrap=100, seed=4))
     assert snapshot_dict(again)["rows"] == snap["rows"]

@@ -30,6 +30,7 @@ COLUMNS = {
     "losses",
     "win_rate",
     "preliminary",
+    "note",
 }
 
 

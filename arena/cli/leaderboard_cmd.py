@@ -19,6 +19,11 @@ class OutputFormat(StrEnum):
     markdown = "markdown"
 
 
+class Intervals(StrEnum):
+    bootstrap = "bootstrap"
+    sandwich = "sandwich"
+
+
 class TiesModel(StrEnum):
     half = "half"
     davidson = "davidson"
@@ -78,6 +83,12 @@ def leaderboard(
             "repeated; two names give a head-to-head).",
         ),
     ] = None,
+    ci: Annotated[
+        Intervals,
+        typer.Option(
+            "--ci", help="Intervals: bootstrap percentiles, or sandwich (robust, no resampling)."
+        ),
+    ] = Intervals.bootstrap,
     bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap replicates.")] = 1000,
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
     min_votes: Annotated[int, typer.Option(help="Fewer votes: marked preliminary.")] = 50,
@@ -97,6 +108,23 @@ def leaderboard(
         bool, typer.Option("--ipw", help="Weight votes by 1 / sampling probability.")
     ] = False,
     ridge: Annotated[float, typer.Option(help="Ridge penalty on log-strengths.")] = 0.01,
+    control: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--control",
+            help="Style control: features to take out (duration, frame_size, loudness, "
+            "has_audio, speech, motion, sharpness; comma-separated). The --votes file carries "
+            "them as <name>_a / <name>_b columns.",
+        ),
+    ] = None,
+    robustness: Annotated[
+        bool,
+        typer.Option(
+            "--robustness",
+            help="For each model, the fewest votes whose removal (or flip) puts the next "
+            "model above it (a refit per step: slow on large boards).",
+        ),
+    ] = False,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="Output format.")
     ] = OutputFormat.table,
@@ -105,7 +133,18 @@ def leaderboard(
     ] = None,
     plot: Annotated[Path | None, typer.Option(help="Write the four PNG figures here.")] = None,
 ) -> None:
-    """Rate models from votes: Bradley-Terry on the Elo scale with 95% bootstrap intervals."""
+    """Rate models from votes: Bradley-Terry on the Elo scale with 95% intervals."""
+    store_only = (category, audio, tag, since, until)
+    # DuckDB reads and aggregates the file without holding the GIL: start it now, so that it
+    # runs while the rating code below is imported (about half of the command's time).
+    reading = (
+        _read_in_background(votes)
+        if votes is not None
+        and all(v is None for v in store_only)
+        and not include_flagged
+        and not control
+        else None
+    )
     # Imports stay inside: `paddock --help` and the other commands should not pay for them.
     from leaderboards.counts import pair_counts_from_frame
     from leaderboards.errors import RatingInputError
@@ -121,7 +160,14 @@ def leaderboard(
         n_bootstrap=bootstrap,
         seed=seed,
         min_votes=min_votes,
+        intervals=ci.value,
     )
+    features = _split(control)
+    if features:
+        from arena.cli.leaderboard_style import style_control
+
+        style_control(votes, features, ci.value, bootstrap, seed, ridge, output_format.value)
+        return
     names = _split(models)
     tags = _split(tag)
     pool: dict = {"models": names or None}
@@ -141,7 +187,7 @@ def leaderboard(
                 f"{', '.join(used or ['--include-flagged'])} select votes in a store (--data); "
                 f"a --votes file is rated as a whole (filter it first, or use --models)"
             )
-        frame = aggregate_votes_file(votes)
+        frame = reading() if reading else aggregate_votes_file(votes)
         pool["votes_file"] = str(votes)
     else:
         from arena.store import Store
@@ -172,11 +218,59 @@ def leaderboard(
     if names:
         counts = counts.restricted_to(names)
     board = compute_leaderboard(counts, settings)
+    if robustness:
+        board = _with_robustness(board)
     _print(board, output_format)
     if snapshot is not None:
         _write_snapshot(board, snapshot, pool)
     if plot is not None:
         _write_plots(board, plot)
+
+
+def _read_in_background(path: Path):
+    """Start aggregating a votes file on a thread; returns a function that waits for the table."""
+    import threading
+
+    result: dict = {}
+
+    def work() -> None:
+        try:
+            from arena.store import aggregate_votes_file
+
+            result["frame"] = aggregate_votes_file(path)
+        except BaseException as exc:  # handed to the caller, who reports it
+            result["error"] = exc
+
+    thread = threading.Thread(target=work, name="read-votes", daemon=True)
+    thread.start()
+
+    def wait():
+        thread.join()
+        if "error" in result:
+            raise result["error"]
+        return result["frame"]
+
+    return wait
+
+
+def _with_robustness(board):
+    """The board with a `holds_unless` column: votes removed (flipped) to swap with the next."""
+    from dataclasses import replace
+
+    from leaderboards.robustness import neighbour_fragility
+
+    order = list(board.table["model"])
+    found = neighbour_fragility(board.counts, order)
+    cells = [
+        f"{'' if f.removed_exact else '≥ '}{f.removed} removed / "
+        f"{'' if f.flipped_exact else '≥ '}{f.flipped} flipped"
+        for f in found
+    ]
+    table = board.table.copy()
+    table["holds_unless"] = [*cells, ""]
+    if found:
+        typer.echo(found[0].sentence(), err=True)
+    return replace(board, table=table)
 
 
 def _print(board, output_format: OutputFormat) -> None:
@@ -198,20 +292,25 @@ def _print_rich(board) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from leaderboards.columns import DISPLAY
+    from leaderboards.columns import display_columns
     from leaderboards.snapshot import table_records
 
     table = Table(title=f"Leaderboard: {board.n_votes} votes, {len(board.table)} models")
-    for column in DISPLAY:
+    records = table_records(board)
+    shown = display_columns(records)
+    for column in shown:
         table.add_column(column.header, justify=column.align)
-    for row in table_records(board):
+    notes = [f"{row['model']}: {row['note']}" for row in records if row["note"]]
+    for row in records:
         marked = {
             **row,
             "model": row["model"] + (" [dim](preliminary)[/dim]" if row["preliminary"] else ""),
         }
-        table.add_row(*(column.cell(marked) for column in DISPLAY))
+        table.add_row(*(column.cell(marked) for column in shown))
     console = Console()
     console.print(table)
+    for note in notes:
+        console.print(note)
     if board.position_bias is not None:
         b = board.position_bias
         console.print(

@@ -36,10 +36,18 @@ def votes_import(
     add_models: Annotated[bool, typer.Option(help="Register unknown models as imported.")] = False,
 ) -> None:
     """Import votes in the Chatbot Arena battle layout (all or nothing)."""
+    from rich.console import Console
+
     from arena.io.votes_io import import_votes
 
-    with open_store(data) as store:
-        n = import_votes(store, file, fmt, add_models=add_models)
+    with open_store(data) as store, Console(stderr=True).status("importing votes") as status:
+        n = import_votes(
+            store,
+            file,
+            fmt,
+            add_models=add_models,
+            progress=lambda step: status.update(f"importing votes: {step}"),
+        )
     echo(f"imported {n} votes")
 
 

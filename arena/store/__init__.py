@@ -24,11 +24,20 @@ from arena.store.db import (
 )
 from arena.store.metric_results import MetricQueries
 from arena.store.raters import RaterQueries
+from arena.store.vote_files import aggregate_votes_file
+from arena.store.vote_import import VoteImportMixin
 from arena.store.votes import VoteFilter, VoteQueries
-from arena.store.votes_file import aggregate_votes_file
 
 
-class Store(CatalogQueries, BattleQueries, VoteQueries, RaterQueries, MetricQueries, Database):
+class Store(
+    CatalogQueries,
+    BattleQueries,
+    VoteQueries,
+    VoteImportMixin,
+    RaterQueries,
+    MetricQueries,
+    Database,
+):
     """The data dir's database: plumbing from `Database`, one mixin of queries per domain."""
 
 

@@ -7,12 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import duckdb
 import pandas as pd
 
-from arena.store.battles import OUTCOME_OF_WINNER, WINNER_LABELS
-from arena.store.db import first_line, new_id
-from generators.errors import InputError
+from arena.store.battles import WINNER_LABELS
 
 
 @dataclass(frozen=True)
@@ -132,87 +129,16 @@ class VoteQueries:
         )
 
     def import_battles(self, df: pd.DataFrame, source: str = "import") -> int:
-        """Bulk insert Chatbot Arena battle rows (validated by the caller), one transaction.
+        """Bulk insert Chatbot Arena battle rows, one transaction (see `import_votes_sql`).
 
         Each row becomes a battle and its vote. Models and prompts named by the rows must exist;
         clips that are not in the store are recorded as placeholders without files.
         """
         if df.empty:
             return 0
-        frame = df.copy()
-        frame["outcome"] = frame["winner"].map(OUTCOME_OF_WINNER)
-        n = len(frame)
-        for col, default in (
-            ("prompt_id", None),
-            ("clip_a", None),
-            ("clip_b", None),
-            ("rater", "imported"),
-            ("tstamp", None),
-            ("sampling_prob", 1.0),
-        ):
-            if col not in frame.columns:
-                frame[col] = default
-        frame["battle_id"] = [new_id(12) for _ in range(n)]
-        with self.transaction() as con:
-            con.register("incoming", frame)
-            try:
-                con.execute(
-                    """CREATE TEMP TABLE inc AS SELECT i.*, ma.id AS ma_id, mb.id AS mb_id,
-                         coalesce(i.prompt_id, '_imported') AS pid,
-                         coalesce(CAST(i.clip_a AS VARCHAR),
-                                  'imp_' || md5(i.model_a || '|' || coalesce(i.prompt_id, ''))) AS ca,
-                         coalesce(CAST(i.clip_b AS VARCHAR),
-                                  'imp_' || md5(i.model_b || '|' || coalesce(i.prompt_id, ''))) AS cb,
-                         coalesce(to_timestamp(CAST(i.tstamp AS DOUBLE))::TIMESTAMP,
-                                  now()::TIMESTAMP) AS ts
-                       FROM incoming i
-                       LEFT JOIN models ma ON ma.name = i.model_a
-                       LEFT JOIN models mb ON mb.name = i.model_b"""
-                )
-                missing = con.execute(
-                    "SELECT DISTINCT model_a FROM inc WHERE ma_id IS NULL UNION "
-                    "SELECT DISTINCT model_b FROM inc WHERE mb_id IS NULL"
-                ).fetchall()
-                if missing:
-                    raise InputError(
-                        "unknown model(s) in votes: "
-                        + ", ".join(sorted(str(m[0]) for m in missing))
-                    )
-                con.execute(
-                    """INSERT INTO prompts SELECT '_imported', 'imported votes without a prompt',
-                         't2v', NULL, TRUE, NULL, [], 0, now()::TIMESTAMP
-                       WHERE EXISTS (SELECT 1 FROM inc WHERE prompt_id IS NULL)
-                       ON CONFLICT DO NOTHING"""
-                )
-                con.execute(
-                    """INSERT INTO clips SELECT id, any_value(m), any_value(p), 0, '', '', NULL,
-                         NULL, NULL, NULL, FALSE, NULL, min(ts) FROM (
-                         SELECT ca AS id, ma_id AS m, pid AS p, ts FROM inc UNION ALL
-                         SELECT cb, mb_id, pid, ts FROM inc)
-                       WHERE id NOT IN (SELECT id FROM clips) GROUP BY id"""
-                )
-                con.execute(
-                    """INSERT INTO raters SELECT DISTINCT CAST(rater AS VARCHAR),
-                         now()::TIMESTAMP, [], FALSE, 0, 0 FROM inc ON CONFLICT DO NOTHING"""
-                )
-                con.execute(
-                    """INSERT INTO battles SELECT battle_id, pid, ca, cb, CAST(rater AS VARCHAR), ts,
-                         sampling_prob, '', ts, 'imp_' || battle_id || '_l',
-                         'imp_' || battle_id || '_r', 'imported', ma_id, mb_id FROM inc"""
-                )
-                con.execute(
-                    f"""INSERT INTO votes SELECT battle_id, CAST(rater AS VARCHAR), outcome,
-                          'overall', ts, NULL, NULL, NULL, '{source}', pid, ma_id, mb_id,
-                          sampling_prob, [] FROM inc"""
-                )
-                con.execute("DROP TABLE IF EXISTS inc")
-            except duckdb.Error as exc:
-                # A value the caller's checks let through: the whole import is rolled back
-                # (the temporary table with it) and the user gets one line, not a traceback.
-                raise InputError(f"votes not imported: {first_line(exc)}") from exc
-            finally:
-                con.unregister("incoming")
-        return n
+        return self.import_votes_sql(
+            "incoming_frame", [], lambda row: f"votes, row {row}", source=source, frame=df
+        )
 
     def pair_prompt_usage(self) -> pd.DataFrame:
         """Battles served per (prompt, unordered model pair): prompt_id, m1, m2 (model ids), n."""

@@ -1,0 +1,74 @@
+"""`paddock leaderboard --control`: the style-controlled board printed beside the raw one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def style_control(
+    votes: Path | None,
+    features: list[str],
+    intervals: str,
+    n_bootstrap: int,
+    seed: int,
+    ridge: float,
+    output_format: str,
+) -> None:
+    """Print the style-controlled board beside the raw one, with each feature's coefficient."""
+    from arena.store.vote_files import read_battles_file
+    from leaderboards.errors import RatingInputError
+    from leaderboards.style_control import FEATURES, style_board
+
+    if votes is None:
+        raise RatingInputError(
+            "--control needs a --votes file whose rows carry <name>_a / <name>_b columns"
+        )
+    unknown = [f for f in features if f not in FEATURES]
+    if unknown:
+        raise RatingInputError(
+            f"unknown feature(s) {', '.join(unknown)} (known: {', '.join(FEATURES)})"
+        )
+    frame = read_battles_file(votes, [f"{name}_{side}" for name in features for side in "ab"])
+    board = style_board(frame, features, intervals, n_bootstrap, seed, ridge=ridge)
+    if output_format == "json":
+        import json
+
+        typer.echo(
+            json.dumps(
+                {
+                    "n_votes": board.n_votes,
+                    "left_out": board.left_out,
+                    "models": board.table.round(2).to_dict(orient="records"),
+                    "coefficients": board.coefficients.round(3).to_dict(orient="records"),
+                },
+                indent=2,
+            )
+        )
+        return
+    if output_format != "table":
+        typer.echo(board.table.to_csv(index=False), nl=False)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Style-controlled leaderboard: {board.n_votes} votes")
+    for name in ("rank", "model", "controlled", "95% CI", "raw", "raw 95% CI", "change"):
+        table.add_column(name, justify="left" if name == "model" else "right")
+    for row in board.table.itertuples():
+        table.add_row(
+            str(row.rank), row.model, f"{row.rating:.1f}",
+            f"{row.ci_low:.1f} – {row.ci_high:.1f}", f"{row.raw_rating:.1f}",
+            f"{row.raw_ci_low:.1f} – {row.raw_ci_high:.1f}", f"{row.rank_change:+d}",
+        )  # fmt: skip
+    console = Console()
+    console.print(table)
+    for row in board.coefficients.itertuples():
+        console.print(
+            f"{row.feature}: {row.elo_per_sd:+.1f} Elo per SD of the left-minus-right "
+            f"difference (95% CI {row.ci_low:+.1f} to {row.ci_high:+.1f}; SD {row.sd:.4g})"
+        )
+    for name, count in board.left_out.items():
+        if count:
+            console.print(f"{name}: {count} votes left out (a clip had no value)")

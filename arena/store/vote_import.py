@@ -1,0 +1,264 @@
+"""Bulk vote import in SQL: a battle file or frame checked and inserted by DuckDB, all or nothing."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from arena.store.db import first_line
+from arena.store.vote_files import LABELS_SQL, where_line
+from generators.errors import InputError
+
+MAX_TSTAMP = 253402300799  # the last second of year 9999, the end of DuckDB's timestamps
+TEXT_COLUMNS = ("prompt_id", "clip_a", "clip_b", "rater")
+OUTCOME_SQL = (
+    "CASE winner WHEN 'model_a' THEN 'left' WHEN 'model_b' THEN 'right' "
+    "WHEN 'tie' THEN 'tie' WHEN 'tie (bothbad)' THEN 'both_bad' END"
+)
+NON_SCALAR = ("[]", "STRUCT", "MAP", "UNION", "BLOB")
+
+#: The checks on every row, in order: (SQL condition on the normalised row, column, message).
+ROW_CHECKS = (
+    ("model_a IS NULL OR trim(model_a) = ''", "model_a", "empty or not text"),
+    ("model_b IS NULL OR trim(model_b) = ''", "model_b", "empty or not text"),
+    ("winner IS NULL OR trim(winner) = ''", "winner", "empty or not text"),
+    (f"winner NOT IN ({LABELS_SQL})", "winner", "unknown label {value!r} (expected {labels})"),
+    ("model_a = model_b", None, "model {value!r} battles itself"),
+    ("ts_given AND ts IS NULL", "tstamp", "not a number of seconds"),
+    (
+        f"ts IS NOT NULL AND NOT (ts >= 0 AND ts <= {MAX_TSTAMP})",
+        "tstamp",
+        "{value!r} is not seconds since 1970",
+    ),
+    ("prob_given AND prob IS NULL", "sampling_prob", "not a number"),
+    (
+        "prob IS NOT NULL AND NOT (prob > 0 AND prob <= 1)",
+        "sampling_prob",
+        "{value!r} is not a probability in (0, 1]",
+    ),
+)
+VALUE_OF = {"model_a": "model_a", "model_b": "model_b", "winner": "winner", None: "model_a",
+            "tstamp": "ts_text", "sampling_prob": "prob_text"}  # fmt: skip
+
+
+class VoteImportMixin:
+    """`Store` methods that add many votes at once with set-based SQL (no loop over rows)."""
+
+    def import_votes_sql(
+        self,
+        source_sql: str,
+        params: list,
+        where: Callable[[int], str],
+        add_models: bool = False,
+        source: str = "import",
+        progress: Callable[[str], None] | None = None,
+        frame: object | None = None,
+    ) -> int:
+        """Check every row of a battle table and insert them all as battles and votes, or none.
+
+        Args:
+            source_sql: a DuckDB table expression with the rows in order (``read_parquet(?)``,
+                or a registered frame's name).
+            params: its parameters.
+            where: turns a 1-based row number into the place named in messages ("file, line 7").
+            add_models: register unknown models as imported ones (in the same transaction);
+                otherwise an unknown model is refused.
+            source: the votes' source column.
+            progress: called with the name of each step as it starts.
+            frame: a DataFrame to read as the table ``incoming_frame`` (``source_sql``).
+
+        Raises:
+            InputError: the first bad row, by place and column, or unknown models or prompts.
+        """
+        step = progress or (lambda _name: None)
+        with self.transaction() as con:
+            if frame is not None:
+                con.register("incoming_frame", frame)
+            try:
+                step("reading")
+                n = _stage(con, source_sql, params, where)
+                if n == 0:
+                    con.execute("DROP TABLE temp.incoming_votes")
+                    return 0
+                step("checking")
+                _check_rows(con, where)
+                _check_references(con, where, add_models)
+                step("inserting")
+                _insert(con, source)
+                con.execute("DROP TABLE temp.incoming_votes")
+            except duckdb.Error as exc:
+                # Rolled back whole, the temporary table with it; one line, not a traceback.
+                raise InputError(f"votes not imported: {first_line(exc)}") from exc
+            finally:
+                if frame is not None:
+                    con.unregister("incoming_frame")
+        self.epoch += 1
+        return n
+
+    def import_votes_parquet(
+        self,
+        path: Path,
+        add_models: bool = False,
+        progress: Callable[[str], None] | None = None,
+    ) -> int:
+        """Import a Parquet battle file straight from the file (bad rows named by row)."""
+        try:
+            probe = duckdb.connect()
+            probe.execute("SELECT * FROM read_parquet(?) LIMIT 0", [str(path)])
+            probe.close()
+        except duckdb.Error as exc:
+            raise InputError(f"{path}: not a readable Parquet file ({first_line(exc)})") from exc
+        return self.import_votes_sql(
+            "read_parquet(?)",
+            [str(path)],
+            lambda row: f"{path}, {where_line(path, row)}",
+            add_models=add_models,
+            progress=progress,
+        )
+
+
+def _stage(con: duckdb.DuckDBPyConnection, source_sql: str, params: list, where) -> int:
+    """Copy the rows into a temporary table, typed and numbered; returns their number."""
+    types = dict(
+        (r[0], str(r[1]))
+        for r in con.execute(f"DESCRIBE SELECT * FROM {source_sql}", params).fetchall()
+    )
+    missing = [c for c in ("model_a", "model_b", "winner") if c not in types]
+    if missing:
+        raise InputError(
+            f"{where(1).rsplit(',', 1)[0]}: missing column(s) {', '.join(missing)} (line 1)"
+        )
+    for column in ("model_a", "model_b", "winner", *TEXT_COLUMNS, "tstamp", "sampling_prob"):
+        if column in types and any(t in types[column] for t in NON_SCALAR):
+            row = con.execute(
+                f"SELECT rn FROM (SELECT row_number() OVER () AS rn, {column} AS v "
+                f"FROM {source_sql}) WHERE v IS NOT NULL ORDER BY rn LIMIT 1",
+                params,
+            ).fetchall()
+            raise InputError(f"{where(row[0][0] if row else 1)}, column {column}: expected text")
+
+    def text(column: str) -> str:
+        if column not in types:
+            return f"CAST(NULL AS VARCHAR) AS {column}"
+        return f"nullif(CAST({column} AS VARCHAR), '') AS {column}"
+
+    def number(column: str, name: str) -> str:
+        if column not in types:
+            return (f"CAST(NULL AS DOUBLE) AS {name}, FALSE AS {name}_given, "
+                    f"CAST(NULL AS VARCHAR) AS {name}_text")  # fmt: skip
+        raw = f"CAST({column} AS VARCHAR)"
+        return (
+            f"TRY_CAST({column} AS DOUBLE) AS {name}, "
+            f"({column} IS NOT NULL AND trim({raw}) <> '') AS {name}_given, {raw} AS {name}_text"
+        )
+
+    # Imported battles are never served, so their ids need not hide anything; numbering them
+    # in order (after a random tag of this import, so imports cannot collide) lets DuckDB add
+    # them to the id and media-token indexes in order, nearly twice as fast as random ids.
+    con.execute(
+        f"""CREATE TEMP TABLE incoming_votes AS
+            SELECT *, ? || lpad(CAST(rn AS VARCHAR), 10, '0') AS battle_id FROM (
+              SELECT row_number() OVER () AS rn,
+                CAST(model_a AS VARCHAR) AS model_a, CAST(model_b AS VARCHAR) AS model_b,
+                CAST(winner AS VARCHAR) AS winner,
+                {", ".join(text(c) for c in TEXT_COLUMNS)},
+                {number("tstamp", "ts")}, {number("sampling_prob", "prob")}
+              FROM {source_sql})""",
+        [f"i{secrets.token_hex(5)}_", *params],
+    )
+    return con.execute("SELECT count(*) FROM incoming_votes").fetchall()[0][0]
+
+
+def _check_rows(con: duckdb.DuckDBPyConnection, where) -> None:
+    cases = " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _, _) in enumerate(ROW_CHECKS))
+    values = ", ".join(dict.fromkeys(VALUE_OF.values()))
+    bad = con.execute(
+        f"""SELECT rn, problem, {values} FROM (
+              SELECT *, CASE {cases} END AS problem FROM incoming_votes)
+            WHERE problem IS NOT NULL ORDER BY rn LIMIT 1"""
+    ).fetchall()
+    if not bad:
+        return
+    bad = bad[0]
+    row, problem = bad[0], bad[1]
+    named = dict(zip(dict.fromkeys(VALUE_OF.values()), bad[2:], strict=True))
+    _, column, message = ROW_CHECKS[problem]
+    value = named[VALUE_OF[column]]
+    text = message.format(value=value, labels=LABELS_SQL.replace("'", ""))
+    place = where(row) + (f", column {column}" if column else "")
+    raise InputError(f"{place}: {text}")
+
+
+def _check_references(con: duckdb.DuckDBPyConnection, where, add_models: bool) -> None:
+    unknown = [
+        r[0]
+        for r in con.execute(
+            """SELECT DISTINCT name FROM (
+                 SELECT model_a AS name FROM incoming_votes UNION
+                 SELECT model_b FROM incoming_votes)
+               WHERE name NOT IN (SELECT name FROM models) ORDER BY name"""
+        ).fetchall()
+    ]
+    place = where(1).rsplit(",", 1)[0]
+    if unknown and not add_models:
+        raise InputError(
+            f"{place}: unknown model(s) {', '.join(unknown)}; "
+            "register them first or pass --add-models"
+        )
+    prompt = con.execute(
+        """SELECT prompt_id FROM incoming_votes WHERE prompt_id IS NOT NULL
+             AND prompt_id NOT IN (SELECT id FROM prompts) ORDER BY rn LIMIT 1"""
+    ).fetchall()
+    if prompt:
+        raise InputError(f"{place}: unknown prompt id {prompt[0][0]!r}")
+    if unknown:
+        con.execute(
+            """INSERT INTO models SELECT substr(md5(random()::VARCHAR || name), 1, 16), name, name,
+                 'imported', NULL, NULL, '{}', now()::TIMESTAMP, TRUE FROM (
+                 SELECT DISTINCT name FROM (SELECT model_a AS name FROM incoming_votes UNION
+                                           SELECT model_b FROM incoming_votes)
+                 WHERE name NOT IN (SELECT name FROM models))"""
+        )
+
+
+def _insert(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE incoming_votes AS SELECT i.*, ma.id AS ma_id,
+             mb.id AS mb_id, coalesce(i.prompt_id, '_imported') AS pid,
+             coalesce(i.clip_a, 'imp_' || md5(i.model_a || '|' || coalesce(i.prompt_id, ''))) AS ca,
+             coalesce(i.clip_b, 'imp_' || md5(i.model_b || '|' || coalesce(i.prompt_id, ''))) AS cb,
+             coalesce(to_timestamp(i.ts)::TIMESTAMP, now()::TIMESTAMP) AS stamp,
+             coalesce(i.prob, 1.0) AS p, coalesce(i.rater, 'imported') AS who, {outcome} AS outcome
+           FROM incoming_votes i JOIN models ma ON ma.name = i.model_a
+           JOIN models mb ON mb.name = i.model_b ORDER BY i.rn""".replace("{outcome}", OUTCOME_SQL)
+    )
+    con.execute(
+        """INSERT INTO prompts SELECT '_imported', 'imported votes without a prompt',
+             't2v', NULL, TRUE, NULL, [], 0, now()::TIMESTAMP
+           WHERE EXISTS (SELECT 1 FROM incoming_votes WHERE prompt_id IS NULL)
+           ON CONFLICT DO NOTHING"""
+    )
+    con.execute(
+        """INSERT INTO clips SELECT id, any_value(m), any_value(p), 0, '', '', NULL,
+             NULL, NULL, NULL, FALSE, NULL, min(stamp) FROM (
+             SELECT ca AS id, ma_id AS m, pid AS p, stamp FROM incoming_votes UNION ALL
+             SELECT cb, mb_id, pid, stamp FROM incoming_votes)
+           WHERE id NOT IN (SELECT id FROM clips) GROUP BY id"""
+    )
+    con.execute(
+        """INSERT INTO raters SELECT DISTINCT who, now()::TIMESTAMP, [], FALSE, 0, 0
+           FROM incoming_votes ON CONFLICT DO NOTHING"""
+    )
+    con.execute(
+        """INSERT INTO battles SELECT battle_id, pid, ca, cb, who, stamp, p, '', stamp,
+             'imp_' || battle_id || '_l', 'imp_' || battle_id || '_r', 'imported', ma_id, mb_id
+           FROM incoming_votes"""
+    )
+    con.execute(
+        """INSERT INTO votes SELECT battle_id, who, outcome, 'overall', stamp, NULL, NULL, NULL,
+             ?, pid, ma_id, mb_id, p, [] FROM incoming_votes""",
+        [source],
+    )
