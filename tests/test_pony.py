@@ -83,7 +83,7 @@ def test_registry_builds_pony_and_baselines_and_rejects_unknown_specs() -> None:
         ("builtin:horse", "unknown built-in model"),
         ("nope:pony", "unknown"),
         ("pony", "kind:target"),
-        ("replicate:x/y", "unknown generator kind"),
+        ("nope:x/y", "unknown generator kind"),
     ]:
         with pytest.raises(UnknownGeneratorError, match=words):
             build_generator(spec)
