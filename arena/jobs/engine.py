@@ -17,6 +17,7 @@ from typing import Any
 
 from arena.errors import RayUnavailableError
 from generators.errors import InputError
+from generators.extras import ML_INSTALL
 
 ENGINES = ("local", "ray")
 
@@ -80,9 +81,7 @@ class RayEngine:
         try:
             import ray
         except ImportError:
-            raise RayUnavailableError(
-                "--engine ray needs Ray: install it with `pip install 'paddock[ml]'`"
-            ) from None
+            raise RayUnavailableError(f"--engine ray needs Ray (the ml extra): {ML_INSTALL}") from None
         self._ray = ray
         self._started_here = False
         if not ray.is_initialized():
