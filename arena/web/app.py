@@ -92,15 +92,15 @@ def prompt_markdown(view: BattleView) -> str:
     return f"**{kind}, {sound}.** Prompt:\n\n> {html.escape(view.prompt)}"
 
 
-def _metric_lines(metrics: list[dict]) -> str:
+def _metric_cells(metrics: list[dict]) -> dict[str, str]:
     """Each metric's headline values (and verdict), or why it could not judge the clip."""
-    parts = []
+    cells = {}
     for m in metrics:
         spec = METRICS.get(m["metric"])
         if spec is None or not spec.higher_is_better:
             continue
         if m["status"] != "ok":
-            parts.append(f"{m['metric']}: unavailable ({m.get('reason') or 'no reason given'})")
+            cells[m["metric"]] = f"unavailable ({m.get('reason') or 'no reason given'})"
             continue
         shown = []
         for key in [*spec.higher_is_better, "verdict"]:
@@ -111,16 +111,25 @@ def _metric_lines(metrics: list[dict]) -> str:
                 value = f"{value:.3g}"
             arrow = {True: " ↑", False: " ↓"}.get(spec.higher_is_better.get(key), "")
             shown.append(f"{key.replace('_', ' ')} {value}{arrow}")
-        parts.append(f"{m['metric']}: " + ", ".join(shown))
-    return "<br>".join(parts) if parts else "no metrics yet"
+        cells[m["metric"]] = ", ".join(shown)
+    return cells
 
 
 def reveal_markdown(result: VoteResult) -> str:
+    """The outcome, both names and their metrics as one A | B table: short enough to read
+    without scrolling on a laptop screen."""
+    left, right = _metric_cells(result.left_metrics), _metric_cells(result.right_metrics)
+    names = [name for name in METRICS if name in left or name in right]
+    rows = "".join(
+        f"| {name} | {left.get(name, '–')} | {right.get(name, '–')} |\n" for name in names
+    )
+    if not names:
+        rows = "| metrics | no metrics yet | no metrics yet |\n"
     return (
         f"### {OUTCOME_TEXT.get(result.outcome, result.outcome)}\n\n"
-        f"| | model | automatic metrics |\n|---|---|---|\n"
-        f"| **A** | **{html.escape(result.left_model)}** | {_metric_lines(result.left_metrics)} |\n"
-        f"| **B** | **{html.escape(result.right_model)}** | {_metric_lines(result.right_metrics)} |\n"
+        f"| | A | B |\n|---|---|---|\n"
+        f"| model | **{html.escape(result.left_model)}** | **{html.escape(result.right_model)}** |\n"
+        + rows
     )
 
 

@@ -7,7 +7,7 @@ window.paddock = (() => {
   const VOTES = ["pd-vote-a", "pd-vote-b", "pd-vote-tie", "pd-vote-bad"];
   const KEYS = { "1": 0, a: 0, "2": 1, b: 1, "3": 2, t: 2, "4": 3, x: 3 };
   const st = { battle: null, ended: [false, false], played: [0, 0], start: 0, audio: 0, voted: false, gate: true,
-    playing: false, holding: false, revealed: null };
+    playing: false, holding: false, votedAt: 0 };
   // Drift (s) under which the follower plays at rate 1, over which it is re-seeked; the rate
   // correction per second of drift, and its largest step (0.75x-1.25x keeps speech natural).
   const SYNC = { tickMs: 40, deadband: 0.012, seekAt: 0.4, gain: 3, maxStep: 0.25 };
@@ -193,6 +193,7 @@ window.paddock = (() => {
     else if (t.id === "pd-audio-a" || t.id === "pd-audio-b") { st.audio = t.id === "pd-audio-a" ? 0 : 1; applyAudio(); }
     else if (VOTES.includes(t.id)) {
       report();
+      st.votedAt = performance.now();
       // Disable after Gradio has seen this click, so a double click sends one vote.
       setTimeout(() => { st.voted = true; refreshButtons(); }, 0);
     }
@@ -227,8 +228,9 @@ window.paddock = (() => {
     const el = root();
     if (el && el.dataset.battle !== st.battle) reset();
     const reveal = $("pd-reveal");
-    if (reveal && st.voted && st.revealed !== st.battle && reveal.innerText.trim()) {
-      st.revealed = st.battle;
+    // The reveal renders in steps and the browser keeps its scroll anchored to what follows:
+    // look again on each change for a few seconds after the vote.
+    if (reveal && st.voted && performance.now() - st.votedAt < 4000) {
       const top = reveal.getBoundingClientRect().top;
       if (top < 0 || top > window.innerHeight - 120) reveal.scrollIntoView({ block: "start" });
     }
