@@ -284,8 +284,8 @@ def build_app(
 
         def show_board(pool_name: str):
             if leaderboard is None:
-                return "No leaderboard available.", None, None, None, "", None
-            return leaderboard(store, pool_name or "all")
+                return board_updates(("No leaderboard available.", None, None, None, "", None))
+            return board_updates(leaderboard(store, pool_name or "all"))
 
         board_outputs = [board_md, board_table, board_plot, matrix_plot]
         board_outputs += [agreement_md, agreement_table]
@@ -336,6 +336,18 @@ def build_app(
     # The store serializes what must be serialized; the page's events may overlap.
     app.queue(default_concurrency_limit=16)
     return app
+
+
+def board_updates(values: tuple) -> tuple:
+    """The Leaderboard tab's outputs: a table or figure with nothing to show is hidden, not
+    drawn as an empty grid under a note that says why."""
+
+    def shown(value):
+        empty = value is None or bool(getattr(value, "empty", False))
+        return gr.update(value=value, visible=not empty)
+
+    summary, table, ratings, wins, note, agreement = values
+    return summary, shown(table), shown(ratings), shown(wins), note, shown(agreement)
 
 
 def _names(reveal) -> str:
