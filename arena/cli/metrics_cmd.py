@@ -133,7 +133,7 @@ def list_cmd() -> None:
 
 @metrics_app.command("score")
 def score_cmd(
-    file: Annotated[Path, typer.Argument(help="Clip to score.")],
+    file: Annotated[Path, typer.Argument(metavar="CLIP", help="Clip to score.")],
     metrics: MetricsOpt = None,
     image: Annotated[
         Path | None, typer.Option("--image", help="i2v input image (identity reference).")
