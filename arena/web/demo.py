@@ -69,7 +69,7 @@ class DemoLog:
         now = time.monotonic()
         if force or now - self.last >= LOG_EVERY_S:
             self.last = now
-            console.print(self.line())
+            console.print(self.line(), soft_wrap=True)
 
 
 def _start_log(store: Store, prompts) -> DemoLog:
