@@ -52,7 +52,7 @@ class DemoLog:
         left = 2 * self.total - self.made - self.scored
         if left <= 0:
             return "all done"
-        if done <= 0:
+        if done < 5:  # a rate from the first clip or two is mostly start-up cost
             return "estimating the time left"
         seconds = (time.monotonic() - self.started) / done * left
         minutes = round(seconds / 60)
@@ -137,6 +137,8 @@ def _build(
         if i == 0:
             console.print(f"first set made {time.monotonic() - started:.0f} s after start")
         _score(store, workers, log, stop)
+        if stop is not None and stop.is_set():
+            return
         if i == 0:
             console.print(f"first set scored {time.monotonic() - started:.0f} s after start")
         log.show(force=True)
