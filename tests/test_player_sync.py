@@ -1,4 +1,9 @@
-"""The two clips of a battle stay together while playing, on a slow machine (CPU throttled 4x)."""
+"""The two clips of a battle stay together while playing, on a slow machine (CPU throttled 4x).
+
+The clips are 720p, as the demo's. On a busy machine a player that only re-seeks past 80 ms
+drifts to p95 ~200 ms; on a quiet one it keeps the ~30 ms offset it starts with all the way,
+which the median bound catches: a steered follower sits within a fraction of a frame.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +22,11 @@ from generators.encode import encode_clip
 
 pytestmark = pytest.mark.browser
 
-SECONDS, FPS, WIDTH, HEIGHT = 5.0, 24, 640, 360
+SECONDS, FPS, WIDTH, HEIGHT = 5.0, 24, 1280, 720
 THROTTLE = 4  # Chrome DevTools' "4x slowdown": an old laptop
 P95_BOUND_MS = 80  # beyond this a rater sees lip-sync disagree between the sides
-END_BOUND_MS = 250
+P50_BOUND_MS = 20  # steered by rate, the follower stays within half a frame (42 ms at 24 fps)
+END_BOUND_MS = 150
 
 # Runs in the page: every 100 ms, both currentTimes while both play; when each clip ended.
 SAMPLER = """() => {
@@ -36,7 +42,7 @@ SAMPLER = """() => {
 
 
 def busy_clip(path, seed: int) -> None:
-    """A 640x360 clip with moving noise: costly enough to decode that a slow CPU falls behind."""
+    """A 720p clip of moving noise: costly enough to decode that a slow CPU falls behind."""
     rng = np.random.default_rng(seed)
     texture = rng.integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
     frames = [np.roll(texture, i * 8, axis=1) for i in range(int(SECONDS * FPS))]
@@ -96,4 +102,5 @@ def test_clips_stay_within_80_ms_under_4x_cpu_throttling(duel_store):
         with open(os.environ["PADDOCK_SYNC_REPORT"], "a") as out:
             out.write(json.dumps(figures) + "\n")
     assert figures["p95_ms"] <= P95_BOUND_MS, figures
+    assert figures["p50_ms"] <= P50_BOUND_MS, figures
     assert figures["end_gap_ms"] <= END_BOUND_MS, figures

@@ -169,11 +169,8 @@ window.paddock = (() => {
     if (side < 0) return;
     st.ended[side] = true;
     st.played[side] = 1;
-    // End together: a partner a few frames from its own end is taken there now.
-    const other = videos()[1 - side];
-    if (st.playing && other && !other.ended && other.duration - other.currentTime < SYNC.seekAt) {
-      other.currentTime = other.duration;
-    }
+    // No seek to the end for the partner: kept within a frame or two, it ends on its own about
+    // now, while a seek would stall a slow decoder for longer than the gap it closes.
     if (st.ended[0] && st.ended[1]) st.playing = false;
     refreshButtons();
     report();
