@@ -27,6 +27,7 @@ import numpy as np
 from generators.base import GenerationRequest, GenerationResult
 from generators.encode import encode_clip
 from generators.errors import GenerationError, InputError, PaddockError
+from generators.extras import require_ml
 
 DTYPES = ("auto", "float32", "float16", "bfloat16")
 OFFLOADS = ("none", "model", "sequential")
@@ -237,6 +238,7 @@ class DiffusersGenerator:
             raise InputError(
                 "diffusers: needs a model id or a pipeline folder, e.g. diffusers:/models/wan21-t2v"
             )
+        require_ml("diffusers: specs", ("torch", "diffusers"))
         expanded = os.path.expanduser(target)
         if target.startswith(("/", "./", "../", "~")) and not Path(expanded).exists():
             raise InputError(f"diffusers:{target}: no such pipeline folder")

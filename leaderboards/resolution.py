@@ -81,21 +81,38 @@ def resolution_frame(board: Leaderboard) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["upper", "lower", "gap", "separated", "more_votes"])
 
 
-def resolution_summary(board: Leaderboard) -> str:
-    """One line for the leaderboard page, e.g. "12 of 19 neighbours separated; ~3,400 more
-    votes would separate the next one, ~41,000 all but 2 (tied within the noise)"."""
-    rows = neighbour_resolution(board)
-    done = sum(r.separated for r in rows)
-    text = f"{done} of {len(rows)} neighbouring pairs separated by their intervals"
-    pending = sorted(r.more_votes for r in rows if not r.separated and r.more_votes is not None)
-    hopeless = sum(not r.separated and r.more_votes is None for r in rows)
+def _pairs(n: int) -> str:
+    return "1 pair" if n == 1 else f"{n:,} pairs"
+
+
+def resolution_text(done: int, total: int, pending: list[int], hopeless: int) -> str:
+    """The resolution line in plain words, from its counts (pending: more votes each unseparated
+    pair needs, smallest first)."""
+    verb = "is" if done == 1 else "are"
+    text = f"{done} of {total} neighbouring pairs {verb} separated"
     if pending:
-        text += f"; ~{pending[0]:,} more votes would separate the next"
+        text += f"; about {pending[0]:,} more votes would separate the next pair"
         if len(pending) > 1:
-            text += f", ~{pending[-1]:,} all {len(pending)} remaining estimable ones"
+            text += f", about {pending[-1]:,} all {len(pending)} pairs still apart"
     if hopeless:
-        text += f"; {hopeless} pair(s) too close to estimate"
+        verb = "is" if hopeless == 1 else "are"
+        text += f"; {_pairs(hopeless)} {verb} too close to tell apart with more votes"
     return text
 
 
-__all__ = ["NeighbourResolution", "neighbour_resolution", "resolution_frame", "resolution_summary"]
+def resolution_summary(board: Leaderboard) -> str:
+    """One line for the leaderboard page, e.g. "2 of 6 neighbouring pairs are separated; about
+    44 more votes would separate the next pair, about 18,324 all 4 pairs still apart"."""
+    rows = neighbour_resolution(board)
+    pending = sorted(r.more_votes for r in rows if not r.separated and r.more_votes is not None)
+    hopeless = sum(not r.separated and r.more_votes is None for r in rows)
+    return resolution_text(sum(r.separated for r in rows), len(rows), pending, hopeless)
+
+
+__all__ = [
+    "NeighbourResolution",
+    "neighbour_resolution",
+    "resolution_frame",
+    "resolution_summary",
+    "resolution_text",
+]

@@ -127,6 +127,8 @@ class Metric:
     description: str = ""
     # For metrics that need user weights: the configured weights path (None = not configured).
     weights: Callable[[MetricsConfig], str | None] | None = None
+    # Modules of the optional ml extra the metric imports (torch, open_clip): checked up front.
+    requires: tuple[str, ...] = ()
 
     def version_for(self, config: MetricsConfig) -> str:
         """The version results carry: with weights, their hash is part of it, so results from

@@ -116,6 +116,7 @@ CLIP_SCORE = Metric(
     units={"clip_score": "100*cos", "clip_score_min": "100*cos", "frames": "count"},
     compute=_clip_score,
     weights=lambda config: config.clip_weights,
+    requires=("torch", "open_clip"),
     description="CLIPScore: prompt-frame similarity with a local open_clip checkpoint",
 )
 
@@ -132,5 +133,6 @@ CLIP_CONSISTENCY = Metric(
     },
     compute=_clip_consistency,
     weights=lambda config: config.clip_weights,
+    requires=("torch", "open_clip"),
     description="CLIP frame-to-frame consistency with a local open_clip checkpoint",
 )

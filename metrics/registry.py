@@ -7,6 +7,7 @@ import threading
 
 from generators.decode import decode_clip
 from generators.errors import InputError, MediaError
+from generators.extras import ML_INSTALL, missing_modules, require_ml
 from metrics.audio import AUDIO
 from metrics.base import ClipContext, Metric, MetricResult, MetricsConfig
 from metrics.clip_score import CLIP_CONSISTENCY, CLIP_SCORE
@@ -66,6 +67,9 @@ def score_clip(
     reference); prompt is the text CLIPScore compares frames with.
     """
     chosen = _resolve(metrics)
+    if metrics:  # asked for by name: a missing extra is the user's to fix, so say how
+        for metric in chosen:
+            require_ml(f"the {metric.name} metric", metric.requires)
     path = os.fspath(path)
     if not os.path.exists(path):
         raise InputError(f"{path}: no such file")
@@ -76,6 +80,12 @@ def score_clip(
     for metric in chosen:  # known before decoding: no need to decode for them
         if metric.weights is not None and not metric.weights(config):
             results[metric.name] = metric.unavailable("no weights configured")
+        elif missing_modules(metric.requires):
+            # an install matter, not the clip's: the error prefix keeps it out of the cache
+            missing = ", ".join(missing_modules(metric.requires))
+            results[metric.name] = metric.unavailable(
+                f"{ERROR_PREFIX}needs {missing} (the ml extra): {ML_INSTALL}"
+            )
     runnable = [m for m in chosen if m.name not in results]
     if not runnable:
         return [results[m.name] for m in chosen]

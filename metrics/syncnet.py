@@ -172,5 +172,6 @@ SYNCNET = Metric(
     },
     compute=_compute,
     weights=lambda config: config.syncnet_weights,
+    requires=("torch",),
     description="SyncNet LSE-D / LSE-C / offset with user-supplied syncnet_v2.model weights",
 )

@@ -82,6 +82,13 @@ def test_demo_no_serve_builds_the_first_set_and_reuses_it(tmp_path):
     assert len(set(per_model.values())) == 1 and min(per_model.values()) >= 4
     assert {(c.width, c.height) for c in clips} == {frame_size("480p", "16:9")}
     assert all(c.duration is not None and abs(c.duration - 1.0) < 0.1 for c in clips)
+    # the first set is scored before anything else is made: the first reveals show metrics
+    with Store.open(data) as store:
+        metrics = store.clips_metrics([c.id for c in clips])
+    assert all(metrics.get(c.id) for c in clips), "first-set clips without metric results"
+    made = f"clips made {len(clips)}/"
+    scored = f"clips scored {len(clips)}/"
+    assert any(made in line and scored in line for line in first.stderr.splitlines()), first.stderr
     again = subprocess.run(
         [*CLI, "demo", "--no-serve", "--data", str(data), *FAST],
         capture_output=True,

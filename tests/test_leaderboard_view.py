@@ -73,3 +73,19 @@ def test_metric_means_interval_brackets_the_mean():
     assert a["low"] < a["mean"] < a["high"] and abs(a["mean"] - 0.5) < 1e-9
     wide = metric_columns(means)
     assert list(wide.columns) == ["model", "m.k"] and wide.loc[0, "m.k"].startswith("0.5 [")
+
+
+def test_tab_hides_tables_with_nothing_to_show(data_dir):
+    """Votes but no metric results: the agreement note says why, and no empty grid is drawn."""
+    from arena.web.app import board_updates
+    from arena.web.leaderboard_view import leaderboard_view
+
+    store = seeded_store(data_dir)
+    store.import_battles(_votes(300))
+    summary, table, ratings, wins, battles, note, agreement = board_updates(leaderboard_view(store))
+    assert "No metric results yet" in note
+    assert agreement["visible"] is False
+    assert table["visible"] is True and ratings["visible"] is True
+    summary, table, *_ = board_updates(leaderboard_view(store, "i2v, silent"))
+    assert "No votes" in summary and table["visible"] is False
+    store.close()

@@ -69,3 +69,16 @@ def test_needs_two_models():
     object.__setattr__(board, "table", board.table.iloc[:1])
     with pytest.raises(RatingInputError):
         neighbour_resolution(board)
+
+
+def test_resolution_line_reads_as_plain_words():
+    from leaderboards.resolution import resolution_text
+
+    line = resolution_text(2, 6, [44, 900, 18324], 1)
+    assert line == (
+        "2 of 6 neighbouring pairs are separated; about 44 more votes would separate the next "
+        "pair, about 18,324 all 3 pairs still apart; 1 pair is too close to tell apart with "
+        "more votes"
+    )
+    assert resolution_text(1, 1, [], 0) == "1 of 1 neighbouring pairs is separated"
+    assert "~" not in resolution_text(0, 3, [5, 7], 0)

@@ -37,15 +37,37 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain click help: rich's boxed table squeezes descriptions into a word-wide column at 80
+    # columns, and its usage line shows an argument as {file}.
+    rich_markup_mode=None,
 )
 for _name in COMMAND_MODULES:
     importlib.import_module(f"arena.cli.{_name}").register(app)
 
 
+def _name_arguments(command) -> None:
+    # typer writes a required argument as {file} in usage lines; say FILE (and [FILE] when
+    # optional), as man pages and click do.
+    for param in command.params:
+        if param.param_type_name == "argument":
+            name = (param.metavar or param.name or "arg").upper()
+            piece = name if param.required else f"[{name}]"
+            param.get_usage_pieces = lambda ctx, piece=piece: [piece]
+    for sub in getattr(command, "commands", {}).values():
+        _name_arguments(sub)
+
+
+def cli_command():
+    """The `paddock` click command, as main runs it."""
+    command = typer.main.get_command(app)
+    _name_arguments(command)
+    return command
+
+
 def main() -> None:
     """Entry point: user mistakes become one line on stderr and exit code 2."""
     try:
-        app()
+        cli_command()()
     except USER_ERRORS as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exit_code(exc))
@@ -53,4 +75,13 @@ def main() -> None:
         sys.exit(130)
 
 
-__all__ = ["DEFAULT_DATA", "COMMAND_MODULES", "DataOpt", "app", "echo", "main", "open_store"]
+__all__ = [
+    "DEFAULT_DATA",
+    "COMMAND_MODULES",
+    "DataOpt",
+    "app",
+    "cli_command",
+    "echo",
+    "main",
+    "open_store",
+]

@@ -11,7 +11,9 @@ from arena.cli.common import DEFAULT_DATA, DataOpt, echo
 
 
 def backup(
-    out: Annotated[Path, typer.Argument(help="New (or empty) folder for the copy.")],
+    out: Annotated[
+        Path, typer.Argument(metavar="FOLDER", help="New (or empty) folder for the copy.")
+    ],
     data: DataOpt = DEFAULT_DATA,
     clips: Annotated[
         bool, typer.Option("--clips/--no-clips", help="Take the clip files too (hard links).")

@@ -15,7 +15,10 @@ clips_app = typer.Typer(help="Import ready clips.", no_args_is_help=True)
 @clips_app.command("import")
 def clips_import(
     source: Annotated[
-        Path, typer.Argument(help="Folder MODEL/PROMPT_ID.mp4, or a CSV/JSONL manifest.")
+        Path,
+        typer.Argument(
+            metavar="SOURCE", help="Folder MODEL/PROMPT_ID.mp4, or a CSV/JSONL manifest."
+        ),
     ],
     data: DataOpt = DEFAULT_DATA,
     keep_going: Annotated[

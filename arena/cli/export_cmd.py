@@ -14,7 +14,9 @@ export_app = typer.Typer(help="Export the arena's data for publication.", no_arg
 
 @export_app.command("dataset")
 def export_dataset_cmd(
-    out: Annotated[Path, typer.Argument(help="Empty folder to write the dataset into.")],
+    out: Annotated[
+        Path, typer.Argument(metavar="FOLDER", help="Empty folder to write the dataset into.")
+    ],
     data: DataOpt = DEFAULT_DATA,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite the dataset files in a non-empty folder.")

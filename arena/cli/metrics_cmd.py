@@ -133,7 +133,7 @@ def list_cmd() -> None:
 
 @metrics_app.command("score")
 def score_cmd(
-    file: Annotated[Path, typer.Argument(help="Clip to score.")],
+    file: Annotated[Path, typer.Argument(metavar="CLIP", help="Clip to score.")],
     metrics: MetricsOpt = None,
     image: Annotated[
         Path | None, typer.Option("--image", help="i2v input image (identity reference).")
@@ -181,12 +181,14 @@ def run_cmd(
     """Score every clip lacking a current result (same clip hash and metric version)."""
     from arena.jobs.engine import check_engine
     from arena.jobs.scoring import score_missing
+    from generators.extras import require_ml
     from metrics.registry import get_metric
 
     check_engine(engine, ray_address)
     names = _names(metrics)
     for name in names or []:
-        get_metric(name)
+        metric = get_metric(name)
+        require_ml(f"the {metric.name} metric", metric.requires)
     cfg = _config(config, syncnet_weights, clip_weights, clip_model or None)
     with open_store(data, create=False) as store:
         report = score_missing(

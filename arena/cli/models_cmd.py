@@ -23,7 +23,7 @@ def models_list(data: DataOpt = DEFAULT_DATA) -> None:
 
 @models_app.command("add")
 def models_add(
-    name: str,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Name shown on the board.")],
     generator: Annotated[str | None, typer.Option("--generator", help="Generator spec.")] = None,
     parent: Annotated[str | None, typer.Option(help="Parent model (for checkpoints).")] = None,
     kind: Annotated[str | None, typer.Option(help="Model kind; inferred when omitted.")] = None,
@@ -41,7 +41,9 @@ def models_add(
 def models_sync(
     file: Annotated[
         Path | None,
-        typer.Argument(help="paddock.toml ($PADDOCK_CONFIG or ./paddock.toml by default)."),
+        typer.Argument(
+            metavar="CONFIG", help="paddock.toml ($PADDOCK_CONFIG or ./paddock.toml by default)."
+        ),
     ] = None,
     data: DataOpt = DEFAULT_DATA,
 ) -> None:

@@ -25,7 +25,9 @@ def providers_list() -> None:
 
 @providers_app.command("check")
 def providers_check(
-    name: Annotated[str, typer.Argument(help="Provider kind: fal, runway, google, ...")],
+    name: Annotated[
+        str, typer.Argument(metavar="KIND", help="Provider kind: fal, runway, google, ...")
+    ],
     model: Annotated[
         str | None, typer.Option(help="Model the check names, where it needs one.")
     ] = None,

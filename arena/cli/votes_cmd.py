@@ -16,7 +16,7 @@ votes_app = typer.Typer(
 
 @votes_app.command("export")
 def votes_export(
-    out: Path,
+    out: Annotated[Path, typer.Argument(metavar="FILE", help="Votes file to write.")],
     data: DataOpt = DEFAULT_DATA,
     fmt: Annotated[str | None, typer.Option("--format", help="parquet, csv or jsonl.")] = None,
 ) -> None:
@@ -30,7 +30,7 @@ def votes_export(
 
 @votes_app.command("import")
 def votes_import(
-    file: Path,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Votes file to read.")],
     data: DataOpt = DEFAULT_DATA,
     fmt: Annotated[str | None, typer.Option("--format", help="parquet, csv or jsonl.")] = None,
     add_models: Annotated[bool, typer.Option(help="Register unknown models as imported.")] = False,

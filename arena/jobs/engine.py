@@ -9,16 +9,27 @@ task and its result: a worker on another node shares no disk with the driver.
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from arena.errors import RayUnavailableError
 from generators.errors import InputError
+from generators.extras import ML_INSTALL
 
 ENGINES = ("local", "ray")
+
+
+def _pool_worker_start(initializer: Callable[[], None] | None) -> None:
+    # Ctrl-C in a terminal reaches the whole process group: the driver stops the loop, so a
+    # worker finishes its job rather than dying with a traceback in the middle of it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if initializer is not None:
+        initializer()
 
 
 class LocalEngine:
@@ -32,7 +43,7 @@ class LocalEngine:
         self._pool = ProcessPoolExecutor(
             max_workers=self.slots,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=initializer,
+            initializer=functools.partial(_pool_worker_start, initializer),
         )
 
     def submit(self, fn: Callable[..., Any], *args: Any, gpu: bool = False) -> Future:
@@ -81,7 +92,7 @@ class RayEngine:
             import ray
         except ImportError:
             raise RayUnavailableError(
-                "--engine ray needs Ray: install it with `pip install 'paddock[ml]'`"
+                f"--engine ray needs Ray (the ml extra): {ML_INSTALL}"
             ) from None
         self._ray = ray
         self._started_here = False

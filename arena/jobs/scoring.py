@@ -11,6 +11,7 @@ from pathlib import Path
 from arena.io.suite_images import SKIMAGE_PREFIX, materialize_image
 from arena.jobs.loop import Work, run_jobs
 from generators.errors import PaddockError
+from generators.extras import ML_INSTALL, missing_modules
 from metrics.base import MetricResult, MetricsConfig
 from metrics.registry import ERROR_PREFIX, available_metrics, get_metric, score_clip
 
@@ -55,6 +56,11 @@ def pending_jobs(
         if metric.weights is not None and not metric.weights(config):
             if skipped is not None:
                 skipped.append(f"{metric.name}: no weights configured")
+            continue
+        missing = missing_modules(metric.requires)
+        if missing:  # an install matter: one line for the run, not a failure per clip
+            if skipped is not None:
+                skipped.append(f"{metric.name}: needs {', '.join(missing)}: {ML_INSTALL}")
             continue
         for row in store.clips_needing_metric(metric.name, metric.version_for(config)):
             job = jobs.get(row.id)

@@ -17,6 +17,7 @@ from arena.io.admin_token import load_admin_token
 from arena.store import Store, new_id
 from arena.web.admin import AdminActions, build_admin_tab
 from arena.web.leaderboard_view import POOLS as LEADERBOARD_POOLS
+from arena.web.leaderboard_view import BoardView
 from metrics.registry import METRICS  # loaded with the server, not on the first vote
 
 CATEGORY_CHOICES = [("All", ""), ("Text to video", "t2v"), ("Image to video", "i2v")]
@@ -92,15 +93,15 @@ def prompt_markdown(view: BattleView) -> str:
     return f"**{kind}, {sound}.** Prompt:\n\n> {html.escape(view.prompt)}"
 
 
-def _metric_lines(metrics: list[dict]) -> str:
+def _metric_cells(metrics: list[dict]) -> dict[str, str]:
     """Each metric's headline values (and verdict), or why it could not judge the clip."""
-    parts = []
+    cells = {}
     for m in metrics:
         spec = METRICS.get(m["metric"])
         if spec is None or not spec.higher_is_better:
             continue
         if m["status"] != "ok":
-            parts.append(f"{m['metric']}: unavailable ({m.get('reason') or 'no reason given'})")
+            cells[m["metric"]] = f"unavailable ({m.get('reason') or 'no reason given'})"
             continue
         shown = []
         for key in [*spec.higher_is_better, "verdict"]:
@@ -111,16 +112,25 @@ def _metric_lines(metrics: list[dict]) -> str:
                 value = f"{value:.3g}"
             arrow = {True: " ↑", False: " ↓"}.get(spec.higher_is_better.get(key), "")
             shown.append(f"{key.replace('_', ' ')} {value}{arrow}")
-        parts.append(f"{m['metric']}: " + ", ".join(shown))
-    return "<br>".join(parts) if parts else "no metrics yet"
+        cells[m["metric"]] = ", ".join(shown)
+    return cells
 
 
 def reveal_markdown(result: VoteResult) -> str:
+    """The outcome, both names and their metrics as one A | B table: short enough to read
+    without scrolling on a laptop screen."""
+    left, right = _metric_cells(result.left_metrics), _metric_cells(result.right_metrics)
+    names = [name for name in METRICS if name in left or name in right]
+    rows = "".join(
+        f"| {name} | {left.get(name, '–')} | {right.get(name, '–')} |\n" for name in names
+    )
+    if not names:
+        rows = "| metrics | no metrics yet | no metrics yet |\n"
     return (
         f"### {OUTCOME_TEXT.get(result.outcome, result.outcome)}\n\n"
-        f"| | model | automatic metrics |\n|---|---|---|\n"
-        f"| **A** | **{html.escape(result.left_model)}** | {_metric_lines(result.left_metrics)} |\n"
-        f"| **B** | **{html.escape(result.right_model)}** | {_metric_lines(result.right_metrics)} |\n"
+        f"| | A | B |\n|---|---|---|\n"
+        f"| model | **{html.escape(result.left_model)}** | **{html.escape(result.right_model)}** |\n"
+        + rows
     )
 
 
@@ -276,10 +286,8 @@ def build_app(
 
         def show_board(pool_name: str):
             if leaderboard is None:
-                return "No leaderboard available.", None, None, None, None, "", None
-            view = leaderboard(store, pool_name or "all")
-            figures = [view.figures.get(name) for name in ("ratings", "win rates", "battles")]
-            return view.summary, view.table, *figures, view.agreement_summary, view.agreement
+                return board_updates(BoardView("No leaderboard available.", None, {}))
+            return board_updates(leaderboard(store, pool_name or "all"))
 
         board_outputs = [board_md, board_table, board_plot, matrix_plot, battles_plot]
         board_outputs += [agreement_md, agreement_table]
@@ -330,6 +338,25 @@ def build_app(
     # The store serializes what must be serialized; the page's events may overlap.
     app.queue(default_concurrency_limit=16)
     return app
+
+
+def board_updates(view: BoardView) -> tuple:
+    """The Leaderboard tab's outputs, in order: summary, table, the ratings, win-rate and battle
+    figures, agreement note and table. A table or figure with nothing to show is hidden, not
+    drawn as an empty grid under a note that says why."""
+
+    def shown(value):
+        empty = value is None or bool(getattr(value, "empty", False))
+        return gr.update(value=value, visible=not empty)
+
+    figures = (view.figures.get(name) for name in ("ratings", "win rates", "battles"))
+    return (
+        view.summary,
+        shown(view.table),
+        *(shown(figure) for figure in figures),
+        view.agreement_summary,
+        shown(view.agreement),
+    )
 
 
 def _names(reveal) -> str:

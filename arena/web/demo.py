@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import Progress
 
 from arena.io.catalog import ensure_builtin_models, ensure_suite
 from arena.jobs.generation import GenerationSettings, generate_missing
@@ -27,35 +27,121 @@ def _quick_prompts(prompts):
     return [p for p in prompts if p.id in first]
 
 
-def _fill(
-    store: Store,
-    prompts,
-    workers: int,
-    label: str,
-    settings: GenerationSettings,
-    stop: threading.Event | None = None,
-):
-    models = store.models(active_only=True)
-    with Progress(console=console, transient=False) as progress:
-        task = progress.add_task(label, total=None)
+# After the first set, the suite is built a few prompts at a time, each chunk scored as soon as
+# it is made, so metrics keep up with the clips raters see.
+CHUNK_PROMPTS = 4
+LOG_EVERY_S = 15.0
 
-        def tick(done: int, total: int, what: str) -> None:
-            progress.update(task, total=total, completed=done, description=f"{label}: {what}")
 
-        report = generate_missing(
-            store, models, prompts, settings, workers, on_progress=tick, stop=stop
+@dataclass
+class DemoLog:
+    """What the demo is doing, in words a newcomer understands, printed every LOG_EVERY_S."""
+
+    total: int  # clips the whole suite needs
+    made: int  # clips that exist
+    scored: int  # clips with their metrics recorded
+    url: str | None = None
+    started: float = field(default_factory=time.monotonic)
+    last: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._units_at_start = self.made + self.scored
+
+    def time_left(self) -> str:
+        done = self.made + self.scored - self._units_at_start
+        left = 2 * self.total - self.made - self.scored
+        if left <= 0:
+            return "all done"
+        if done < 5:  # a rate from the first clip or two is mostly start-up cost
+            return "estimating the time left"
+        seconds = (time.monotonic() - self.started) / done * left
+        minutes = round(seconds / 60)
+        return f"about {minutes} min left" if minutes >= 1 else "under a minute left"
+
+    def line(self) -> str:
+        text = (
+            f"clips made {self.made}/{self.total}, clips scored {self.scored}/{self.total}, "
+            f"{self.time_left()}"
         )
+        return text + (f"; vote at {self.url}" if self.url else "")
+
+    def show(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self.last >= LOG_EVERY_S:
+            self.last = now
+            console.print(self.line(), soft_wrap=True)
+
+
+def _start_log(store: Store, prompts) -> DemoLog:
+    from arena.jobs.generation import missing_jobs
+    from arena.jobs.scoring import pending_jobs
+
+    made = len(store.clips())
+    missing = len(missing_jobs(store, store.models(active_only=True), prompts))
+    return DemoLog(total=made + missing, made=made, scored=made - len(pending_jobs(store)))
+
+
+def _generate(store: Store, prompts, workers: int, settings, log: DemoLog, stop=None):
+    before = log.made
+
+    def tick(done: int, total: int, what: str) -> None:
+        log.made = before + done
+        log.show()
+
+    report = generate_missing(
+        store,
+        store.models(active_only=True),
+        prompts,
+        settings,
+        workers,
+        on_progress=tick,
+        stop=stop,
+    )
     for line in report.failed:
         console.print(f"[red]failed[/red] {line}")
+    log.made = before + report.made
     return report
 
 
-def _score(store: Store, workers: int, stop: threading.Event | None = None) -> None:
-    try:
-        from arena.jobs.scoring import score_missing
-    except ImportError:
-        return
-    score_missing(store, workers=workers, stop=stop)
+def _score(store: Store, workers: int, log: DemoLog, stop=None) -> None:
+    from arena.jobs.scoring import score_missing
+
+    before = log.scored
+
+    def tick(done: int, total: int, what: str) -> None:
+        log.scored = before + done
+        log.show()
+
+    report = score_missing(store, workers=workers, stop=stop, progress=False, on_progress=tick)
+    log.scored = before + report.scored
+    for line in report.failed:
+        console.print(f"[red]metric failed[/red] {line}")
+
+
+def _build(
+    store: Store,
+    first,
+    rest,
+    workers: int,
+    settings: GenerationSettings,
+    log: DemoLog,
+    started: float,
+    stop: threading.Event | None = None,
+) -> None:
+    """The first set made and scored, then the rest chunk by chunk: make, then score."""
+    chunks = [first, *(rest[i : i + CHUNK_PROMPTS] for i in range(0, len(rest), CHUNK_PROMPTS))]
+    for i, chunk in enumerate(chunks):
+        if stop is not None and stop.is_set():
+            return
+        _generate(store, chunk, workers, settings, log, stop)
+        if i == 0:
+            console.print(f"first set made {time.monotonic() - started:.0f} s after start")
+        _score(store, workers, log, stop)
+        if stop is not None and stop.is_set():
+            return
+        if i == 0:
+            console.print(f"first set scored {time.monotonic() - started:.0f} s after start")
+        log.show(force=True)
 
 
 def run_demo(
@@ -80,21 +166,21 @@ def run_demo(
             f"[bold]Paddock demo[/bold] in {data}: {n_models} models, {len(prompts)} "
             f"prompts; first set: {len(first)} prompts"
         )
+        log = _start_log(store, prompts)
+        log.show(force=True)
         if not serve:
-            _fill(store, first, workers, "first clips", settings)
-            console.print(f"first set ready in {time.monotonic() - started:.0f} s")
-            if full:
-                _fill(store, rest, workers, "rest of the suite", settings)
-                _score(store, workers)
+            _build(store, first, rest if full else [], workers, settings, log, started)
             return
 
         def background(stop: threading.Event) -> None:
-            _fill(store, first, workers, "first clips", settings, stop)
-            if not stop.is_set():
-                console.print(f"first set ready {time.monotonic() - started:.0f} s after start")
-                _fill(store, rest, workers, "rest of the suite", settings, stop)
-            if not stop.is_set():
-                _score(store, workers, stop)
+            _build(store, first, rest, workers, settings, log, started, stop)
+
+        def ready(url: str) -> None:
+            log.url = url
+            console.print(
+                f"[bold green]Vote at {url}[/bold green]  (Ctrl-C to stop); the first battles "
+                "open as soon as two models have a clip for a prompt"
+            )
 
         from arena.web.server import run_server
 
@@ -103,10 +189,7 @@ def run_demo(
             host=host,
             port=port,
             background=background,
-            on_ready=lambda url: console.print(
-                f"[bold green]Paddock arena at {url}[/bold green]  (Ctrl-C to stop); the first "
-                "battles open as soon as two models have a clip for a prompt"
-            ),
+            on_ready=ready,
             leaderboard=leaderboard_view,
         )
     finally:
