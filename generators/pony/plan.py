@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from generators.pony.cast import Cast, read_cast
 from generators.pony.speech import detect_language
 
 FRAMINGS = ("wide", "medium", "close")
@@ -16,8 +17,10 @@ CAMERAS = ("push_in", "pull_out", "pan_left", "pan_right", "handheld", "static")
 _PLACES = {
     "street": ("street", "city", "road", "alley", "avenue", "downtown", "sidewalk", "traffic",
                "market", "town", "crosswalk", "urban", "neon", "square", "plaza", "village",
-               "bus stop", "skyline", "intersection", "balcony", "station"),
-    "beach": ("beach", "sea", "ocean", "shore", "coast", "waves", "surf", "seaside", "harbor"),
+               "bus stop", "skyline", "intersection", "balcony", "station", "calle", "rue",
+               "ciudad", "ville"),
+    "beach": ("beach", "sea", "ocean", "shore", "coast", "waves", "surf", "seaside", "harbor",
+              "harbour", "playa", "plage", "mar", "mer"),
     "sky": ("clouds", "cloud", "sky", "flying", "balloon", "heaven", "airplane"),
     "interior": ("room", "kitchen", "office", "interior", "inside", "indoors", "cafe", "café",
                  "restaurant", "bar", "library", "studio", "home", "bedroom", "classroom",
@@ -52,6 +55,7 @@ class Line:
 
     text: str
     language: str
+    speaker: int = 0  # index into the plan's cast.people
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,21 @@ class ShotPlan:
     lines: tuple[Line, ...]
     sounds: tuple[str, ...]
     seed: int  # derived from (prompt, seed): drives every random choice after the plan
+    cast: Cast = Cast((), (), False, ())
+
+    def explain(self) -> dict:
+        """What pony understood from the prompt, as plain data (JSON-ready)."""
+        return {
+            "people": [p.describe() for p in self.cast.people],
+            "animals": list(self.cast.animals), "crowd": self.cast.crowd,
+            "actions": list(self.cast.actions),
+            "lines": [{"text": ln.text, "language": ln.language, "speaker": ln.speaker}
+                      for ln in self.lines],
+            "place": self.place, "time_of_day": self.time_of_day, "weather": self.weather,
+            "shots": [{"start_s": round(s.start_s, 3), "end_s": round(s.end_s, 3),
+                       "framing": s.framing, "camera": s.camera} for s in self.shots],
+            "sounds": list(self.sounds),
+        }
 
 
 def plan_seed(prompt: str, seed: int) -> int:
@@ -141,7 +160,8 @@ def dialogue_lines(prompt: str) -> tuple[Line, ...]:
     return tuple(lines)
 
 
-def _sounds(text: str, place: str, time_of_day: str, weather: str) -> tuple[str, ...]:
+def _sounds(text: str, place: str, time_of_day: str, weather: str,
+            animals: tuple[str, ...] = ()) -> tuple[str, ...]:
     sounds: list[str] = []
     if weather == "rain":
         sounds.append("rain")
@@ -159,6 +179,9 @@ def _sounds(text: str, place: str, time_of_day: str, weather: str) -> tuple[str,
             sounds.append(sound)
     if _has(text, _WALK):
         sounds.append("footsteps")
+    sounds += [a for a in animals if a != "bird"]
+    if "bird" in animals:
+        sounds.append("birds")
     return tuple(dict.fromkeys(sounds))
 
 
@@ -167,7 +190,9 @@ def plan_shots(prompt: str, seed: int, duration_s: float, single_shot: bool = Fa
     text = prompt.lower()
     pseed = plan_seed(prompt, seed)
     rng = np.random.default_rng(pseed)
-    place = _first_place(text)
+    # "she waves from the garden" is a gesture, not the sea
+    place = _first_place(re.sub(r"\bwaves\s+(?=(?:from|at|to|goodbye|hello|back|and|his|her)\b)",
+                                "waving ", text))
     time_of_day = "night" if _has(text, _NIGHT) else "sunset" if _has(text, _SUNSET) else "day"
     weather = ("rain" if _has(text, _RAIN) else "snow" if _has(text, _SNOW)
                else "fog" if _has(text, _FOG) else "clear")
@@ -188,5 +213,19 @@ def plan_shots(prompt: str, seed: int, duration_s: float, single_shot: bool = Fa
         face_side = 0.5 if framing == "close" else (side if framing == "wide"
                                                      else 0.5 + (side - 0.5) * 0.5)
         shots.append(Shot(float(bounds[i]), float(bounds[i + 1]), framing, camera, face_side))
-    return ShotPlan(place, time_of_day, weather, tuple(shots), dialogue_lines(prompt),
-                    _sounds(text, place, time_of_day, weather), pseed)
+    lines = dialogue_lines(prompt)
+    cast = read_cast(prompt, len(lines))
+    lines = tuple(Line(ln.text, ln.language, sp) for ln, sp in zip(lines, cast.speakers,
+                                                                    strict=False))
+    return ShotPlan(place, time_of_day, weather, tuple(shots), lines,
+                    _sounds(text, place, time_of_day, weather, cast.animals), pseed, cast)
+
+
+def explain_prompt(prompt: str, seed: int = 0, duration_s: float = 5.0,
+                   image: bool = False) -> dict:
+    """`paddock generate --explain`: the plan pony makes for a prompt, as plain data."""
+    from generators.base import GenerationRequest
+
+    request = GenerationRequest(prompt, seed=seed, duration_s=duration_s)  # validates
+    plan = plan_shots(request.prompt, request.seed, request.duration_s, single_shot=image)
+    return plan.explain()
