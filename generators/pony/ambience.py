@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-SOUNDS = ("rain", "traffic", "wind", "waves", "crowd", "birds", "crickets", "room", "footsteps")
+from generators.pony.animals import ANIMAL_SOUNDS
+
+SOUNDS = ("rain", "traffic", "wind", "waves", "crowd", "birds", "crickets", "room", "footsteps",
+          "cat", "dog", "horse")
 
 
 def _band(x: np.ndarray, sr: int, lo: float | None, hi: float | None, order: int = 2) -> np.ndarray:
@@ -128,13 +131,15 @@ def footsteps(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
 
 
 _MAKERS = {"rain": rain, "traffic": traffic, "wind": wind, "waves": waves, "crowd": crowd,
-           "birds": birds, "crickets": crickets, "room": room, "footsteps": footsteps}
+           "birds": birds, "crickets": crickets, "room": room, "footsteps": footsteps,
+           **ANIMAL_SOUNDS}
 # loudness of each sound in the bed relative to the others (rms)
 _LEVELS = {"rain": 1.0, "traffic": 0.8, "wind": 0.7, "waves": 1.0, "crowd": 0.5, "birds": 0.35,
-           "crickets": 0.12, "room": 0.3, "footsteps": 0.6}
+           "crickets": 0.12, "room": 0.3, "footsteps": 0.6, "cat": 0.5, "dog": 0.55,
+           "horse": 0.5}
 
 
-_POINT_SOURCES = ("footsteps", "birds", "crickets")
+_POINT_SOURCES = ("footsteps", "birds", "crickets", "cat", "dog", "horse")
 
 
 def ambience(sounds: tuple[str, ...], duration_s: float, sample_rate: int, seed: int) -> np.ndarray:

@@ -67,3 +67,13 @@ def drifted_portrait(amount: float, shot: int) -> Portrait:
     image = drift_face(base.image, base.landmarks, alpha)
     landmarks = face_landmarks(image)
     return Portrait(image, base.mask, landmarks if landmarks is not None else base.landmarks)
+
+
+def drifted_lead(portrait: Portrait, amount: float, shot: int) -> Portrait:
+    """Any cast member's bust with the face moved `amount` (0..1) toward another person's;
+    later shots drift a little further, like drifted_portrait."""
+    alpha = float(np.clip(amount * (0.85 + 0.15 * min(shot, 2) / 2), 0.0, 1.0))
+    image = drift_face(portrait.image, portrait.landmarks, alpha)
+    landmarks = face_landmarks(image)
+    return Portrait(image, portrait.mask,
+                    landmarks if landmarks is not None else portrait.landmarks)

@@ -14,11 +14,13 @@ import numpy as np
 from generators.base import GenerationRequest, GenerationResult
 from generators.encode import encode_clip
 from generators.errors import GenerationError, InputError
-from generators.pony.plan import Shot, ShotPlan, plan_shots
-from generators.pony.portrait import Portrait, astronaut_portrait
-from generators.pony.render import ImageRenderer, Motion, first_frame, render_scene
+from generators.pony.people import cast_portraits
+from generators.pony.plan import Shot, ShotPlan, dialogue_shots, plan_shots
+from generators.pony.portrait import Portrait
+from generators.pony.render import ImageRenderer, Motion, first_frame
 from generators.pony.soundtrack import Soundtrack, build_soundtrack
-from generators.pony.visemes import mouth_track
+from generators.pony.stage import render_stage
+from generators.pony.visemes import MouthTrack, mouth_track
 
 
 @dataclass(frozen=True)
@@ -69,20 +71,37 @@ class PonyGenerator:
             # identity can only drift across shots: give single-shot clips a second shot
             s = plan.shots[0]
             mid = (s.start_s + s.end_s) / 2
-            shots = (Shot(s.start_s, mid, s.framing, s.camera, s.side),
-                     Shot(mid, s.end_s, s.framing, s.camera, s.side))
+            shots = (Shot(s.start_s, mid, s.framing, s.camera, s.side, s.people),
+                     Shot(mid, s.end_s, s.framing, s.camera, s.side, s.people))
             plan = ShotPlan(plan.place, plan.time_of_day, plan.weather, shots, plan.lines,
-                            plan.sounds, plan.seed)
+                            plan.sounds, plan.seed, plan.cast, plan.timelapse)
         return plan
 
-    def _portraits(self, plan: ShotPlan) -> list[Portrait]:
-        base = astronaut_portrait()
-        if self.flaws.drift_amount <= 0 or len(plan.shots) < 2:
-            return [base]
-        from generators.pony.drift import drifted_portrait
+    def _portraits(self, plan: ShotPlan) -> list:
+        """One bust per cast member; for pony-drift, one such list per shot, the lead's face
+        moving toward another person's after the first shot."""
+        base = cast_portraits(plan.cast.people)
+        if self.flaws.drift_amount <= 0 or len(plan.shots) < 2 or not base:
+            return base
+        from generators.pony.drift import drifted_lead
 
-        return [base] + [drifted_portrait(float(self.flaws.drift_amount), k)
+        return [base] + [[drifted_lead(base[0], float(self.flaws.drift_amount), k), *base[1:]]
                          for k in range(1, len(plan.shots))]
+
+    @staticmethod
+    def _mouths(plan: ShotPlan, sound: Soundtrack, duration_s: float, fps: int,
+                n_frames: int) -> list[MouthTrack]:
+        """A mouth track per cast member: their own lines move their lips, no one else's."""
+        mouths = []
+        for k in range(max(len(plan.cast.people), 1)):
+            if not any(line.speaker == k for line in plan.lines):
+                z = np.zeros(n_frames, np.float32)
+                mouths.append(MouthTrack(z, z, z))
+                continue
+            phonemes, speech = sound.speaker_part(k)
+            mouths.append(mouth_track(phonemes, speech, sound.sample_rate, duration_s, fps,
+                                      n_frames))
+        return mouths
 
     def _audio_out(self, sound: Soundtrack, n_samples: int) -> np.ndarray | None:
         mix = sound.mix
@@ -130,8 +149,10 @@ class PonyGenerator:
         mouth = mouth_track(list(sound.phonemes), sound.speech, sound.sample_rate,
                             request.duration_s, request.fps, n_frames)
         if image is None:
-            frames = render_scene(plan, self._portraits(plan), render_size, request.fps, n_frames,
-                                  mouth, request.duration_s, self._frame_indices(n_frames))
+            plan = dialogue_shots(plan, sound.spans, request.duration_s)
+            mouths = self._mouths(plan, sound, request.duration_s, request.fps, n_frames)
+            frames = render_stage(plan, self._portraits(plan), mouths, render_size, request.fps,
+                                  n_frames, request.duration_s, self._frame_indices(n_frames))
         else:
             frames = self._image_frames(image, plan, render_size, request, n_frames, mouth)
         audio = self._audio_out(sound, int(round(request.duration_s * sound.sample_rate))) \

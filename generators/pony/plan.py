@@ -12,6 +12,8 @@ from generators.pony.cast import Cast, read_cast
 from generators.pony.speech import detect_language
 
 FRAMINGS = ("wide", "medium", "close")
+# where the faces of 1..4 people stand across a shot that shows them all (share of the width)
+SIDES = {1: (0.5,), 2: (0.3, 0.7), 3: (0.2, 0.5, 0.8), 4: (0.14, 0.38, 0.62, 0.86)}
 CAMERAS = ("push_in", "pull_out", "pan_left", "pan_right", "handheld", "static")
 
 _PLACES = {
@@ -67,6 +69,7 @@ class Shot:
     framing: str
     camera: str
     side: float  # horizontal position of the character's face, 0 = left edge, 1 = right edge
+    people: tuple[int, ...] | None = None  # who is in the shot (cast indexes); None = everyone
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class ShotPlan:
     sounds: tuple[str, ...]
     seed: int  # derived from (prompt, seed): drives every random choice after the plan
     cast: Cast = Cast((), (), False, ())
+    timelapse: bool = False
 
     def explain(self) -> dict:
         """What pony understood from the prompt, as plain data (JSON-ready)."""
@@ -92,7 +96,9 @@ class ShotPlan:
                       for ln in self.lines],
             "place": self.place, "time_of_day": self.time_of_day, "weather": self.weather,
             "shots": [{"start_s": round(s.start_s, 3), "end_s": round(s.end_s, 3),
-                       "framing": s.framing, "camera": s.camera} for s in self.shots],
+                       "framing": s.framing, "camera": s.camera,
+                       "people": list(s.people) if s.people is not None
+                       else list(range(len(self.cast.people)))} for s in self.shots],
             "sounds": list(self.sounds),
         }
 
@@ -107,13 +113,17 @@ def _has(text: str, words: tuple[str, ...]) -> bool:
 
 
 def _first_place(text: str) -> str:
+    """The first place named; the sky only when no ground is ("clouds over the hills")."""
     best, best_pos = "field", len(text) + 1
+    sky = False
     for place, words in _PLACES.items():
         for w in words:
             m = re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text)
-            if m and m.start() < best_pos:
+            if m and place == "sky":
+                sky = True
+            elif m and m.start() < best_pos:
                 best, best_pos = place, m.start()
-    return best
+    return "sky" if sky and best_pos > len(text) else best
 
 
 def _framing_of(text: str) -> str | None:
@@ -218,7 +228,39 @@ def plan_shots(prompt: str, seed: int, duration_s: float, single_shot: bool = Fa
     lines = tuple(Line(ln.text, ln.language, sp) for ln, sp in zip(lines, cast.speakers,
                                                                     strict=False))
     return ShotPlan(place, time_of_day, weather, tuple(shots), lines,
-                    _sounds(text, place, time_of_day, weather, cast.animals), pseed, cast)
+                    _sounds(text, place, time_of_day, weather, cast.animals), pseed, cast,
+                    bool(re.search(r"time[- ]?lapse|timelapse|hyperlapse", text)))
+
+
+def dialogue_shots(plan: ShotPlan, spans: tuple[tuple[float, float, int], ...],
+                   duration_s: float) -> ShotPlan:
+    """Shot / reverse shot for a conversation: a two-shot while the first speaker talks, then
+    a shot of each later speaker for their line (cut a moment before they start)."""
+    if len(plan.cast.people) < 2 or len({s for _, _, s in spans}) < 2:
+        return plan
+    two_shot = plan.shots[0]
+    n = len(plan.cast.people)
+    sides = SIDES[min(n, 4)]
+    shots: list[Shot] = []
+    starts = [max(0.0, a - 0.15) for a, _, _ in spans]
+    first_cut = next((starts[k] for k in range(1, len(spans))
+                      if spans[k][2] != spans[0][2]), duration_s)
+    shots.append(Shot(0.0, first_cut, "wide", two_shot.camera, 0.5, None))
+    k = next((k for k in range(1, len(spans)) if starts[k] == first_cut), len(spans))
+    while k < len(spans):
+        end = starts[k + 1] if k + 1 < len(spans) else duration_s
+        who = spans[k][2]
+        if end - starts[k] < 0.5 and shots:
+            k += 1
+            continue
+        side = 0.5 + (sides[min(who, len(sides) - 1)] - 0.5) * 0.6
+        camera = "push_in" if len(shots) % 2 else "static"
+        shots.append(Shot(starts[k], end, "medium", camera, side, (who,)))
+        k += 1
+    fixed = [Shot(s.start_s, shots[i + 1].start_s if i + 1 < len(shots) else duration_s,
+                  s.framing, s.camera, s.side, s.people) for i, s in enumerate(shots)]
+    return ShotPlan(plan.place, plan.time_of_day, plan.weather, tuple(fixed), plan.lines,
+                    plan.sounds, plan.seed, plan.cast, plan.timelapse)
 
 
 def explain_prompt(prompt: str, seed: int = 0, duration_s: float = 5.0,

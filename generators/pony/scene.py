@@ -227,18 +227,27 @@ def _sky_place(img, plan, rng):
 
 _PAINTERS = {"street": _street, "beach": _beach, "forest": _forest, "interior": _interior,
              "snow": _snow, "desert": _desert, "field": _field, "sky": _sky_place}
-_HORIZON = {"street": 0.62, "beach": 0.55, "forest": 0.7, "interior": 0.5, "snow": 0.62,
+HORIZON = _HORIZON = {"street": 0.62, "beach": 0.55, "forest": 0.7, "interior": 0.5, "snow": 0.62,
             "desert": 0.6, "field": 0.6, "sky": 0.8}
 
 
-def paint_background(plan: ShotPlan, width: int, height: int, blur: float = 0.6) -> np.ndarray:
+def paint_background(plan: ShotPlan, width: int, height: int, blur: float = 0.6,
+                     sky_out: list | None = None) -> np.ndarray:
     """The scene behind the character, RGB uint8 (height, width, 3), at full resolution with
-    a touch of blur (closer framings blur it more, like a lens focused on the character)."""
+    a touch of blur (closer framings blur it more, like a lens focused on the character).
+
+    Given a list as sky_out, appends the float32 (height, width) share of open sky per pixel
+    (where drifting clouds may pass)."""
     rng = np.random.default_rng([plan.seed, 7])
     width, height = int(width), int(height)
     w, h = max(64, width), max(64, height)
     img = _sky(plan, h, w, rng, _HORIZON[plan.place] * h)
+    sky = img.copy() if sky_out is not None else None
     _PAINTERS[plan.place](img, plan, rng)
+    if sky is not None:
+        open_sky = (np.abs(img - sky).max(axis=2) < 1.0).astype(np.float32)
+        open_sky = cv2.resize(open_sky, (width, height), interpolation=cv2.INTER_AREA)
+        sky_out.append(cv2.GaussianBlur(open_sky, (0, 0), 1.0))
     if plan.weather == "fog":
         img[:] = img * 0.55 + np.float32(190) * 0.45
     elif plan.weather == "snow":

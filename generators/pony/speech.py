@@ -223,12 +223,23 @@ def detect_language(text: str) -> str:
     return best if scores[best] > 0 else "en"
 
 
+def voice_variant(gender: str | None, age: str, rank: int) -> tuple[str, int]:
+    """espeak-ng variant and pitch for a speaker: the rank-th of the clip's speakers of that
+    kind gets the rank-th voice, so two women (or two men) never share one."""
+    if gender == "m":
+        variants = ("+m3", "+m1", "+m7") if age != "old" else ("+grandpa", "+m3", "+m1")
+        return variants[rank % 3], (40, 50, 32)[rank % 3]
+    variants = ("+f3", "+f4", "+f2") if age != "old" else ("+grandma", "+f3", "+f4")
+    pitch = (58, 66, 50) if age not in ("child", "young") else (70, 62, 76)
+    return variants[rank % 3], pitch[rank % 3]
+
+
 def synthesize(text: str, language: str | None = None, rate_wpm: int = 165, pitch: int = 58,
-               sample_rate: int = 48000) -> Utterance:
+               sample_rate: int = 48000, variant: str = VOICE_VARIANT) -> Utterance:
     """Speak `text` with the espeak-ng voice of its language; samples resampled to sample_rate."""
     lang = language or detect_language(text)
     engine = _engine()
-    voice = VOICE_FOR_LANGUAGE.get(lang, "en-us") + VOICE_VARIANT
+    voice = VOICE_FOR_LANGUAGE.get(lang, "en-us") + variant
     pcm, events = engine.synth(text, voice, rate_wpm, pitch)
     audio = pcm.astype(np.float32) / 32768.0
     if engine.sample_rate != sample_rate and len(audio):
