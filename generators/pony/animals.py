@@ -215,7 +215,8 @@ def _tone(f: np.ndarray, sr: int, harmonics=(1.0, 0.5, 0.3, 0.15)) -> np.ndarray
 
 
 def _events(rng, n, sr, every: tuple[float, float], first: tuple[float, float]):
-    t = rng.uniform(*first)
+    # the first call comes early enough that even a one-second clip has one
+    t = min(rng.uniform(*first), 0.3 * n / sr)
     while t < n / sr - 0.2:
         yield int(t * sr)
         t += rng.uniform(*every)

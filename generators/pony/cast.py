@@ -298,9 +298,8 @@ def _speakers(prompt: str, people: list[Person]) -> list[int]:
         if nm:
             who = _resolve(nm.group(1), people, previous)
         if who is None:
-            sm = None
-            for sm in re.finditer(rf"([\w' ]{{0,30}}?)\s*\b{_SAY}\b", before):
-                pass
+            found = list(re.finditer(rf"([\w' ]{{0,30}}?)\s*\b{_SAY}\b", before))
+            sm = found[-1] if found else None
             if sm is not None:
                 who = _resolve(sm.group(1), people, previous)
         if who is None:

@@ -16,7 +16,6 @@ from generators.encode import encode_clip
 from generators.errors import GenerationError, InputError
 from generators.pony.people import cast_portraits
 from generators.pony.plan import Shot, ShotPlan, dialogue_shots, plan_shots
-from generators.pony.portrait import Portrait
 from generators.pony.render import ImageRenderer, Motion, first_frame
 from generators.pony.soundtrack import Soundtrack, build_soundtrack
 from generators.pony.stage import render_stage

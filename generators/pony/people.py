@@ -253,10 +253,9 @@ def dressed_portrait(key: str, person: Person) -> Portrait:
     short = person.hair_length in ("short", "bald") or (ident.gender == "m"
                                                         and person.hair_length != "long")
     if short:  # trim the photo's hair volume to a close crop: background shows around it
-        fw_, brow_, chin_, cx_ = fw, brow, chin, cx
         keep = _head((h, w), lm, 0.64, 0.7).astype(np.float32) / 255.0
-        keep[int(brow_ + 0.3 * fw_):] = 1.0
-        mask[:] = mask * cv2.GaussianBlur(keep, (0, 0), 0.02 * fw_ + 0.5)
+        keep[int(brow + 0.3 * fw):] = 1.0
+        mask[:] = mask * cv2.GaussianBlur(keep, (0, 0), 0.02 * fw + 0.5)
     if person.hair_length == "long":
         # long hair falls behind the shoulders: painted into the picture and the mask
         poly = np.array([[cx - 0.78 * fw, brow], [cx + 0.78 * fw, brow],
