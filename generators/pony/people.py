@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import combinations
 
 import cv2
 import numpy as np
@@ -48,20 +49,21 @@ BANK = (
     Identity("hopper-wide", "hopper", _WIDE, "m", "old"),
     Identity("hopper-narrow", "hopper", _NARROW, "f", "adult"),
 )
-# dlib descriptor distances between the bank's faces as rendered (tests re-measure them);
+# dlib descriptor distances between the bank's faces, the smaller of bare and dressed
+# (tests re-measure them);
 # a clip never puts two faces closer than MIN_APART side by side
 IDENTITY_DISTANCE = {
     frozenset(("astronaut", "hopper")): 0.68, frozenset(("astronaut", "astronaut-narrow")): 0.46,
     frozenset(("astronaut", "astronaut-wide")): 0.48, frozenset(("astronaut", "hopper-wide")): 0.71,
     frozenset(("astronaut", "hopper-narrow")): 0.66,
     frozenset(("hopper", "astronaut-narrow")): 0.70, frozenset(("hopper", "astronaut-wide")): 0.71,
-    frozenset(("hopper", "hopper-wide")): 0.37, frozenset(("hopper", "hopper-narrow")): 0.36,
-    frozenset(("astronaut-narrow", "astronaut-wide")): 0.74,
-    frozenset(("astronaut-narrow", "hopper-wide")): 0.80,
+    frozenset(("hopper", "hopper-wide")): 0.37, frozenset(("hopper", "hopper-narrow")): 0.34,
+    frozenset(("astronaut-narrow", "astronaut-wide")): 0.66,
+    frozenset(("astronaut-narrow", "hopper-wide")): 0.77,
     frozenset(("astronaut-narrow", "hopper-narrow")): 0.58,
     frozenset(("astronaut-wide", "hopper-wide")): 0.61,
-    frozenset(("astronaut-wide", "hopper-narrow")): 0.76,
-    frozenset(("hopper-wide", "hopper-narrow")): 0.60,
+    frozenset(("astronaut-wide", "hopper-narrow")): 0.70,
+    frozenset(("hopper-wide", "hopper-narrow")): 0.59,
 }
 MIN_APART = 0.6
 _PREFERENCE = {
@@ -81,21 +83,39 @@ def _apart(a: str, b: str) -> float:
     return 0.0 if a == b else IDENTITY_DISTANCE[frozenset((a, b))]
 
 
+def _preference(p: Person, first: bool) -> tuple[str, ...]:
+    age = p.age if p.age in ("young", "child", "old") else "adult"
+    if p.gender is None and first:
+        return ("astronaut",)
+    return _PREFERENCE.get((p.gender or "f", age), _ORDER)
+
+
 def assign_identities(people: tuple[Person, ...]) -> list[str]:
-    """One bank identity per person: the best fit for their description that is far enough
-    from everyone placed before them (the whole bank is tried before giving up on that)."""
-    chosen: list[str] = []
-    for p in people:
-        age = p.age if p.age in ("young", "child", "old") else "adult"
-        prefs = _PREFERENCE.get((p.gender or "f", age), _ORDER)
-        if p.gender is None and not chosen:
-            prefs = ("astronaut",)
-        for key in (*prefs, *_ORDER):
-            if all(_apart(key, c) > MIN_APART for c in chosen):
-                chosen.append(key)
-                break
-        else:  # more people than the bank can keep apart: the most distant one
-            chosen.append(max(_ORDER, key=lambda k: min(_apart(k, c) for c in chosen)))
+    """One bank identity per person: the cast whose faces are all far enough apart that
+    best fits the descriptions (lowest sum of preference ranks); with more people than the
+    bank can keep apart, the cast whose closest pair is farthest."""
+    from itertools import permutations
+
+    if not people:
+        return []
+    prefs = [_preference(p, k == 0) for k, p in enumerate(people)]
+
+    old = {i.key for i in BANK if i.age == "old"}
+
+    def rank(k: int, key: str) -> int:
+        r = prefs[k].index(key) if key in prefs[k] else len(_ORDER) + _ORDER.index(key)
+        return r + (2 if key in old and people[k].age != "old" else 0)  # no one ages
+
+    best: tuple | None = None
+    for keys in permutations(_ORDER, min(len(people), len(_ORDER))):
+        apart = min((_apart(a, b) for a, b in combinations(keys, 2)), default=1.0)
+        cost = sum(rank(k, key) for k, key in enumerate(keys))
+        score = (apart > MIN_APART, apart if apart <= MIN_APART else 0.0, -cost)
+        if best is None or score > best[0]:
+            best = (score, keys)
+    chosen = list(best[1])
+    while len(chosen) < len(people):  # more people than faces: repeat from the start
+        chosen.append(chosen[len(chosen) % len(_ORDER)])
     return chosen
 
 
