@@ -182,3 +182,28 @@ def test_walking_crosses_the_frame(pony, tmp_path_factory) -> None:
             xs.append(found[0]["x"] / frame.shape[1])
     assert len(xs) >= 5
     assert abs(xs[-1] - xs[0]) > 0.3  # from one side toward the other
+
+
+def test_image_to_video_of_an_animal_moves_it_smoothly_with_its_sound(pony, tmp_path) -> None:
+    import cv2
+    from pony_checks import psnr
+    from skimage import data
+
+    from generators.pony.render import fit_image
+
+    image = data.chelsea()
+    path = tmp_path / "cat.png"
+    cv2.imwrite(str(path), image[..., ::-1])
+    prompt = "The cat in the image yawns and stretches"
+    out = tmp_path / "cat.mp4"
+    request = GenerationRequest(prompt, duration_s=2.5, resolution="480p", image=str(path))
+    pony.generate(request, str(out))
+    clip = decode_clip(out)
+    frames = clip.frames.astype(np.float32)
+    assert psnr(clip.frames[0], fit_image(image, 854, 480)) >= 30  # starts on the input
+    h, w = frames.shape[1:3]
+    centre = frames[:, h // 4 : 3 * h // 4, w // 4 : 3 * w // 4]
+    assert np.abs(centre[-1] - centre[0]).mean() > 6  # the subject moved
+    steps = np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2, 3))
+    assert steps[15:].min() > 0.2 and steps.max() < 8  # never frozen, never a jump
+    assert "cat" in plan_shots(prompt, 0, 2.5, single_shot=True).sounds

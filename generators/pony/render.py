@@ -286,7 +286,18 @@ class ImageRenderer:
         self.box = (max(int(xs.min()) - pad, 0), max(int(ys.min()) - pad, 0),
                     min(int(xs.max()) + pad, w), min(int(ys.max()) + pad, h)) if len(xs) else (
             0, 0, w, h)
-        self.mask = mask
+        self.mask = mask.astype(np.float32)
+        # how much each pixel follows the subject rather than the background: a wide, soft
+        # version of the subject's mask
+        # The maps are smooth, so they are computed on a grid 4 times coarser and scaled up:
+        # the sample points are where cv2.resize puts them, so affine parts come back exact.
+        weight = cv2.GaussianBlur(self.mask, (0, 0), 0.05 * max(w, h))
+        sw, sh = max(2, -(-w // 4)), max(2, -(-h // 4))
+        self.weight = cv2.resize(weight, (sw, sh), interpolation=cv2.INTER_AREA)
+        xs = (np.arange(sw, dtype=np.float32) + 0.5) * (w / sw) - 0.5
+        ys = (np.arange(sh, dtype=np.float32) + 0.5) * (h / sh) - 0.5
+        self.gx, self.gy = np.meshgrid(xs, ys)
+        self.direction = 1 if (plan.seed >> 3) % 2 else -1
         self.weather = (WeatherLayer(plan.weather, w, h, plan.seed)
                         if plan.weather in ("rain", "snow") else None)
 
@@ -303,20 +314,38 @@ class ImageRenderer:
         if self.face is not None:
             pose = self.motion.pose(t, mouth, i)
             if not self.talk:
-                pose = FacePose(blink=pose.blink, dx=pose.dx * 0.5, dy=pose.dy * 0.5,
-                                tilt=pose.tilt * 0.5)
+                pose = FacePose(blink=pose.blink, dx=pose.dx, dy=pose.dy, tilt=pose.tilt)
+            # a slight turn of the head over the clip
+            turn = 0.035 * np.sin(np.pi * min(u * 1.4, 1.0))
+            pose = FacePose(pose.open, pose.wide, pose.round, pose.blink, pose.dx + turn,
+                            pose.dy, pose.tilt + 0.4 * turn)
             self.face.apply(self.canvas, pose)
         e = _ease(u)
         w, h = self.view
-        frame = crop_resize(self.canvas, *self._source_rect(1.0 + 0.06 * e, (0, 0, w, h)),
-                            self.view)
-        if e > 0.02:  # the subject comes closer faster than the background: parallax
-            x0, y0, x1, y1 = self.box
-            rect = self._source_rect(1.0 + 0.10 * e, self.box)
-            fg = crop_resize(self.canvas, *rect, (x1 - x0, y1 - y0))
-            a = crop_resize(self.mask, *rect, (x1 - x0, y1 - y0))
-            region = frame[y0:y1, x0:x1]
-            region[:] = cv2.blendLinear(fg, region, a, 1.0 - a)
+        fx, fy = self.focus
+        px, py = w / 2 + (fx - w / 2) * 0.5, h / 2 + (fy - h / 2) * 0.5
+        # background: push-in about the subject while the camera trucks sideways a little
+        zb = 1.0 + 0.06 * e
+        drift = np.float32(0.04 * w * e * self.direction)
+        bx = (self.gx - px) / np.float32(zb) + np.float32(px) + drift
+        by = (self.gy - py) / np.float32(zb) + np.float32(py)
+        # subject: comes closer faster (parallax), breathes, and without a face sways about
+        # its base; blended into the background's map, so no edge can ghost
+        ramp = min(t / 0.6, 1.0)  # frame 0 stays the input
+        zs = 1.0 + 0.10 * e
+        breath = 1.0 + 0.012 * ramp * np.sin(2 * np.pi * 0.3 * t)
+        angle = 0.0 if self.face is not None else 0.05 * ramp * np.sin(2 * np.pi * 0.3 * t)
+        qx, qy = (self.box[0] + self.box[2]) / 2, self.box[3]
+        c, s_ = np.float32(np.cos(angle)), np.float32(np.sin(angle))
+        ux = (self.gx - px) / np.float32(zs) + np.float32(px - qx)
+        uy = (self.gy - py) / np.float32(zs) + np.float32(py - qy)
+        sx = c * ux + s_ * uy + np.float32(qx)
+        sy = (-s_ * ux + c * uy) / np.float32(breath) + np.float32(qy)
+        wgt = self.weight
+        map_x = cv2.resize(bx + wgt * (sx - bx), (w, h), interpolation=cv2.INTER_LINEAR)
+        map_y = cv2.resize(by + wgt * (sy - by), (w, h), interpolation=cv2.INTER_LINEAR)
+        frame = cv2.remap(self.canvas, map_x, map_y, cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REFLECT)
         if self.weather is not None:
             self.weather.apply(frame, t, strength=min(t / 0.6, 1.0))  # frame 0 stays the input
         return frame
