@@ -102,3 +102,29 @@ def lower_motion(frames: np.ndarray, start: float = 0.6) -> float:
     a = frames[0, int(start * h):].astype(np.float32)
     b = frames[-1, int(start * h):].astype(np.float32)
     return float(np.abs(a - b).mean())
+
+
+def plan_mismatches(label: dict, explained: dict) -> list[str]:
+    """Which labelled attributes the explained plan gets wrong (empty: all match)."""
+    wrong = []
+    people = explained["people"]
+    if len(people) != label["people"]:
+        wrong.append(f"people {len(people)}")
+    if "genders" in label and [p["gender"] for p in people] != label["genders"]:
+        wrong.append("genders")
+    if [ln["speaker"] for ln in explained["lines"]] != label["speakers"]:
+        wrong.append("speakers")
+    if explained["animals"] != label["animals"]:
+        wrong.append("animals")
+    for key in ("place", "weather", "crowd"):
+        if key in label and explained[key] != label[key]:
+            wrong.append(key)
+    if not set(label.get("actions", [])) <= set(explained["actions"]):
+        wrong.append("actions")
+    for key, want in label.get("person0", {}).items():
+        got = people[0][key] if people else None
+        if key == "clothing" and not set(want) <= set(got or []):
+            wrong.append("clothing")
+        elif key != "clothing" and got != want:
+            wrong.append(key)
+    return wrong
