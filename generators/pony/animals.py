@@ -14,7 +14,7 @@ _COATS = {
     "bird": ((40, 40, 45), (70, 60, 55), (230, 230, 230), (30, 30, 30)),
 }
 # body height (shoulder to ground) as a share of the view height, and speed in view widths/s
-SIZE = {"cat": 0.16, "dog": 0.22, "horse": 0.5, "bird": 0.035}
+SIZE = {"cat": 0.16, "dog": 0.22, "horse": 0.5, "bird": 0.05}
 SPEED = {"cat": 0.0, "dog": 0.22, "horse": 0.12, "bird": 0.25}
 
 

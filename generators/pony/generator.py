@@ -83,9 +83,11 @@ class PonyGenerator:
         if self.flaws.drift_amount <= 0 or len(plan.shots) < 2 or not base:
             return base
         from generators.pony.drift import drifted_lead
+        from generators.pony.people import assign_identities
 
-        return [base] + [[drifted_lead(base[0], float(self.flaws.drift_amount), k), *base[1:]]
-                         for k in range(1, len(plan.shots))]
+        hopper = assign_identities(plan.cast.people)[0].startswith("hopper")
+        return [base] + [[drifted_lead(base[0], float(self.flaws.drift_amount), k, hopper),
+                          *base[1:]] for k in range(1, len(plan.shots))]
 
     @staticmethod
     def _mouths(plan: ShotPlan, sound: Soundtrack, duration_s: float, fps: int,
