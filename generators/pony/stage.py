@@ -221,7 +221,7 @@ class ShotStage:
             rider = horse if (k in riders and horse is not None) else None
             if rider is not None:
                 face_h = 0.15 * vh
-                fy = horse.ground - 1.05 * horse.height
+                fy = horse.ground - 1.15 * horse.height
             if "sits" in person.actions:
                 fy += 0.1 * vh
             if {"walks", "runs"} & set(person.actions) and framing != "close" and n == 1:
