@@ -75,11 +75,13 @@ def pony():
     return build_generator("builtin:pony")
 
 
-def _clip(pony, tmp_path_factory, prompt: str, seconds: float = 3.0, seed: int = 1):
+def _clip(pony, tmp_path_factory, prompt: str, seconds: float = 3.0, seed: int = 1, path=None):
     out = tmp_path_factory.mktemp("cast") / "clip.mp4"
     pony.generate(
         GenerationRequest(prompt, seed=seed, duration_s=seconds, resolution="480p"), str(out)
     )
+    if path is not None:
+        path.append(out)
     return decode_clip(out)
 
 
@@ -93,8 +95,13 @@ def test_nobody_named_means_no_face_and_the_scene_moves(pony, tmp_path_factory) 
 
 def test_two_speakers_two_faces_only_the_speaker_talks(pony, tmp_path_factory) -> None:
     label = BY_ID["names"]
-    clip = _clip(pony, tmp_path_factory, label["prompt"], seconds=5.0)
+    path: list = []
+    clip = _clip(pony, tmp_path_factory, label["prompt"], seconds=5.0, path=path)
     plan = plan_shots(label["prompt"], 1, 5.0)
+    from metrics.registry import score_clip
+
+    (sync,) = score_clip(path[0], metrics=["lipsync"])
+    assert sync.values["verdict"] == "in sync"  # the tracked face is the one speaking
     times = clip.frame_times
     two_shot = [i for i, t in enumerate(times) if t < 0.5] + [
         i for i, t in enumerate(times) if 0.6 < t < 1.2

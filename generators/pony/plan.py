@@ -254,7 +254,7 @@ def dialogue_shots(plan: ShotPlan, spans: tuple[tuple[float, float, int], ...],
             k += 1
             continue
         side = 0.5 + (sides[min(who, len(sides) - 1)] - 0.5) * 0.6
-        camera = "push_in" if len(shots) % 2 else "static"
+        camera = "push_in" if len(shots) % 2 else "handheld"  # never still: no frozen frames
         shots.append(Shot(starts[k], end, "medium", camera, side, (who,)))
         k += 1
     fixed = [Shot(s.start_s, shots[i + 1].start_s if i + 1 < len(shots) else duration_s,

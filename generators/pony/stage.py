@@ -48,9 +48,11 @@ class Actor:
     def __init__(self, portrait: Portrait, grade: np.ndarray, face_h: float,
                  anchor: tuple[float, float], motion: Motion, mouth: MouthTrack,
                  actions: tuple[str, ...], shot: Shot, view: tuple[int, int],
-                 rider_of: object | None = None) -> None:
+                 rider_of: object | None = None, by_width: bool = False) -> None:
         lm = portrait.landmarks
         self.scale = scale = face_h / float(lm[8, 1] - lm[17:27, 1].min())
+        if by_width:  # side by side, faces compare by their width (as a face detector sees)
+            scale = self.scale = 0.95 * face_h / float(np.linalg.norm(lm[16] - lm[0]))
         img, mask = _padded(portrait)
         img = np.clip(img * grade, 0, 255).astype(np.uint8)
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
@@ -212,10 +214,15 @@ class ShotStage:
         self.tracks = animal_tracks(animals, plan.cast.actions, "", (cw, ch), view, plan.seed,
                                     duration_s, min(ground, (ch + vh) / 2 - 0.02 * vh))
         horse = next((tr for tr in self.tracks if tr.kind == "horse"), None)
+        # in a shot of several people the first to speak stands a little nearer the camera
+        # (larger), so the framing shows who speaks and a face tracker starts on them
+        lead = plan.lines[0].speaker if plan.lines and n > 1 else None
         self.actors: list[Actor] = []
         for slot, k in enumerate(people[:4]):
             person = plan.cast.people[k]
             face_h = FACE_HEIGHT[framing] * vh * (1.0 if n <= 2 else 0.85)
+            if lead is not None:
+                face_h *= 1.2 if k == lead else 0.9
             fx = (cw - vw) / 2 + sides[min(slot, len(sides) - 1)] * vw
             fy = (ch - vh) / 2 + FACE_Y[framing] * vh
             rider = horse if (k in riders and horse is not None) else None
@@ -229,7 +236,8 @@ class ShotStage:
                 fy = (ch - vh) / 2 + 0.42 * vh
             motion = self.motion0 if k == 0 else Motion.make(plan.seed + 101 * k, duration_s)
             self.actors.append(Actor(portraits[k], character_grade(plan), face_h, (fx, fy),
-                                     motion, mouths[k], person.actions, shot, view, rider))
+                                     motion, mouths[k], person.actions, shot, view, rider,
+                                     by_width=n > 1))
         for actor in self.actors:
             if not actor.moving:
                 actor.bake(self.canvas)
@@ -244,6 +252,8 @@ class ShotStage:
             self.dynamic = True
         focus_x = np.mean([a.anchor[0] for a in self.actors]) if self.actors else cw / 2
         focus_y = np.mean([a.anchor[1] for a in self.actors]) if self.actors else ch / 2
+        if lead is not None and lead in people[:4]:  # a push-in moves toward the speaker
+            focus_x, focus_y = self.actors[people.index(lead)].anchor
         self.focus = (float(focus_x), float(focus_y))
         self.weather = (WeatherLayer(plan.weather, vw, vh, plan.seed)
                         if plan.weather in ("rain", "snow") else None)
