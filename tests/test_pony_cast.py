@@ -188,3 +188,17 @@ def test_image_to_video_of_an_animal_moves_it_smoothly_with_its_sound(pony, tmp_
     steps = np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2, 3))
     assert steps[15:].min() > 0.2 and steps.max() < 8  # never frozen, never a jump
     assert "cat" in plan_shots(prompt, 0, 2.5, single_shot=True).sounds
+
+
+def test_the_demo_first_set_shows_at_least_three_different_casts() -> None:
+    from arena.domain.suite import load_suite, quick_subset
+    from generators.pony.people import assign_identities
+
+    casts = set()
+    for prompt in quick_subset(load_suite()):
+        if prompt.category != "t2v":
+            continue
+        plan = plan_shots(prompt.text, prompt.seed or 0, 5.0)
+        casts.add((tuple(assign_identities(plan.cast.people)), plan.cast.people))
+    assert len(casts) >= 3
+    assert ((), ()) in casts  # one of them is nobody: the scene alone

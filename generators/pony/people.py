@@ -278,17 +278,25 @@ def dressed_portrait(key: str, person: Person) -> Portrait:
         mask[:] = mask * cv2.GaussianBlur(keep, (0, 0), 0.02 * fw + 0.5)
     if person.hair_length == "long":
         # long hair falls behind the shoulders: painted into the picture and the mask
-        poly = np.array([[cx - 0.78 * fw, brow], [cx + 0.78 * fw, brow],
-                         [cx + 0.95 * fw, chin + 0.9 * fw], [cx - 0.95 * fw, chin + 0.9 * fw]],
-                        np.int32)
+        # two locks that follow the head's sides and end in rounded tips on the shoulders
         region = np.zeros((h, w), np.uint8)
-        cv2.fillConvexPoly(region, poly, 255)
+        for side in (-1, 1):
+            lock = np.array([[cx + side * 0.45 * fw, brow - 0.2 * fw],
+                             [cx + side * 0.8 * fw, brow + 0.1 * fw],
+                             [cx + side * 0.92 * fw, chin + 0.55 * fw],
+                             [cx + side * 0.72 * fw, chin + 0.85 * fw],
+                             [cx + side * 0.5 * fw, chin + 0.5 * fw]], np.int32)
+            cv2.fillPoly(region, [lock], 255, cv2.LINE_AA)
+            cv2.ellipse(region, (int(cx + side * 0.82 * fw), int(chin + 0.7 * fw)),
+                        (int(0.13 * fw), int(0.18 * fw)), 0, 0, 360, 255, -1, cv2.LINE_AA)
         region[_face_hull((h, w), lm) > 0] = 0
         region[(mask > 0.5) & (np.arange(h)[:, None] > brow + 0.5 * fw)] = 0  # behind the body
         soft = cv2.GaussianBlur(region.astype(np.float32) / 255.0, (0, 0), 0.03 * fw)
         colour = HAIR_COLOURS.get(hair or "brown", (95, 60, 35))
-        noise = np.random.default_rng(5).normal(1.0, 0.08, (h, w)).astype(np.float32)
-        base = np.clip(np.asarray(colour, np.float32) * noise[..., None], 0, 255)
+        # strands: shading that varies across the hair and little along it
+        rng = np.random.default_rng(5)
+        strands = cv2.resize(rng.normal(1.0, 0.12, (4, w // 3)).astype(np.float32), (w, h))
+        base = np.clip(np.asarray(colour, np.float32) * strands[..., None], 0, 255)
         a = (soft * (1 - 0.0))[..., None]
         image[:] = np.clip(image * (1 - a) + base * a, 0, 255).astype(np.uint8)
         mask[:] = np.maximum(mask, soft)
