@@ -1,17 +1,16 @@
-"""Picture rendering for pony: shots of the character in a scene, and animated input images."""
+"""Picture pieces for pony: framing, motion and camera moves, and animated input images."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from generators.pony.face_anim import FaceAnimator, FacePose
-from generators.pony.plan import Shot, ShotPlan
+from generators.pony.plan import ShotPlan
 from generators.pony.portrait import Portrait, bust_mask_from_landmarks, face_landmarks
-from generators.pony.scene import WeatherLayer, character_grade, paint_background
+from generators.pony.scene import WeatherLayer
 from generators.pony.visemes import MouthTrack
 
 MARGIN = 0.16  # extra canvas around the view, room for camera moves
@@ -129,104 +128,8 @@ def _padded(portrait: Portrait) -> tuple[np.ndarray, np.ndarray]:
     return img, mask
 
 
-class ShotRenderer:
-    """Renders one shot of the character in the plan's scene, frame by frame."""
-
-    def __init__(self, plan: ShotPlan, shot: Shot, portrait: Portrait, background: np.ndarray,
-                 view: tuple[int, int], motion: Motion) -> None:
-        vw, vh = view
-        ch, cw = background.shape[:2]
-        self.shot, self.view, self.motion = shot, view, motion
-        lm = portrait.landmarks
-        face_h = float(lm[8, 1] - lm[17:27, 1].min())
-        face_c = lm[:, 0].mean(), (lm[8, 1] + lm[17:27, 1].min()) / 2
-        scale = FACE_HEIGHT[shot.framing] * vh / face_h
-        fx = (cw - vw) / 2 + shot.side * vw
-        fy = (ch - vh) / 2 + FACE_Y[shot.framing] * vh
-        zoom = BACKGROUND_ZOOM[shot.framing]
-        canvas = self._background_for(background, zoom, fx)
-        img, mask = _padded(portrait)
-        img = np.clip(img * character_grade(plan), 0, 255).astype(np.uint8)
-        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=interp)
-        if scale > 1.2:  # an unsharp mask gives the enlarged photo back some crispness
-            soft = cv2.GaussianBlur(img, (0, 0), 0.6 * scale)
-            img = cv2.addWeighted(img, 1.7, soft, -0.7, 0)
-        mask = cv2.resize(mask, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR)
-        ox, oy = int(round(fx - face_c[0] * scale)), int(round(fy - face_c[1] * scale))
-        x0, y0 = max(ox, 0), max(oy, 0)
-        x1, y1 = min(ox + img.shape[1], cw), min(oy + img.shape[0], ch)
-        if x1 > x0 and y1 > y0:
-            a = mask[y0 - oy:y1 - oy, x0 - ox:x1 - ox, None]
-            region = canvas[y0:y1, x0:x1].astype(np.float32)
-            part = img[y0 - oy:y1 - oy, x0 - ox:x1 - ox].astype(np.float32)
-            canvas[y0:y1, x0:x1] = (region * (1 - a) + part * a + 0.5).astype(np.uint8)
-        self.canvas = canvas
-        self.landmarks = lm * scale + np.array([ox, oy], np.float32)
-        self.face = FaceAnimator(canvas, self.landmarks)
-        self.focus = (fx, fy)
-        self.weather = (WeatherLayer(plan.weather, vw, vh, plan.seed)
-                        if plan.weather in ("rain", "snow") else None)
-
-    @staticmethod
-    def _background_for(background: np.ndarray, zoom: float, fx: float) -> np.ndarray:
-        if zoom == 1.0:
-            return background.copy()
-        ch, cw = background.shape[:2]
-        w, h = cw / zoom, ch / zoom
-        x0 = min(max(fx - w / 2, 0), cw - w)
-        y0 = (ch - h) * 0.45
-        crop = background[int(y0):int(y0 + h), int(x0):int(x0 + w)]
-        out = cv2.resize(crop, (cw, ch), interpolation=cv2.INTER_LINEAR)
-        return cv2.GaussianBlur(out, (0, 0), (zoom - 1.0) * cw / 400.0)
-
-    def render(self, t: float, pose: FacePose) -> np.ndarray:
-        """The frame at clip time t (seconds) with the face in `pose`."""
-        self.face.apply(self.canvas, pose)
-        dur = max(self.shot.end_s - self.shot.start_s, 1e-6)
-        u = (t - self.shot.start_s) / dur
-        cx, cy, zoom = camera_view(self.shot.camera, u, t,
-                                   (self.canvas.shape[1], self.canvas.shape[0]), self.view,
-                                   self.focus, self.motion.phases)
-        hw, hh = self.view[0] / (2 * zoom), self.view[1] / (2 * zoom)
-        frame = crop_resize(self.canvas, cx - hw, cy - hh, cx + hw, cy + hh, self.view)
-        if self.weather is not None:
-            self.weather.apply(frame, t)
-        return frame
-
-
 def canvas_size(view: tuple[int, int]) -> tuple[int, int]:
     return int(round(view[0] * (1 + MARGIN))), int(round(view[1] * (1 + MARGIN)))
-
-
-def render_scene(plan: ShotPlan, portraits: list[Portrait], view: tuple[int, int], fps: int,
-                 n_frames: int, mouth: MouthTrack, duration_s: float,
-                 frame_indices: Iterator[int] | None = None) -> Iterator[np.ndarray]:
-    """Frames of a text-to-video clip; shot i uses portraits[min(i, len-1)].
-
-    frame_indices, when given, lists which frame to show at each output position (it must be
-    non-decreasing); a repeated index repeats the previous frame without rendering it again.
-    """
-    cw, ch = canvas_size(view)
-    background = paint_background(plan, cw, ch)
-    motion = Motion.make(plan.seed, duration_s)
-    renderers: dict[int, ShotRenderer] = {}
-    indices = frame_indices if frame_indices is not None else iter(range(n_frames))
-    last_index, last_frame = -1, None
-    for i in indices:
-        if i == last_index and last_frame is not None:
-            yield last_frame
-            continue
-        t = i / fps
-        k = next((j for j, s in enumerate(plan.shots) if s.start_s <= t < s.end_s),
-                 len(plan.shots) - 1)
-        if k not in renderers:
-            renderers.clear()  # shots never come back: free the previous canvas
-            renderers[k] = ShotRenderer(plan, plan.shots[k], portraits[min(k, len(portraits) - 1)],
-                                        background, view, motion)
-        last_frame = renderers[k].render(t, motion.pose(t, mouth, i))
-        last_index = i
-        yield last_frame
 
 
 def fit_image(image: np.ndarray, width: int, height: int,

@@ -87,9 +87,9 @@ class Actor:
             ys = np.arange(self.mask.shape[0], dtype=np.float32)[:, None]
             cut = self.lm[8, 1] + 1.1 * self.fw
             self.mask *= np.clip((cut - ys) / (0.15 * self.fw), 0, 1)
-        self.face: FaceAnimator | None = None
-        rng = np.random.default_rng([motion.blinks.size, int(anchor[0])])
-        self.facing = 1 if rng.random() < 0.5 else -1
+        self.face: FaceAnimator | None = None  # set when baked into the shot's canvas
+        self._sprite_face: FaceAnimator | None = None  # set on the first frame of a mover
+        self.facing = 1 if motion.phases[6] < np.pi else -1  # which way they walk or turn
         skin = self.img[int(self.lm[29, 1]), int(self.lm[29, 0])]
         body_y = min(int(self.lm[8, 1] + 1.6 * self.fw), self.img.shape[0] - 1)
         body = self.img[body_y, int(min(max(self.lm[8, 0] + 0.9 * self.fw, 0),
@@ -129,7 +129,7 @@ class Actor:
             self.face.apply(canvas, pose)
             self._wave(canvas, t, *self.origin())
             return
-        if self.face is None and not hasattr(self, "_sprite_face"):
+        if self._sprite_face is None:
             self._sprite = self.img.copy()
             self._sprite_face = FaceAnimator(self._sprite, self.lm)
         self._sprite_face.apply(self._sprite, pose)
