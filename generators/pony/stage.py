@@ -118,6 +118,11 @@ class Actor:
             e = _ease(min(u * 2.0, 1.0))
             pose = FacePose(pose.open, pose.wide, pose.round, pose.blink, pose.dx,
                             pose.dy - 0.07 * e, pose.tilt)
+        if "turns" in self.actions:  # the head leads the turn
+            v = min(max((u - 0.2) / 0.6, 0.0), 1.0)
+            pose = FacePose(pose.open, pose.wide, pose.round, pose.blink,
+                            pose.dx + self.facing * 0.07 * np.sin(np.pi * v), pose.dy,
+                            pose.tilt)
         if "waves" in self.actions or "walks" in self.actions or "runs" in self.actions:
             pose = FacePose(pose.open, pose.wide, pose.round, pose.blink, pose.dx, pose.dy,
                             pose.tilt + 0.02 * np.sin(2 * np.pi * 1.0 * t))
@@ -147,18 +152,15 @@ class Actor:
         if x_of_horse is not None:
             dx = x_of_horse - self.anchor[0]
             dy = 0.004 * vh * np.sin(2 * np.pi * 3.2 * t)
-        if "turns" in self.actions and 0.3 < u < 0.7:
-            # the body turns: it narrows, flips side at the middle and widens again
-            v = (u - 0.3) / 0.4
-            squeeze = 0.45 + 0.55 * abs(np.cos(np.pi * v))
+        if "turns" in self.actions and 0.25 < u < 0.75:
+            # the body turns a quarter away and back: it narrows toward its far side and
+            # widens again (a face that stays findable, unlike a full turn)
+            v = (u - 0.25) / 0.5
+            squeeze = 1.0 - 0.28 * np.sin(np.pi * v)
             w = max(int(img.shape[1] * squeeze), 2)
-            cx = self.face_c[0]
             img = cv2.resize(img, (w, img.shape[0]), interpolation=cv2.INTER_LINEAR)
             mask = cv2.resize(mask, (w, mask.shape[0]), interpolation=cv2.INTER_LINEAR)
-            if v > 0.5:
-                img, mask = img[:, ::-1], mask[:, ::-1]
-                cx = self.img.shape[1] - cx
-            dx += cx - cx * squeeze
+            dx += self.face_c[0] * (1.0 - squeeze)
         x, y = int(round(ox + dx)), int(round(oy + dy))
         _blend(canvas, img, mask, x, y)
         self._wave(canvas, t, x, y)
