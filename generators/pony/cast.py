@@ -6,34 +6,91 @@ import re
 from dataclasses import dataclass, field
 
 COLOURS = {
-    "red": (190, 35, 40), "yellow": (235, 200, 40), "blue": (40, 80, 190),
-    "green": (50, 140, 60), "black": (25, 25, 28), "white": (235, 235, 235),
-    "grey": (125, 125, 130), "gray": (125, 125, 130), "brown": (110, 70, 40),
-    "orange": (230, 120, 30), "purple": (110, 50, 150), "pink": (230, 130, 170),
-    "navy": (25, 35, 90), "beige": (205, 185, 150), "silver": (190, 190, 200),
-    "gold": (210, 170, 60), "dark": (40, 38, 40),
+    "red": (190, 35, 40),
+    "yellow": (235, 200, 40),
+    "blue": (40, 80, 190),
+    "green": (50, 140, 60),
+    "black": (25, 25, 28),
+    "white": (235, 235, 235),
+    "grey": (125, 125, 130),
+    "gray": (125, 125, 130),
+    "brown": (110, 70, 40),
+    "orange": (230, 120, 30),
+    "purple": (110, 50, 150),
+    "pink": (230, 130, 170),
+    "navy": (25, 35, 90),
+    "beige": (205, 185, 150),
+    "silver": (190, 190, 200),
+    "gold": (210, 170, 60),
+    "dark": (40, 38, 40),
 }
 HAIR_COLOURS = {
-    "blonde": (215, 180, 110), "blond": (215, 180, 110), "red": (165, 60, 30),
-    "ginger": (175, 85, 35), "brown": (95, 60, 35), "black": (22, 20, 22),
-    "dark": (35, 28, 25), "grey": (150, 150, 150), "gray": (150, 150, 150),
-    "white": (225, 225, 220), "silver": (195, 195, 200),
+    "blonde": (215, 180, 110),
+    "blond": (215, 180, 110),
+    "red": (165, 60, 30),
+    "ginger": (175, 85, 35),
+    "brown": (95, 60, 35),
+    "black": (22, 20, 22),
+    "dark": (35, 28, 25),
+    "grey": (150, 150, 150),
+    "gray": (150, 150, 150),
+    "white": (225, 225, 220),
+    "silver": (195, 195, 200),
 }
-CLOTHES = ("raincoat", "coat", "jacket", "scarf", "dress", "shirt", "t-shirt", "sweater",
-           "hoodie", "suit", "uniform", "blouse", "cardigan", "vest", "jumper", "top", "robe",
-           "overcoat", "parka")
+CLOTHES = (
+    "raincoat",
+    "coat",
+    "jacket",
+    "scarf",
+    "dress",
+    "shirt",
+    "t-shirt",
+    "sweater",
+    "hoodie",
+    "suit",
+    "uniform",
+    "blouse",
+    "cardigan",
+    "vest",
+    "jumper",
+    "top",
+    "robe",
+    "overcoat",
+    "parka",
+)
 HEADWEAR = ("hat", "cap", "beanie", "helmet", "hood")
 ANIMALS = {
     "cat": ("cat", "cats", "kitten", "kittens", "kitty"),
     "dog": ("dog", "dogs", "puppy", "puppies", "hound"),
     "horse": ("horse", "horses", "pony", "ponies", "stallion", "mare", "foal"),
-    "bird": ("bird", "birds", "seagull", "seagulls", "gull", "gulls", "pigeon", "pigeons",
-             "parrot", "sparrow", "crow", "owl"),
+    "bird": (
+        "bird",
+        "birds",
+        "seagull",
+        "seagulls",
+        "gull",
+        "gulls",
+        "pigeon",
+        "pigeons",
+        "parrot",
+        "sparrow",
+        "crow",
+        "owl",
+    ),
 }
 ACTIONS = {
     "stands": ("stand", "stands", "standing", "stood"),
-    "walks": ("walk", "walks", "walking", "stroll", "strolls", "strolling", "wanders",
-              "crosses", "steps"),
+    "walks": (
+        "walk",
+        "walks",
+        "walking",
+        "stroll",
+        "strolls",
+        "strolling",
+        "wanders",
+        "crosses",
+        "steps",
+    ),
     "runs": ("run", "runs", "running", "jogs", "jogging", "sprints", "sprinting", "hurries"),
     "turns": ("turn", "turns", "turning", "spins", "looks back", "glances back"),
     "waves": ("wave", "waves", "waving"),
@@ -41,50 +98,180 @@ ACTIONS = {
     "sits": ("sit", "sits", "sitting", "seated", "sat"),
     "rides": ("ride", "rides", "riding"),
 }
-NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "both": 2, "pair": 2,
-           "couple": 2, "several": 3, "few": 3}
+NUMBERS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "both": 2,
+    "pair": 2,
+    "couple": 2,
+    "several": 3,
+    "few": 3,
+}
 
 # person nouns: (gender, age) of each; plural forms count as several unless a number says
 _NOUNS: dict[str, tuple[str | None, str]] = {
-    "woman": ("f", "adult"), "women": ("f", "adult"), "lady": ("f", "adult"),
-    "ladies": ("f", "adult"), "girl": ("f", "child"), "girls": ("f", "child"),
-    "man": ("m", "adult"), "men": ("m", "adult"), "guy": ("m", "adult"),
-    "gentleman": ("m", "adult"), "boy": ("m", "child"), "boys": ("m", "child"),
-    "grandmother": ("f", "old"), "grandma": ("f", "old"), "grandfather": ("m", "old"),
-    "grandpa": ("m", "old"), "mother": ("f", "adult"), "father": ("m", "adult"),
-    "person": (None, "adult"), "people": (None, "adult"), "someone": (None, "adult"),
-    "somebody": (None, "adult"), "child": (None, "child"), "children": (None, "child"),
-    "kid": (None, "child"), "kids": (None, "child"), "friends": (None, "adult"),
-    "couple": (None, "adult"), "teenager": (None, "young"), "astronaut": ("f", "adult"),
-    "detective": (None, "adult"), "farmer": (None, "adult"), "chef": (None, "adult"),
-    "reporter": (None, "adult"), "presenter": (None, "adult"), "host": (None, "adult"),
-    "teacher": (None, "adult"), "student": (None, "young"), "soldier": (None, "adult"),
-    "traveler": (None, "adult"), "traveller": (None, "adult"), "rider": (None, "adult"),
-    "cowboy": ("m", "adult"), "king": ("m", "adult"), "queen": ("f", "adult"),
-    "businessman": ("m", "adult"), "businesswoman": ("f", "adult"), "nurse": ("f", "adult"),
-    "doctor": (None, "adult"), "narrator": (None, "adult"), "actor": ("m", "adult"),
-    "actress": ("f", "adult"), "singer": (None, "adult"), "fisherman": ("m", "adult"),
+    "woman": ("f", "adult"),
+    "women": ("f", "adult"),
+    "lady": ("f", "adult"),
+    "ladies": ("f", "adult"),
+    "girl": ("f", "child"),
+    "girls": ("f", "child"),
+    "man": ("m", "adult"),
+    "men": ("m", "adult"),
+    "guy": ("m", "adult"),
+    "gentleman": ("m", "adult"),
+    "boy": ("m", "child"),
+    "boys": ("m", "child"),
+    "grandmother": ("f", "old"),
+    "grandma": ("f", "old"),
+    "grandfather": ("m", "old"),
+    "grandpa": ("m", "old"),
+    "mother": ("f", "adult"),
+    "father": ("m", "adult"),
+    "person": (None, "adult"),
+    "people": (None, "adult"),
+    "someone": (None, "adult"),
+    "somebody": (None, "adult"),
+    "child": (None, "child"),
+    "children": (None, "child"),
+    "kid": (None, "child"),
+    "kids": (None, "child"),
+    "friends": (None, "adult"),
+    "couple": (None, "adult"),
+    "teenager": (None, "young"),
+    "astronaut": ("f", "adult"),
+    "detective": (None, "adult"),
+    "farmer": (None, "adult"),
+    "chef": (None, "adult"),
+    "reporter": (None, "adult"),
+    "presenter": (None, "adult"),
+    "host": (None, "adult"),
+    "teacher": (None, "adult"),
+    "student": (None, "young"),
+    "soldier": (None, "adult"),
+    "traveler": (None, "adult"),
+    "traveller": (None, "adult"),
+    "rider": (None, "adult"),
+    "cowboy": ("m", "adult"),
+    "king": ("m", "adult"),
+    "queen": ("f", "adult"),
+    "businessman": ("m", "adult"),
+    "businesswoman": ("f", "adult"),
+    "nurse": ("f", "adult"),
+    "doctor": (None, "adult"),
+    "narrator": (None, "adult"),
+    "actor": ("m", "adult"),
+    "actress": ("f", "adult"),
+    "singer": (None, "adult"),
+    "fisherman": ("m", "adult"),
 }
 _PLURAL = {"women", "ladies", "girls", "men", "boys", "people", "children", "kids", "friends"}
-_NOBODY = re.compile(r"\b(?:no one|no-one|nobody|no people|noone|empty|deserted|"
-                     r"unpopulated|no person|no humans?|without people)\b")
+_NOBODY = re.compile(
+    r"\b(?:no one|no-one|nobody|no people|noone|empty|deserted|"
+    r"unpopulated|no person|no humans?|without people)\b"
+)
 _PRONOUN_F = re.compile(r"\b(?:she|her|herself)\b")
 _PRONOUN_M = re.compile(r"\b(?:he|him|his|himself)\b")
-_SAY = (r"(?:says|said|say|replies|replied|answers|answered|asks|asked|responds|whispers|"
-        r"shouts|calls|adds|continues|tells|exclaims|murmurs|yells|speaks|laughs)")
+_SAY = (
+    r"(?:says|said|say|replies|replied|answers|answered|asks|asked|responds|whispers|"
+    r"shouts|calls|adds|continues|tells|exclaims|murmurs|yells|speaks|laughs)"
+)
 _REPLY = re.compile(r"\b(?:replies|replied|answers|answered|responds|responded)\b")
 _QUOTE = re.compile(r'"([^"]+)"|“([^”]+)”|«([^»]+)»|「([^」]+)」|『([^』]+)』|„([^“”]+)[“”]')
 _NAME_COLON = re.compile(r"(?:^|[\s.,;])([A-Z][a-z]{1,15})\s*:\s*$")
-_NOT_NAMES = {"Shot", "Cut", "Scene", "Then", "Close", "Wide", "Medium", "Camera", "Next",
-              "Multi", "Audio", "Sound", "Text", "Prompt", "Title", "Note", "Dialogue",
-              "Narrator", "Voice", "Later", "Finally", "First", "Second", "Third", "Morning",
-              "Night", "Evening", "Time"}
-_FEMALE_NAMES = {"anna", "maria", "sara", "sarah", "emma", "julia", "lucy", "mia", "sofia",
-                 "alice", "laura", "kate", "lisa", "nina", "eva", "ella", "grace", "jane",
-                 "mary", "rose", "amy", "claire", "marie", "elena", "olivia", "zoe", "lena"}
-_MALE_NAMES = {"tom", "john", "mark", "paul", "peter", "james", "david", "max", "leo", "ben",
-               "sam", "jack", "luke", "carlos", "pierre", "ravi", "omar", "hans", "mike",
-               "alex", "daniel", "lucas", "marco", "ali", "noah", "adam", "li", "wei"}
+_NOT_NAMES = {
+    "Shot",
+    "Cut",
+    "Scene",
+    "Then",
+    "Close",
+    "Wide",
+    "Medium",
+    "Camera",
+    "Next",
+    "Multi",
+    "Audio",
+    "Sound",
+    "Text",
+    "Prompt",
+    "Title",
+    "Note",
+    "Dialogue",
+    "Narrator",
+    "Voice",
+    "Later",
+    "Finally",
+    "First",
+    "Second",
+    "Third",
+    "Morning",
+    "Night",
+    "Evening",
+    "Time",
+}
+_FEMALE_NAMES = {
+    "anna",
+    "maria",
+    "sara",
+    "sarah",
+    "emma",
+    "julia",
+    "lucy",
+    "mia",
+    "sofia",
+    "alice",
+    "laura",
+    "kate",
+    "lisa",
+    "nina",
+    "eva",
+    "ella",
+    "grace",
+    "jane",
+    "mary",
+    "rose",
+    "amy",
+    "claire",
+    "marie",
+    "elena",
+    "olivia",
+    "zoe",
+    "lena",
+}
+_MALE_NAMES = {
+    "tom",
+    "john",
+    "mark",
+    "paul",
+    "peter",
+    "james",
+    "david",
+    "max",
+    "leo",
+    "ben",
+    "sam",
+    "jack",
+    "luke",
+    "carlos",
+    "pierre",
+    "ravi",
+    "omar",
+    "hans",
+    "mike",
+    "alex",
+    "daniel",
+    "lucas",
+    "marco",
+    "ali",
+    "noah",
+    "adam",
+    "li",
+    "wei",
+}
 
 
 @dataclass(frozen=True)
@@ -104,11 +291,19 @@ class Person:
     actions: tuple[str, ...] = ()
 
     def describe(self) -> dict:
-        return {"gender": self.gender, "age": self.age, "name": self.name,
-                "hair_colour": self.hair_colour, "hair_length": self.hair_length,
-                "clothing": [f"{c} {i}".strip() for c, i in self.clothing],
-                "glasses": self.glasses, "hat": self.hat, "beard": self.beard,
-                "umbrella": self.umbrella, "actions": list(self.actions)}
+        return {
+            "gender": self.gender,
+            "age": self.age,
+            "name": self.name,
+            "hair_colour": self.hair_colour,
+            "hair_length": self.hair_length,
+            "clothing": [f"{c} {i}".strip() for c, i in self.clothing],
+            "glasses": self.glasses,
+            "hat": self.hat,
+            "beard": self.beard,
+            "umbrella": self.umbrella,
+            "actions": list(self.actions),
+        }
 
 
 @dataclass(frozen=True)
@@ -123,8 +318,11 @@ class Cast:
 
 
 def _words_re(words) -> str:
-    return r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in sorted(words, key=len,
-                                                                     reverse=True)) + r")(?![\w-])"
+    return (
+        r"(?<![\w-])(?:"
+        + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        + r")(?![\w-])"
+    )
 
 
 _NOUN_RE = re.compile(_words_re(_NOUNS))
@@ -143,9 +341,11 @@ def _attributes(span: str, before: str) -> dict:
     """What the words around one person mention say of them."""
     both = f"{before} {span}"
     out: dict = {}
-    m = (re.search(rf"\b({_HAIR_RE})[- ]haired\b", both)
-         or re.search(rf"\b(?:(?:long|short|curly|straight|wavy)\s+)?({_HAIR_RE})\s+hair", both)
-         or re.search(r"\b(blonde|blond|redhead|ginger)\b", both))
+    m = (
+        re.search(rf"\b({_HAIR_RE})[- ]haired\b", both)
+        or re.search(rf"\b(?:(?:long|short|curly|straight|wavy)\s+)?({_HAIR_RE})\s+hair", both)
+        or re.search(r"\b(blonde|blond|redhead|ginger)\b", both)
+    )
     if m:
         out["hair_colour"] = {"redhead": "red"}.get(m.group(1), m.group(1))
         if out["hair_colour"] == "blond":
@@ -202,12 +402,17 @@ def _names(prompt: str) -> list[str]:
     """Names given before a colon that opens a quoted line, or as the subject of 'says'."""
     names: list[str] = []
     for m in _QUOTE.finditer(prompt):
-        nm = _NAME_COLON.search(prompt[max(0, m.start() - 30):m.start()])
+        nm = _NAME_COLON.search(prompt[max(0, m.start() - 30) : m.start()])
         if nm and nm.group(1) not in _NOT_NAMES:
             names.append(nm.group(1))
     for m in re.finditer(rf"\b([A-Z][a-z]{{1,15}})\s+{_SAY}\b", _strip_quotes(prompt)):
-        if m.group(1) not in _NOT_NAMES and m.group(1).lower() not in ("she", "he", "it",
-                                                                       "they", "then"):
+        if m.group(1) not in _NOT_NAMES and m.group(1).lower() not in (
+            "she",
+            "he",
+            "it",
+            "they",
+            "then",
+        ):
             names.append(m.group(1))
     return list(dict.fromkeys(names))
 
@@ -227,8 +432,9 @@ def _people(prompt: str, n_lines: int) -> list[Person]:
         next_start = mentions[k + 1][0] if k + 1 < len(mentions) else len(text)
         before = re.split(r"[.;!?]|\band\b|,", text[prev_end:start])[-1][-40:]
         span = re.split(r"\b(?:while|as|whereas)\b", text[end:next_start])[0]
-        if re.search(r"\b(?:the|this|that)\s+$", before) and any(n == noun for n, _ in
-                                                                  seen_subjects):
+        if re.search(r"\b(?:the|this|that)\s+$", before) and any(
+            n == noun for n, _ in seen_subjects
+        ):
             continue  # "the woman" again: the same person
         if re.search(r"\bno\s+$", before):
             continue
@@ -253,8 +459,12 @@ def _people(prompt: str, n_lines: int) -> list[Person]:
             people.append(Person("m", "adult", **_attributes(text, "")))
         elif n_lines:
             people.append(Person(None, "adult"))
-    elif _PRONOUN_M.search(text) and _PRONOUN_F.search(text) and len(people) == 1 and \
-            people[0].gender in ("f", "m"):
+    elif (
+        _PRONOUN_M.search(text)
+        and _PRONOUN_F.search(text)
+        and len(people) == 1
+        and people[0].gender in ("f", "m")
+    ):
         people.append(Person("m" if people[0].gender == "f" else "f", "adult"))
     return people[:4]
 
@@ -290,9 +500,9 @@ def _speakers(prompt: str, people: list[Person]) -> list[int]:
     previous: int | None = None
     for k, m in enumerate(quotes):
         lo = quotes[k - 1].end() if k else 0
-        before = prompt[lo:m.start()]
+        before = prompt[lo : m.start()]
         hi = quotes[k + 1].start() if k + 1 < len(quotes) else len(prompt)
-        after = prompt[m.end():hi][:40]
+        after = prompt[m.end() : hi][:40]
         who: int | None = None
         nm = _NAME_COLON.search(before[-30:])
         if nm:
@@ -304,7 +514,8 @@ def _speakers(prompt: str, people: list[Person]) -> list[int]:
                 who = _resolve(sm.group(1), people, previous)
         if who is None:
             am = re.match(rf"\s*[,.]?\s*({_SAY})\s+([\w' ]{{1,30}})", after) or re.match(
-                rf"\s*[,.]?\s*([\w' ]{{1,30}}?)\s+{_SAY}\b", after)
+                rf"\s*[,.]?\s*([\w' ]{{1,30}}?)\s+{_SAY}\b", after
+            )
             if am:
                 who = _resolve(am.group(am.lastindex), people, previous)
         if who is None and len(people) > 1 and previous is not None:
@@ -322,11 +533,20 @@ def read_cast(prompt: str, n_lines: int) -> Cast:
     text = _strip_quotes(prompt).lower()
     found = [(m.start(), a) for a, rx in _ANIMAL_RES.items() if (m := rx.search(text))]
     animals = tuple(a for _, a in sorted(found))
-    crowd = bool(re.search(r"\b(?:crowd|crowds|crowded|busy|bustling|festival|passers-by|"
-                           r"pedestrians|commuters)\b", text))
-    actions = tuple(a for a, rx in sorted(_ACTION_RES.items(),
-                                          key=lambda kv: (kv[1].search(text) or _END).start())
-                    if rx.search(text))
+    crowd = bool(
+        re.search(
+            r"\b(?:crowd|crowds|crowded|busy|bustling|festival|passers-by|"
+            r"pedestrians|commuters)\b",
+            text,
+        )
+    )
+    actions = tuple(
+        a
+        for a, rx in sorted(
+            _ACTION_RES.items(), key=lambda kv: (kv[1].search(text) or _END).start()
+        )
+        if rx.search(text)
+    )
     nobody = bool(_NOBODY.search(text))
     people = [] if nobody and not n_lines else _people(prompt, n_lines)
     if nobody and n_lines and not people:

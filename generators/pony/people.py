@@ -53,11 +53,15 @@ BANK = (
 # (tests re-measure them);
 # a clip never puts two faces closer than MIN_APART side by side
 IDENTITY_DISTANCE = {
-    frozenset(("astronaut", "hopper")): 0.68, frozenset(("astronaut", "astronaut-narrow")): 0.46,
-    frozenset(("astronaut", "astronaut-wide")): 0.48, frozenset(("astronaut", "hopper-wide")): 0.71,
+    frozenset(("astronaut", "hopper")): 0.68,
+    frozenset(("astronaut", "astronaut-narrow")): 0.46,
+    frozenset(("astronaut", "astronaut-wide")): 0.48,
+    frozenset(("astronaut", "hopper-wide")): 0.71,
     frozenset(("astronaut", "hopper-narrow")): 0.66,
-    frozenset(("hopper", "astronaut-narrow")): 0.70, frozenset(("hopper", "astronaut-wide")): 0.71,
-    frozenset(("hopper", "hopper-wide")): 0.37, frozenset(("hopper", "hopper-narrow")): 0.34,
+    frozenset(("hopper", "astronaut-narrow")): 0.70,
+    frozenset(("hopper", "astronaut-wide")): 0.71,
+    frozenset(("hopper", "hopper-wide")): 0.37,
+    frozenset(("hopper", "hopper-narrow")): 0.34,
     frozenset(("astronaut-narrow", "astronaut-wide")): 0.66,
     frozenset(("astronaut-narrow", "hopper-wide")): 0.77,
     frozenset(("astronaut-narrow", "hopper-narrow")): 0.58,
@@ -160,8 +164,19 @@ def _warp(image: np.ndarray, lm: np.ndarray, new: np.ndarray) -> np.ndarray:
     from scipy.interpolate import RBFInterpolator
 
     h, w = image.shape[:2]
-    border = np.array([[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1], [w / 2, 0],
-                       [w / 2, h - 1], [0, h / 2], [w - 1, h / 2]], np.float64)
+    border = np.array(
+        [
+            [0, 0],
+            [w - 1, 0],
+            [0, h - 1],
+            [w - 1, h - 1],
+            [w / 2, 0],
+            [w / 2, h - 1],
+            [0, h / 2],
+            [w - 1, h / 2],
+        ],
+        np.float64,
+    )
     src = np.concatenate([new, border]).astype(np.float64)
     dst = np.concatenate([lm, border]).astype(np.float64)
     step = 4
@@ -170,8 +185,13 @@ def _warp(image: np.ndarray, lm: np.ndarray, new: np.ndarray) -> np.ndarray:
     field = RBFInterpolator(src, dst - src, kernel="thin_plate_spline", smoothing=1.0)(pts)
     field = cv2.resize(field.reshape(gy.shape + (2,)).astype(np.float32), (w, h))
     xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(image, xs + field[..., 0], ys + field[..., 1], cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REFLECT)
+    return cv2.remap(
+        image,
+        xs + field[..., 0],
+        ys + field[..., 1],
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REFLECT,
+    )
 
 
 @lru_cache(maxsize=8)
@@ -195,16 +215,18 @@ def _face_hull(shape: tuple[int, int], lm: np.ndarray, grow: float = 0.0) -> np.
     fh = float(lm[8, 1] - brows[:, 1].min())
     brows[:, 1] -= (0.08 + grow) * fh
     mask = np.zeros(shape, np.uint8)
-    cv2.fillConvexPoly(mask, cv2.convexHull(np.concatenate([lm[0:17], brows]).astype(np.int32)),
-                       255)
+    cv2.fillConvexPoly(
+        mask, cv2.convexHull(np.concatenate([lm[0:17], brows]).astype(np.int32)), 255
+    )
     return mask
 
 
 def _recolour(image: np.ndarray, region: np.ndarray, colour, keep: float = 0.55) -> None:
     """Paint `region` (float 0..1) in `colour`, keeping the picture's light and folds."""
     lum = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
-    lum = lum / max(float(np.percentile(lum[region > 0.5], 70)) if np.any(region > 0.5)
-                    else 0.5, 0.05)
+    lum = lum / max(
+        float(np.percentile(lum[region > 0.5], 70)) if np.any(region > 0.5) else 0.5, 0.05
+    )
     shade = np.clip(lum, 0.25, 1.6)[..., None] ** keep
     painted = np.clip(np.asarray(colour, np.float32) * shade, 0, 255)
     a = region[..., None]
@@ -229,8 +251,9 @@ def _head(shape: tuple[int, int], lm: np.ndarray, rx: float, ry: float) -> np.nd
     """The skull above the brows as an ellipse of rx x ry face widths (uint8)."""
     fw, brow, chin, cx = _geometry(lm)
     head = np.zeros(shape, np.uint8)
-    cv2.ellipse(head, (int(cx), int(brow + 0.15 * fw)), (int(rx * fw), int(ry * fw)), 0, 0, 360,
-                255, -1)
+    cv2.ellipse(
+        head, (int(cx), int(brow + 0.15 * fw)), (int(rx * fw), int(ry * fw)), 0, 0, 360, 255, -1
+    )
     return head
 
 
@@ -238,7 +261,7 @@ def _hair_region(p: Portrait, lm: np.ndarray, short: bool) -> np.ndarray:
     fw, brow, chin, cx = _geometry(lm)
     h, w = p.mask.shape
     head = _head((h, w), lm, 0.62 if short else 0.7, 0.68 if short else 0.78)
-    head[int(brow + 0.5 * fw):] = 0
+    head[int(brow + 0.5 * fw) :] = 0
     face = _face_hull((h, w), lm, 0.0)
     region = (head > 0) & (face == 0) & (p.mask > 0.5)
     return cv2.GaussianBlur(region.astype(np.float32), (0, 0), 0.02 * fw + 0.5)
@@ -255,8 +278,7 @@ def _clothes_region(p: Portrait, lm: np.ndarray) -> np.ndarray:
 @lru_cache(maxsize=16)
 def dressed_portrait(key: str, person: Person) -> Portrait:
     """The bust of identity `key` dressed as `person` is described (deterministic)."""
-    p = _pad_top(identity_portrait(key), int(0.9 * _geometry(identity_portrait(key)
-                                                                 .landmarks)[0]))
+    p = _pad_top(identity_portrait(key), int(0.9 * _geometry(identity_portrait(key).landmarks)[0]))
     image, mask, lm = p.image.copy(), p.mask.copy(), p.landmarks
     fw, brow, chin, cx = _geometry(lm)
     h, w = mask.shape
@@ -270,25 +292,40 @@ def dressed_portrait(key: str, person: Person) -> Portrait:
     hair = person.hair_colour
     if hair is None and ident.gender == "m":
         hair = "dark" if person.age != "old" else None
-    short = person.hair_length in ("short", "bald") or (ident.gender == "m"
-                                                        and person.hair_length != "long")
+    short = person.hair_length in ("short", "bald") or (
+        ident.gender == "m" and person.hair_length != "long"
+    )
     if short:  # trim the photo's hair volume to a close crop: background shows around it
         keep = _head((h, w), lm, 0.64, 0.7).astype(np.float32) / 255.0
-        keep[int(brow + 0.3 * fw):] = 1.0
+        keep[int(brow + 0.3 * fw) :] = 1.0
         mask[:] = mask * cv2.GaussianBlur(keep, (0, 0), 0.02 * fw + 0.5)
     if person.hair_length == "long":
         # long hair falls behind the shoulders: painted into the picture and the mask
         # two locks that follow the head's sides and end in rounded tips on the shoulders
         region = np.zeros((h, w), np.uint8)
         for side in (-1, 1):
-            lock = np.array([[cx + side * 0.45 * fw, brow - 0.2 * fw],
-                             [cx + side * 0.8 * fw, brow + 0.1 * fw],
-                             [cx + side * 0.92 * fw, chin + 0.55 * fw],
-                             [cx + side * 0.72 * fw, chin + 0.85 * fw],
-                             [cx + side * 0.5 * fw, chin + 0.5 * fw]], np.int32)
+            lock = np.array(
+                [
+                    [cx + side * 0.45 * fw, brow - 0.2 * fw],
+                    [cx + side * 0.8 * fw, brow + 0.1 * fw],
+                    [cx + side * 0.92 * fw, chin + 0.55 * fw],
+                    [cx + side * 0.72 * fw, chin + 0.85 * fw],
+                    [cx + side * 0.5 * fw, chin + 0.5 * fw],
+                ],
+                np.int32,
+            )
             cv2.fillPoly(region, [lock], 255, cv2.LINE_AA)
-            cv2.ellipse(region, (int(cx + side * 0.82 * fw), int(chin + 0.7 * fw)),
-                        (int(0.13 * fw), int(0.18 * fw)), 0, 0, 360, 255, -1, cv2.LINE_AA)
+            cv2.ellipse(
+                region,
+                (int(cx + side * 0.82 * fw), int(chin + 0.7 * fw)),
+                (int(0.13 * fw), int(0.18 * fw)),
+                0,
+                0,
+                360,
+                255,
+                -1,
+                cv2.LINE_AA,
+            )
         region[_face_hull((h, w), lm) > 0] = 0
         region[(mask > 0.5) & (np.arange(h)[:, None] > brow + 0.5 * fw)] = 0  # behind the body
         soft = cv2.GaussianBlur(region.astype(np.float32) / 255.0, (0, 0), 0.03 * fw)
@@ -307,8 +344,12 @@ def dressed_portrait(key: str, person: Person) -> Portrait:
     if person.beard:
         # along the jaw and under the lower lip; lips, mouth and cheeks stay clear
         below_lip = lm[57] + np.array([0, 0.08 * fw])
-        jaw = np.concatenate([lm[4:13], [lm[54] + [0.05 * fw, 0.12 * fw], below_lip,
-                                         lm[48] + [-0.05 * fw, 0.12 * fw]]]).astype(np.int32)
+        jaw = np.concatenate(
+            [
+                lm[4:13],
+                [lm[54] + [0.05 * fw, 0.12 * fw], below_lip, lm[48] + [-0.05 * fw, 0.12 * fw]],
+            ]
+        ).astype(np.int32)
         region = np.zeros((h, w), np.uint8)
         cv2.fillConvexPoly(region, cv2.convexHull(jaw), 255)
         soft = cv2.GaussianBlur(region.astype(np.float32) / 255.0, (0, 0), 0.03 * fw) * 0.75
@@ -318,45 +359,117 @@ def dressed_portrait(key: str, person: Person) -> Portrait:
         for a, b in ((36, 42), (42, 48)):
             eye = lm[a:b]
             c = eye.mean(0)
-            cv2.ellipse(image, (int(c[0]), int(c[1])), (int(0.17 * fw), int(0.11 * fw)), 0, 0,
-                        360, (30, 30, 35), thick, cv2.LINE_AA)
-        cv2.line(image, tuple(int(v) for v in lm[39] + [0.05 * fw, -0.02 * fw]),
-                 tuple(int(v) for v in lm[42] - [0.05 * fw, 0.02 * fw]), (30, 30, 35), thick,
-                 cv2.LINE_AA)
+            cv2.ellipse(
+                image,
+                (int(c[0]), int(c[1])),
+                (int(0.17 * fw), int(0.11 * fw)),
+                0,
+                0,
+                360,
+                (30, 30, 35),
+                thick,
+                cv2.LINE_AA,
+            )
+        cv2.line(
+            image,
+            tuple(int(v) for v in lm[39] + [0.05 * fw, -0.02 * fw]),
+            tuple(int(v) for v in lm[42] - [0.05 * fw, 0.02 * fw]),
+            (30, 30, 35),
+            thick,
+            cv2.LINE_AA,
+        )
     hat = person.hat or any(i in ("hat", "cap", "beanie") for _, i in person.clothing)
     if hat or person.umbrella:
-        hat_colour = next((COLOURS[c] for c, i in person.clothing
-                           if c and i in ("hat", "cap", "beanie")), (40, 36, 34))
+        hat_colour = next(
+            (COLOURS[c] for c, i in person.clothing if c and i in ("hat", "cap", "beanie")),
+            (40, 36, 34),
+        )
         layer = np.zeros((h, w), np.uint8)
         paint = image.copy()
         if person.umbrella:
             canopy_c = next((COLOURS[c] for c, i in person.clothing if c), (30, 30, 40))
-            cv2.ellipse(paint, (int(cx), int(brow - 0.55 * fw)), (int(1.6 * fw), int(0.75 * fw)),
-                        0, 180, 360, canopy_c, -1, cv2.LINE_AA)
-            cv2.ellipse(layer, (int(cx), int(brow - 0.55 * fw)), (int(1.6 * fw), int(0.75 * fw)),
-                        0, 180, 360, 255, -1, cv2.LINE_AA)
-            cv2.line(paint, (int(cx), int(brow - 0.55 * fw)), (int(cx), int(brow - 1.3 * fw)),
-                     (50, 50, 50), max(2, int(0.04 * fw)))
-            cv2.line(layer, (int(cx), int(brow - 0.55 * fw)), (int(cx), int(brow - 1.3 * fw)),
-                     255, max(2, int(0.04 * fw)))
+            cv2.ellipse(
+                paint,
+                (int(cx), int(brow - 0.55 * fw)),
+                (int(1.6 * fw), int(0.75 * fw)),
+                0,
+                180,
+                360,
+                canopy_c,
+                -1,
+                cv2.LINE_AA,
+            )
+            cv2.ellipse(
+                layer,
+                (int(cx), int(brow - 0.55 * fw)),
+                (int(1.6 * fw), int(0.75 * fw)),
+                0,
+                180,
+                360,
+                255,
+                -1,
+                cv2.LINE_AA,
+            )
+            cv2.line(
+                paint,
+                (int(cx), int(brow - 0.55 * fw)),
+                (int(cx), int(brow - 1.3 * fw)),
+                (50, 50, 50),
+                max(2, int(0.04 * fw)),
+            )
+            cv2.line(
+                layer,
+                (int(cx), int(brow - 0.55 * fw)),
+                (int(cx), int(brow - 1.3 * fw)),
+                255,
+                max(2, int(0.04 * fw)),
+            )
         if hat:
             top = int(brow - 0.85 * fw)
-            cv2.rectangle(paint, (int(cx - 0.5 * fw), top), (int(cx + 0.5 * fw),
-                                                             int(brow - 0.2 * fw)), hat_colour, -1)
-            cv2.rectangle(layer, (int(cx - 0.5 * fw), top), (int(cx + 0.5 * fw),
-                                                             int(brow - 0.2 * fw)), 255, -1)
-            cv2.ellipse(paint, (int(cx), int(brow - 0.2 * fw)), (int(0.85 * fw), int(0.12 * fw)),
-                        0, 0, 360, hat_colour, -1, cv2.LINE_AA)
-            cv2.ellipse(layer, (int(cx), int(brow - 0.2 * fw)), (int(0.85 * fw), int(0.12 * fw)),
-                        0, 0, 360, 255, -1, cv2.LINE_AA)
+            cv2.rectangle(
+                paint,
+                (int(cx - 0.5 * fw), top),
+                (int(cx + 0.5 * fw), int(brow - 0.2 * fw)),
+                hat_colour,
+                -1,
+            )
+            cv2.rectangle(
+                layer,
+                (int(cx - 0.5 * fw), top),
+                (int(cx + 0.5 * fw), int(brow - 0.2 * fw)),
+                255,
+                -1,
+            )
+            cv2.ellipse(
+                paint,
+                (int(cx), int(brow - 0.2 * fw)),
+                (int(0.85 * fw), int(0.12 * fw)),
+                0,
+                0,
+                360,
+                hat_colour,
+                -1,
+                cv2.LINE_AA,
+            )
+            cv2.ellipse(
+                layer,
+                (int(cx), int(brow - 0.2 * fw)),
+                (int(0.85 * fw), int(0.12 * fw)),
+                0,
+                0,
+                360,
+                255,
+                -1,
+                cv2.LINE_AA,
+            )
         a = cv2.GaussianBlur(layer.astype(np.float32) / 255.0, (0, 0), 0.8)
         image[:] = np.clip(image * (1 - a[..., None]) + paint * a[..., None], 0, 255).astype(
-            np.uint8)
+            np.uint8
+        )
         mask[:] = np.maximum(mask, a)
     return Portrait(image, mask, lm)
 
 
 def cast_portraits(people: tuple[Person, ...]) -> list[Portrait]:
     """A dressed bust per person, each a distinct identity (same people: same pictures)."""
-    return [dressed_portrait(k, p) for k, p in zip(assign_identities(people), people,
-                                                   strict=True)]
+    return [dressed_portrait(k, p) for k, p in zip(assign_identities(people), people, strict=True)]

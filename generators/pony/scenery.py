@@ -12,8 +12,9 @@ from generators.pony.scene import HORIZON
 class CloudLayer:
     """A band of soft clouds that drifts across the open sky (fast in a time-lapse)."""
 
-    def __init__(self, plan: ShotPlan, canvas: tuple[int, int], sky: np.ndarray,
-                 timelapse: bool) -> None:
+    def __init__(
+        self, plan: ShotPlan, canvas: tuple[int, int], sky: np.ndarray, timelapse: bool
+    ) -> None:
         cw, ch = canvas
         rng = np.random.default_rng([plan.seed, 29])
         self.rows = max(int(HORIZON[plan.place] * ch), 8)
@@ -28,12 +29,13 @@ class CloudLayer:
                 for copy in range(3):
                     cv2.ellipse(wide, (int(x + copy * cw), int(y)), axes, 0, 0, 360, 255, -1)
         wide = cv2.GaussianBlur(wide, (0, 0), 0.01 * cw + 1)
-        sheet = np.concatenate([wide[:, cw:2 * cw], wide[:, cw:2 * cw]], axis=1)
+        sheet = np.concatenate([wide[:, cw : 2 * cw], wide[:, cw : 2 * cw]], axis=1)
         self.alpha = sheet.astype(np.float32) / 255.0 * 0.85
-        self.sky = sky[:self.rows]
+        self.sky = sky[: self.rows]
         self.cw = cw
         colour = {"day": (238, 240, 245), "sunset": (255, 185, 150), "night": (55, 60, 80)}[
-            plan.time_of_day]
+            plan.time_of_day
+        ]
         if plan.weather in ("rain", "fog"):
             colour = (125, 130, 140)
         self.colour = np.full((self.rows, cw, 3), colour, np.uint8)
@@ -41,8 +43,8 @@ class CloudLayer:
 
     def apply(self, canvas: np.ndarray, t: float) -> None:
         off = int(t * self.speed) % self.cw
-        a = np.ascontiguousarray(self.alpha[:, off:off + self.cw] * self.sky, np.float32)
-        region = canvas[:self.rows]
+        a = np.ascontiguousarray(self.alpha[:, off : off + self.cw] * self.sky, np.float32)
+        region = canvas[: self.rows]
         region[:] = cv2.blendLinear(self.colour, region, a, 1.0 - a)
 
 
@@ -60,10 +62,15 @@ class Traffic:
             lane = horizon + (0.1 + 0.06 * (k % 2)) * ch
             size = 0.09 * vh * (1.0 + 0.25 * (k % 2))
             direction = 1 if k % 2 else -1
-            colour = tuple(int(c) for c in rng.choice(
-                [(180, 30, 30), (30, 60, 150), (220, 220, 220), (40, 40, 45), (200, 170, 40)]))
-            self.cars.append((rng.uniform(0, cw), lane, size, direction,
-                              rng.uniform(0.35, 0.6) * vw, colour))
+            colour = tuple(
+                int(c)
+                for c in rng.choice(
+                    [(180, 30, 30), (30, 60, 150), (220, 220, 220), (40, 40, 45), (200, 170, 40)]
+                )
+            )
+            self.cars.append(
+                (rng.uniform(0, cw), lane, size, direction, rng.uniform(0.35, 0.6) * vw, colour)
+            )
         self.cw = cw
 
     def apply(self, canvas: np.ndarray, t: float) -> None:
@@ -73,16 +80,33 @@ class Traffic:
             length, height = 2.6 * size, 0.7 * size
             body = (int(x), int(lane - height), int(x + length), int(lane))
             cv2.rectangle(canvas, body[:2], body[2:], colour, -1, cv2.LINE_AA)
-            cv2.rectangle(canvas, (int(x + 0.25 * length), int(lane - 1.25 * height)),
-                          (int(x + 0.75 * length), int(lane - height)),
-                          tuple(int(c * 0.7) for c in colour), -1, cv2.LINE_AA)
+            cv2.rectangle(
+                canvas,
+                (int(x + 0.25 * length), int(lane - 1.25 * height)),
+                (int(x + 0.75 * length), int(lane - height)),
+                tuple(int(c * 0.7) for c in colour),
+                -1,
+                cv2.LINE_AA,
+            )
             for wx in (0.2, 0.8):
-                cv2.circle(canvas, (int(x + wx * length), int(lane)), max(2, int(0.22 * size)),
-                           (15, 15, 15), -1, cv2.LINE_AA)
+                cv2.circle(
+                    canvas,
+                    (int(x + wx * length), int(lane)),
+                    max(2, int(0.22 * size)),
+                    (15, 15, 15),
+                    -1,
+                    cv2.LINE_AA,
+                )
             if self.night:
                 front = x + (length if direction > 0 else 0)
-                cv2.circle(canvas, (int(front), int(lane - 0.4 * height)),
-                           max(2, int(0.12 * size)), (255, 240, 180), -1, cv2.LINE_AA)
+                cv2.circle(
+                    canvas,
+                    (int(front), int(lane - 0.4 * height)),
+                    max(2, int(0.12 * size)),
+                    (255, 240, 180),
+                    -1,
+                    cv2.LINE_AA,
+                )
 
 
 class Surf:
@@ -103,8 +127,14 @@ class Surf:
         pts = np.stack([xs, edge], 1)
         poly = np.concatenate([[[0, self.y - 2]], pts, [[self.cw, self.y - 2]]])
         cv2.fillPoly(canvas, [poly.astype(np.int32)], self.sea, cv2.LINE_AA)
-        cv2.polylines(canvas, [pts.astype(np.int32)], False, self.colour,
-                      max(2, int(0.007 * self.ch)), cv2.LINE_AA)
+        cv2.polylines(
+            canvas,
+            [pts.astype(np.int32)],
+            False,
+            self.colour,
+            max(2, int(0.007 * self.ch)),
+            cv2.LINE_AA,
+        )
 
 
 def paint_crowd(canvas: np.ndarray, plan: ShotPlan, view: tuple[int, int]) -> None:
@@ -121,8 +151,23 @@ def paint_crowd(canvas: np.ndarray, plan: ShotPlan, view: tuple[int, int]) -> No
             tone = rng.uniform(40, 140) * (0.4 if night else 1.0)
             c = tuple(float(v) for v in np.clip(tone * rng.uniform(0.7, 1.3, 3), 0, 255))
             xx = x + rng.normal(0, 0.2 * size)
-            cv2.ellipse(canvas, (int(xx), int(y)), (int(0.32 * size), int(0.7 * size)), 0, 180,
-                        360, c, -1, cv2.LINE_AA)
+            cv2.ellipse(
+                canvas,
+                (int(xx), int(y)),
+                (int(0.32 * size), int(0.7 * size)),
+                0,
+                180,
+                360,
+                c,
+                -1,
+                cv2.LINE_AA,
+            )
             skin = tuple(v * 0.55 for v in (150, 115, 95)) if not night else (35, 32, 35)
-            cv2.circle(canvas, (int(xx), int(y - 0.85 * size)), max(2, int(0.17 * size)), skin,
-                       -1, cv2.LINE_AA)
+            cv2.circle(
+                canvas,
+                (int(xx), int(y - 0.85 * size)),
+                max(2, int(0.17 * size)),
+                skin,
+                -1,
+                cv2.LINE_AA,
+            )

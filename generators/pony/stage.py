@@ -37,18 +37,28 @@ def _blend(canvas: np.ndarray, img: np.ndarray, alpha: np.ndarray, ox: int, oy: 
     if x1 <= x0 or y1 <= y0:
         return
     region = canvas[y0:y1, x0:x1]
-    a = np.ascontiguousarray(alpha[y0 - oy:y1 - oy, x0 - ox:x1 - ox])
-    part = np.ascontiguousarray(img[y0 - oy:y1 - oy, x0 - ox:x1 - ox])
+    a = np.ascontiguousarray(alpha[y0 - oy : y1 - oy, x0 - ox : x1 - ox])
+    part = np.ascontiguousarray(img[y0 - oy : y1 - oy, x0 - ox : x1 - ox])
     region[:] = cv2.blendLinear(part, region, a, 1.0 - a)
 
 
 class Actor:
     """One person in one shot: the bust scaled into place, the face rig, and their moves."""
 
-    def __init__(self, portrait: Portrait, grade: np.ndarray, face_h: float,
-                 anchor: tuple[float, float], motion: Motion, mouth: MouthTrack,
-                 actions: tuple[str, ...], shot: Shot, view: tuple[int, int],
-                 rider_of: object | None = None, by_width: bool = False) -> None:
+    def __init__(
+        self,
+        portrait: Portrait,
+        grade: np.ndarray,
+        face_h: float,
+        anchor: tuple[float, float],
+        motion: Motion,
+        mouth: MouthTrack,
+        actions: tuple[str, ...],
+        shot: Shot,
+        view: tuple[int, int],
+        rider_of: object | None = None,
+        by_width: bool = False,
+    ) -> None:
         lm = portrait.landmarks
         self.scale = scale = face_h / float(lm[8, 1] - lm[17:27, 1].min())
         if by_width:  # side by side, faces compare by their width (as a face detector sees)
@@ -60,8 +70,9 @@ class Actor:
         if scale > 1.2:  # an unsharp mask gives the enlarged photo back some crispness
             soft = cv2.GaussianBlur(img, (0, 0), 0.6 * scale)
             img = cv2.addWeighted(img, 1.7, soft, -0.7, 0)
-        mask = cv2.resize(mask, (img.shape[1], img.shape[0]),
-                          interpolation=cv2.INTER_LINEAR).astype(np.float32)
+        mask = cv2.resize(
+            mask, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR
+        ).astype(np.float32)
         # keep only the rows and columns the person covers: less to blend every frame
         ys, xs = np.nonzero(mask > 0.004)
         bx0, by0 = (int(xs.min()), int(ys.min())) if len(xs) else (0, 0)
@@ -72,8 +83,7 @@ class Actor:
         self.mask = np.ascontiguousarray(mask[by0:by1, bx0:bx1])
         self.img = np.ascontiguousarray(img[by0:by1, bx0:bx1])
         self.lm = lm * scale - np.array([bx0, by0], np.float32)
-        face_c = (float(self.lm[:, 0].mean()),
-                  float((self.lm[8, 1] + self.lm[17:27, 1].min()) / 2))
+        face_c = (float(self.lm[:, 0].mean()), float((self.lm[8, 1] + self.lm[17:27, 1].min()) / 2))
         self.face_c = face_c
         self.fw = float(np.linalg.norm(self.lm[16] - self.lm[0]))
         self.anchor = anchor
@@ -81,8 +91,9 @@ class Actor:
         self.shot, self.view = shot, view
         self.rider_of = rider_of
         # a close-up stays with the face: it does not follow a walk across the frame
-        self.moving = (bool(set(actions) & set(_MOVING)) and shot.framing != "close") or \
-            rider_of is not None
+        self.moving = (
+            bool(set(actions) & set(_MOVING)) and shot.framing != "close"
+        ) or rider_of is not None
         if rider_of is not None:  # the body stops at the chest: the horse is below
             ys = np.arange(self.mask.shape[0], dtype=np.float32)[:, None]
             cut = self.lm[8, 1] + 1.1 * self.fw
@@ -92,14 +103,17 @@ class Actor:
         self.facing = 1 if motion.phases[6] < np.pi else -1  # which way they walk or turn
         skin = self.img[int(self.lm[29, 1]), int(self.lm[29, 0])]
         body_y = min(int(self.lm[8, 1] + 1.6 * self.fw), self.img.shape[0] - 1)
-        body = self.img[body_y, int(min(max(self.lm[8, 0] + 0.9 * self.fw, 0),
-                                        self.img.shape[1] - 1))]
+        body = self.img[
+            body_y, int(min(max(self.lm[8, 0] + 0.9 * self.fw, 0), self.img.shape[1] - 1))
+        ]
         self.skin = tuple(int(v) for v in skin)
         self.sleeve = tuple(int(v) for v in body)
 
     def origin(self) -> tuple[int, int]:
-        return (int(round(self.anchor[0] - self.face_c[0])),
-                int(round(self.anchor[1] - self.face_c[1])))
+        return (
+            int(round(self.anchor[0] - self.face_c[0])),
+            int(round(self.anchor[1] - self.face_c[1])),
+        )
 
     def bake(self, canvas: np.ndarray) -> None:
         """A person who stays put is pasted once; only the face region changes per frame."""
@@ -116,16 +130,30 @@ class Actor:
         u = self._u(t)
         if "looks up" in self.actions:
             e = _ease(min(u * 2.0, 1.0))
-            pose = FacePose(pose.open, pose.wide, pose.round, pose.blink, pose.dx,
-                            pose.dy - 0.07 * e, pose.tilt)
+            pose = FacePose(
+                pose.open, pose.wide, pose.round, pose.blink, pose.dx, pose.dy - 0.07 * e, pose.tilt
+            )
         if "turns" in self.actions:  # the head leads the turn
             v = min(max((u - 0.2) / 0.6, 0.0), 1.0)
-            pose = FacePose(pose.open, pose.wide, pose.round, pose.blink,
-                            pose.dx + self.facing * 0.07 * np.sin(np.pi * v), pose.dy,
-                            pose.tilt)
+            pose = FacePose(
+                pose.open,
+                pose.wide,
+                pose.round,
+                pose.blink,
+                pose.dx + self.facing * 0.07 * np.sin(np.pi * v),
+                pose.dy,
+                pose.tilt,
+            )
         if "waves" in self.actions or "walks" in self.actions or "runs" in self.actions:
-            pose = FacePose(pose.open, pose.wide, pose.round, pose.blink, pose.dx, pose.dy,
-                            pose.tilt + 0.02 * np.sin(2 * np.pi * 1.0 * t))
+            pose = FacePose(
+                pose.open,
+                pose.wide,
+                pose.round,
+                pose.blink,
+                pose.dx,
+                pose.dy,
+                pose.tilt + 0.02 * np.sin(2 * np.pi * 1.0 * t),
+            )
         return pose
 
     def draw(self, canvas: np.ndarray, t: float, i: int, x_of_horse: float | None) -> None:
@@ -178,20 +206,49 @@ class Actor:
         hand = elbow + [side * (0.15 + swing) * fw, -(0.2 + 0.9 * raise_) * fw]
         shoulder = fc + [side * 1.0 * fw, 1.5 * fw]
         width = max(3, int(0.32 * fw))
-        cv2.line(canvas, tuple(int(v) for v in shoulder), tuple(int(v) for v in elbow),
-                 self.sleeve, width, cv2.LINE_AA)
-        cv2.line(canvas, tuple(int(v) for v in elbow), tuple(int(v) for v in hand), self.sleeve,
-                 width, cv2.LINE_AA)
-        cv2.ellipse(canvas, tuple(int(v) for v in hand), (int(0.17 * fw), int(0.24 * fw)),
-                    int(30 * swing), 0, 360, self.skin, -1, cv2.LINE_AA)
+        cv2.line(
+            canvas,
+            tuple(int(v) for v in shoulder),
+            tuple(int(v) for v in elbow),
+            self.sleeve,
+            width,
+            cv2.LINE_AA,
+        )
+        cv2.line(
+            canvas,
+            tuple(int(v) for v in elbow),
+            tuple(int(v) for v in hand),
+            self.sleeve,
+            width,
+            cv2.LINE_AA,
+        )
+        cv2.ellipse(
+            canvas,
+            tuple(int(v) for v in hand),
+            (int(0.17 * fw), int(0.24 * fw)),
+            int(30 * swing),
+            0,
+            360,
+            self.skin,
+            -1,
+            cv2.LINE_AA,
+        )
 
 
 class ShotStage:
     """One shot: background, scenery, people and animals, filmed by the shot's camera."""
 
-    def __init__(self, plan: ShotPlan, shot: Shot, portraits: list[Portrait],
-                 mouths: list[MouthTrack], background: np.ndarray, sky: np.ndarray,
-                 view: tuple[int, int], duration_s: float) -> None:
+    def __init__(
+        self,
+        plan: ShotPlan,
+        shot: Shot,
+        portraits: list[Portrait],
+        mouths: list[MouthTrack],
+        background: np.ndarray,
+        sky: np.ndarray,
+        view: tuple[int, int],
+        duration_s: float,
+    ) -> None:
         vw, vh = view
         ch, cw = background.shape[:2]
         self.plan, self.shot, self.view = plan, shot, view
@@ -203,9 +260,14 @@ class ShotStage:
         self.canvas = self._background_for(background, zoom, fx0)
         if plan.cast.crowd:
             paint_crowd(self.canvas, plan, view)
-        self.sky = sky if zoom == 1.0 else self._background_for(
-            (sky * 255).astype(np.uint8)[..., None].repeat(3, 2), zoom, fx0)[..., 0].astype(
-                np.float32) / np.float32(255.0)
+        self.sky = (
+            sky
+            if zoom == 1.0
+            else self._background_for(
+                (sky * 255).astype(np.uint8)[..., None].repeat(3, 2), zoom, fx0
+            )[..., 0].astype(np.float32)
+            / np.float32(255.0)
+        )
         self.motion0 = Motion.make(plan.seed, duration_s)
         self.phases = self.motion0.phases
         # the people the shot shows, left to right
@@ -213,8 +275,16 @@ class ShotStage:
         riders = [k for k in people if "rides" in plan.cast.people[k].actions]
         ground = (ch - vh) / 2 + HORIZON[plan.place] * vh + 0.28 * vh
         animals = plan.cast.animals
-        self.tracks = animal_tracks(animals, plan.cast.actions, "", (cw, ch), view, plan.seed,
-                                    duration_s, min(ground, (ch + vh) / 2 - 0.02 * vh))
+        self.tracks = animal_tracks(
+            animals,
+            plan.cast.actions,
+            "",
+            (cw, ch),
+            view,
+            plan.seed,
+            duration_s,
+            min(ground, (ch + vh) / 2 - 0.02 * vh),
+        )
         horse = next((tr for tr in self.tracks if tr.kind == "horse"), None)
         # in a shot of several people the first to speak stands a little nearer the camera
         # (larger), so the framing shows who speaks and a face tracker starts on them
@@ -237,9 +307,21 @@ class ShotStage:
                 face_h = FACE_HEIGHT["wide"] * 0.85 * vh  # a smaller figure, room to cross
                 fy = (ch - vh) / 2 + 0.42 * vh
             motion = self.motion0 if k == 0 else Motion.make(plan.seed + 101 * k, duration_s)
-            self.actors.append(Actor(portraits[k], character_grade(plan), face_h, (fx, fy),
-                                     motion, mouths[k], person.actions, shot, view, rider,
-                                     by_width=n > 1))
+            self.actors.append(
+                Actor(
+                    portraits[k],
+                    character_grade(plan),
+                    face_h,
+                    (fx, fy),
+                    motion,
+                    mouths[k],
+                    person.actions,
+                    shot,
+                    view,
+                    rider,
+                    by_width=n > 1,
+                )
+            )
         for actor in self.actors:
             if not actor.moving:
                 actor.bake(self.canvas)
@@ -257,8 +339,11 @@ class ShotStage:
         if lead is not None and lead in people[:4]:  # a push-in moves toward the speaker
             focus_x, focus_y = self.actors[people.index(lead)].anchor
         self.focus = (float(focus_x), float(focus_y))
-        self.weather = (WeatherLayer(plan.weather, vw, vh, plan.seed)
-                        if plan.weather in ("rain", "snow") else None)
+        self.weather = (
+            WeatherLayer(plan.weather, vw, vh, plan.seed)
+            if plan.weather in ("rain", "snow")
+            else None
+        )
 
     @staticmethod
     def _background_for(background: np.ndarray, zoom: float, fx: float) -> np.ndarray:
@@ -268,7 +353,7 @@ class ShotStage:
         w, h = cw / zoom, ch / zoom
         x0 = min(max(fx - w / 2, 0), cw - w)
         y0 = (ch - h) * 0.45
-        crop = background[int(y0):int(y0 + h), int(x0):int(x0 + w)]
+        crop = background[int(y0) : int(y0 + h), int(x0) : int(x0 + w)]
         out = cv2.resize(crop, (cw, ch), interpolation=cv2.INTER_LINEAR)
         return cv2.GaussianBlur(out, (0, 0), (zoom - 1.0) * cw / 400.0)
 
@@ -298,8 +383,15 @@ class ShotStage:
                 track.draw(canvas, t, width)
         dur = max(self.shot.end_s - self.shot.start_s, 1e-6)
         u = (t - self.shot.start_s) / dur
-        cx, cy, zoom = camera_view(self.shot.camera, u, t, (canvas.shape[1], canvas.shape[0]),
-                                   self.view, self.focus, self.phases)
+        cx, cy, zoom = camera_view(
+            self.shot.camera,
+            u,
+            t,
+            (canvas.shape[1], canvas.shape[0]),
+            self.view,
+            self.focus,
+            self.phases,
+        )
         hw, hh = self.view[0] / (2 * zoom), self.view[1] / (2 * zoom)
         frame = crop_resize(canvas, cx - hw, cy - hh, cx + hw, cy + hh, self.view)
         if self.weather is not None:
@@ -307,9 +399,16 @@ class ShotStage:
         return frame
 
 
-def render_stage(plan: ShotPlan, portraits: list[Portrait], mouths: list[MouthTrack],
-                 view: tuple[int, int], fps: int, n_frames: int, duration_s: float,
-                 frame_indices: Iterator[int] | None = None) -> Iterator[np.ndarray]:
+def render_stage(
+    plan: ShotPlan,
+    portraits: list[Portrait],
+    mouths: list[MouthTrack],
+    view: tuple[int, int],
+    fps: int,
+    n_frames: int,
+    duration_s: float,
+    frame_indices: Iterator[int] | None = None,
+) -> Iterator[np.ndarray]:
     """Frames of a text-to-video clip; portraits[k] and mouths[k] belong to cast member k
     (shot k of a drifting baseline may swap portraits through `portraits_per_shot`).
 
@@ -327,12 +426,21 @@ def render_stage(plan: ShotPlan, portraits: list[Portrait], mouths: list[MouthTr
             yield last_frame
             continue
         t = i / fps
-        k = next((j for j, s in enumerate(plan.shots) if s.start_s <= t < s.end_s),
-                 len(plan.shots) - 1)
+        k = next(
+            (j for j, s in enumerate(plan.shots) if s.start_s <= t < s.end_s), len(plan.shots) - 1
+        )
         if k not in stages:
             stages.clear()  # shots never come back: free the previous canvas
-            stages[k] = ShotStage(plan, plan.shots[k], portraits_for_shot(portraits, k),
-                                  mouths, background, sky_out[0], view, duration_s)
+            stages[k] = ShotStage(
+                plan,
+                plan.shots[k],
+                portraits_for_shot(portraits, k),
+                mouths,
+                background,
+                sky_out[0],
+                view,
+                duration_s,
+            )
         last_frame = stages[k].render(t, i)
         last_index = i
         yield last_frame
