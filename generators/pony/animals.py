@@ -15,7 +15,7 @@ _COATS = {
 }
 # body height (shoulder to ground) as a share of the view height, and speed in view widths/s
 SIZE = {"cat": 0.16, "dog": 0.22, "horse": 0.5, "bird": 0.05}
-SPEED = {"cat": 0.0, "dog": 0.22, "horse": 0.12, "bird": 0.25}
+SPEED = {"cat": 0.0, "dog": 0.22, "horse": 0.12, "bird": 0.1}
 
 
 def _pt(x: float, y: float) -> tuple[int, int]:

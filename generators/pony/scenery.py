@@ -117,7 +117,7 @@ class Surf:
         self.y = (HORIZON["beach"] + 0.2) * ch
         self.cw, self.ch = cw, ch
         self.colour = (240, 240, 235) if plan.time_of_day != "night" else (120, 125, 135)
-        self.sea = (70, 120, 160) if plan.time_of_day == "day" else (60, 60, 90)
+        self.sea: tuple[int, ...] | None = None  # the painted sea's own colour, read once
         self.phase = float(np.random.default_rng([plan.seed, 37]).uniform(0, 6))
 
     def apply(self, canvas: np.ndarray, t: float) -> None:
@@ -126,6 +126,9 @@ class Surf:
         edge = self.y + reach + 0.008 * self.ch * np.sin(xs / self.cw * 9 + t * 1.3)
         pts = np.stack([xs, edge], 1)
         poly = np.concatenate([[[0, self.y - 2]], pts, [[self.cw, self.y - 2]]])
+        if self.sea is None:
+            row = canvas[max(int(self.y) - 4, 0)]
+            self.sea = tuple(int(v) for v in np.median(row, axis=0))
         cv2.fillPoly(canvas, [poly.astype(np.int32)], self.sea, cv2.LINE_AA)
         cv2.polylines(
             canvas,
