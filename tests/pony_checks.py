@@ -80,3 +80,56 @@ def face_descriptor(frame: np.ndarray) -> np.ndarray | None:
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
     return float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse))
+
+
+def _dlib_face_models():
+    face_descriptor(np.zeros((8, 8, 3), np.uint8))  # loads the models once
+    return _DET, _SP, _REC
+
+
+def faces_in(frame: np.ndarray, upsample: int = 1) -> list[dict]:
+    """Every face dlib finds, left to right: box centre x, mouth opening, 128-d descriptor."""
+    det, sp, rec = _dlib_face_models()
+    out = []
+    for rect in det(frame, upsample):
+        shape = sp(frame, rect)
+        lm = np.array([(p.x, p.y) for p in shape.parts()], np.float32)
+        eyes = np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0))
+        opening = float(np.mean(lm[[65, 66, 67], 1] - lm[[63, 62, 61], 1]) / eyes)
+        out.append({"x": (rect.left() + rect.right()) / 2, "opening": opening,
+                    "descriptor": np.array(rec.compute_face_descriptor(frame, shape))})
+    return sorted(out, key=lambda f: f["x"])
+
+
+def lower_motion(frames: np.ndarray, start: float = 0.6) -> float:
+    """Mean absolute change between the first and last frame below `start` of the height."""
+    h = frames.shape[1]
+    a = frames[0, int(start * h):].astype(np.float32)
+    b = frames[-1, int(start * h):].astype(np.float32)
+    return float(np.abs(a - b).mean())
+
+
+def plan_mismatches(label: dict, explained: dict) -> list[str]:
+    """Which labelled attributes the explained plan gets wrong (empty: all match)."""
+    wrong = []
+    people = explained["people"]
+    if len(people) != label["people"]:
+        wrong.append(f"people {len(people)}")
+    if "genders" in label and [p["gender"] for p in people] != label["genders"]:
+        wrong.append("genders")
+    if [ln["speaker"] for ln in explained["lines"]] != label["speakers"]:
+        wrong.append("speakers")
+    if explained["animals"] != label["animals"]:
+        wrong.append("animals")
+    for key in ("place", "weather", "crowd"):
+        if key in label and explained[key] != label[key]:
+            wrong.append(key)
+    if not set(label.get("actions", [])) <= set(explained["actions"]):
+        wrong.append("actions")
+    for key, want in label.get("person0", {}).items():
+        got = people[0][key] if people else None
+        if key == "clothing" and not set(want) <= set(got or []):
+            wrong.append("clothing")
+        elif key != "clothing" and got != want:
+            wrong.append(key)
+    return wrong

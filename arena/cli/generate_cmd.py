@@ -56,6 +56,9 @@ def generate(
     engine: EngineOpt = "local",
     ray_address: RayAddressOpt = None,
     data: DataOpt = DEFAULT_DATA,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Print what pony understood of --prompt (JSON).")
+    ] = False,
 ) -> None:
     """Generate one clip (--prompt ... --out ...) or a whole suite into the store (--suite)."""
     if suite is not None:
@@ -83,6 +86,13 @@ def generate(
             echo(f"  failed: {line}")
         if report.failed:
             raise typer.Exit(1)
+        return
+    if explain:
+        if prompt is None:
+            raise InputError("--explain needs --prompt")
+        from generators.pony.plan import explain_prompt
+
+        echo(json.dumps(explain_prompt(prompt, seed, duration, image is not None), indent=2))
         return
     if prompt is None or out is None:
         raise InputError("give --prompt and --out for one clip, or --suite NAME for a suite")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-SOUNDS = ("rain", "traffic", "wind", "waves", "crowd", "birds", "crickets", "room", "footsteps")
+from generators.pony.animals import ANIMAL_SOUNDS
+
+SOUNDS = ("rain", "traffic", "wind", "waves", "crowd", "birds", "crickets", "room", "footsteps",
+          "cat", "dog", "horse")
 
 
 def _band(x: np.ndarray, sr: int, lo: float | None, hi: float | None, order: int = 2) -> np.ndarray:
@@ -43,7 +46,7 @@ def rain(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
     drops = np.zeros(n, np.float32)
     for t in rng.integers(0, n, size=int(n / sr * 90)):
         m = min(n - t, int(0.012 * sr))
-        drops[t : t + m] += rng.uniform(0.3, 1.0) * np.exp(-np.arange(m) / (0.002 * sr))
+        drops[t:t + m] += rng.uniform(0.3, 1.0) * np.exp(-np.arange(m) / (0.002 * sr))
     drops = _band(drops * rng.standard_normal(n).astype(np.float32), sr, 2000, 12000)
     return _rms_to(hiss, 1.0) + _rms_to(drops, 0.6)
 
@@ -98,7 +101,7 @@ def birds(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
             tt = np.arange(m) / sr
             f = rng.uniform(2500, 4500) + rng.uniform(-1500, 1500) * tt / tt[-1]
             chirp = np.sin(2 * np.pi * np.cumsum(f) / sr) * np.sin(np.pi * tt / tt[-1]) ** 2
-            out[s : s + m] += chirp.astype(np.float32) * rng.uniform(0.4, 1.0)
+            out[s:s + m] += chirp.astype(np.float32) * rng.uniform(0.4, 1.0)
     return out
 
 
@@ -123,36 +126,20 @@ def footsteps(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
         s = int((t + rng.normal(0, 0.015)) * sr)
         s = max(0, min(s, n - m))
         burst = rng.standard_normal(m) * np.exp(-np.arange(m) / (0.018 * sr))
-        out[s : s + m] += burst.astype(np.float32) * (1.0 if k % 2 else 0.8)
+        out[s:s + m] += burst.astype(np.float32) * (1.0 if k % 2 else 0.8)
     return _band(out, sr, 60, 2500)
 
 
-_MAKERS = {
-    "rain": rain,
-    "traffic": traffic,
-    "wind": wind,
-    "waves": waves,
-    "crowd": crowd,
-    "birds": birds,
-    "crickets": crickets,
-    "room": room,
-    "footsteps": footsteps,
-}
+_MAKERS = {"rain": rain, "traffic": traffic, "wind": wind, "waves": waves, "crowd": crowd,
+           "birds": birds, "crickets": crickets, "room": room, "footsteps": footsteps,
+           **ANIMAL_SOUNDS}
 # loudness of each sound in the bed relative to the others (rms)
-_LEVELS = {
-    "rain": 1.0,
-    "traffic": 0.8,
-    "wind": 0.7,
-    "waves": 1.0,
-    "crowd": 0.5,
-    "birds": 0.35,
-    "crickets": 0.12,
-    "room": 0.3,
-    "footsteps": 0.6,
-}
+_LEVELS = {"rain": 1.0, "traffic": 0.8, "wind": 0.7, "waves": 1.0, "crowd": 0.5, "birds": 0.35,
+           "crickets": 0.12, "room": 0.3, "footsteps": 0.6, "cat": 0.5, "dog": 0.55,
+           "horse": 0.5}
 
 
-_POINT_SOURCES = ("footsteps", "birds", "crickets")
+_POINT_SOURCES = ("footsteps", "birds", "crickets", "cat", "dog", "horse")
 
 
 def ambience(sounds: tuple[str, ...], duration_s: float, sample_rate: int, seed: int) -> np.ndarray:
@@ -161,9 +148,8 @@ def ambience(sounds: tuple[str, ...], duration_s: float, sample_rate: int, seed:
     bed = np.zeros((n, 2), np.float32)
     for i, name in enumerate(sounds):
         if name in _POINT_SOURCES:  # one source, slightly off centre
-            sig = _MAKERS[name](
-                np.random.default_rng([seed, i, SOUNDS.index(name)]), n, sample_rate
-            )
+            sig = _MAKERS[name](np.random.default_rng([seed, i, SOUNDS.index(name)]), n,
+                                sample_rate)
             sig = _rms_to(sig, _LEVELS[name])
             bed[:, 0] += sig
             bed[:, 1] += 0.8 * sig

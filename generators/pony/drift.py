@@ -35,9 +35,11 @@ def _face_mask(shape: tuple[int, int], lm: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(mask, (0, 0), face_w * 0.05).astype(np.float32) / 255.0
 
 
-def drift_face(image: np.ndarray, landmarks: np.ndarray, alpha: float) -> np.ndarray:
-    """`image` with the face at `landmarks` blended `alpha` (0..1) toward the donor's face."""
-    donor, donor_lm = _donor()
+def drift_face(image: np.ndarray, landmarks: np.ndarray, alpha: float,
+               donor: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """`image` with the face at `landmarks` blended `alpha` (0..1) toward the donor's face
+    (Grace Hopper's unless another (image, landmarks) is given)."""
+    donor, donor_lm = donor or _donor()
     idx = list(range(17, 68))  # brows, eyes, nose, mouth: the inner face
     m, _ = cv2.estimateAffinePartial2D(donor_lm[idx], landmarks[idx], method=cv2.LMEDS)
     h, w = image.shape[:2]
@@ -66,3 +68,18 @@ def drifted_portrait(amount: float, shot: int) -> Portrait:
     image = drift_face(base.image, base.landmarks, alpha)
     landmarks = face_landmarks(image)
     return Portrait(image, base.mask, landmarks if landmarks is not None else base.landmarks)
+
+
+def drifted_lead(portrait: Portrait, amount: float, shot: int, from_hopper: bool) -> Portrait:
+    """Any cast member's bust with the face moved `amount` (0..1) toward another person's
+    (the astronaut's when the bust is already made from Grace Hopper's photo); later shots
+    drift a little further, like drifted_portrait."""
+    alpha = float(np.clip(amount * (0.85 + 0.15 * min(shot, 2) / 2), 0.0, 1.0))
+    donor = None
+    if from_hopper:
+        astro = astronaut_portrait()
+        donor = (astro.image, astro.landmarks)
+    image = drift_face(portrait.image, portrait.landmarks, alpha, donor)
+    landmarks = face_landmarks(image)
+    return Portrait(image, portrait.mask,
+                    landmarks if landmarks is not None else portrait.landmarks)

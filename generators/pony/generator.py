@@ -14,11 +14,12 @@ import numpy as np
 from generators.base import GenerationRequest, GenerationResult
 from generators.encode import encode_clip
 from generators.errors import GenerationError, InputError
-from generators.pony.plan import Shot, ShotPlan, plan_shots
-from generators.pony.portrait import Portrait, astronaut_portrait
-from generators.pony.render import ImageRenderer, Motion, first_frame, render_scene
+from generators.pony.people import cast_portraits
+from generators.pony.plan import Shot, ShotPlan, dialogue_shots, plan_shots
+from generators.pony.render import ImageRenderer, Motion, first_frame
 from generators.pony.soundtrack import Soundtrack, build_soundtrack
-from generators.pony.visemes import mouth_track
+from generators.pony.stage import render_stage
+from generators.pony.visemes import MouthTrack, mouth_track
 
 
 @dataclass(frozen=True)
@@ -63,37 +64,45 @@ class PonyGenerator:
 
     # -- pieces ---------------------------------------------------------------------------
     def _plan(self, request: GenerationRequest) -> ShotPlan:
-        plan = plan_shots(
-            request.prompt, request.seed, request.duration_s, single_shot=request.image is not None
-        )
+        plan = plan_shots(request.prompt, request.seed, request.duration_s,
+                          single_shot=request.image is not None)
         if self.flaws.drift_amount > 0 and len(plan.shots) == 1 and request.image is None:
             # identity can only drift across shots: give single-shot clips a second shot
             s = plan.shots[0]
             mid = (s.start_s + s.end_s) / 2
-            shots = (
-                Shot(s.start_s, mid, s.framing, s.camera, s.side),
-                Shot(mid, s.end_s, s.framing, s.camera, s.side),
-            )
-            plan = ShotPlan(
-                plan.place,
-                plan.time_of_day,
-                plan.weather,
-                shots,
-                plan.lines,
-                plan.sounds,
-                plan.seed,
-            )
+            shots = (Shot(s.start_s, mid, s.framing, s.camera, s.side, s.people),
+                     Shot(mid, s.end_s, s.framing, s.camera, s.side, s.people))
+            plan = ShotPlan(plan.place, plan.time_of_day, plan.weather, shots, plan.lines,
+                            plan.sounds, plan.seed, plan.cast, plan.timelapse)
         return plan
 
-    def _portraits(self, plan: ShotPlan) -> list[Portrait]:
-        base = astronaut_portrait()
-        if self.flaws.drift_amount <= 0 or len(plan.shots) < 2:
-            return [base]
-        from generators.pony.drift import drifted_portrait
+    def _portraits(self, plan: ShotPlan) -> list:
+        """One bust per cast member; for pony-drift, one such list per shot, the lead's face
+        moving toward another person's after the first shot."""
+        base = cast_portraits(plan.cast.people)
+        if self.flaws.drift_amount <= 0 or len(plan.shots) < 2 or not base:
+            return base
+        from generators.pony.drift import drifted_lead
+        from generators.pony.people import assign_identities
 
-        return [base] + [
-            drifted_portrait(float(self.flaws.drift_amount), k) for k in range(1, len(plan.shots))
-        ]
+        hopper = assign_identities(plan.cast.people)[0].startswith("hopper")
+        return [base] + [[drifted_lead(base[0], float(self.flaws.drift_amount), k, hopper),
+                          *base[1:]] for k in range(1, len(plan.shots))]
+
+    @staticmethod
+    def _mouths(plan: ShotPlan, sound: Soundtrack, duration_s: float, fps: int,
+                n_frames: int) -> list[MouthTrack]:
+        """A mouth track per cast member: their own lines move their lips, no one else's."""
+        mouths = []
+        for k in range(max(len(plan.cast.people), 1)):
+            if not any(line.speaker == k for line in plan.lines):
+                z = np.zeros(n_frames, np.float32)
+                mouths.append(MouthTrack(z, z, z))
+                continue
+            phonemes, speech = sound.speaker_part(k)
+            mouths.append(mouth_track(phonemes, speech, sound.sample_rate, duration_s, fps,
+                                      n_frames))
+        return mouths
 
     def _audio_out(self, sound: Soundtrack, n_samples: int) -> np.ndarray | None:
         mix = sound.mix
@@ -104,16 +113,15 @@ class PonyGenerator:
             mix = np.concatenate([np.zeros((delay, mix.shape[1]), np.float32), mix])
         mix = mix[:n_samples].copy()
         if self.flaws.mute_fraction > 0:
-            mix[int(n_samples * (1 - self.flaws.mute_fraction)) :] = 0.0
+            mix[int(n_samples * (1 - self.flaws.mute_fraction)):] = 0.0
         return mix
 
     def _frame_indices(self, n_frames: int) -> Iterator[int]:
         hold = max(1, int(self.flaws.freeze_hold))
         return (i - i % hold for i in range(n_frames))
 
-    def _post(
-        self, frames: Iterator[np.ndarray], size: tuple[int, int], seed: int
-    ) -> Iterator[np.ndarray]:
+    def _post(self, frames: Iterator[np.ndarray], size: tuple[int, int], seed: int
+              ) -> Iterator[np.ndarray]:
         rng = np.random.default_rng([seed, 17])
         for frame in frames:
             out = frame
@@ -134,78 +142,39 @@ class PonyGenerator:
         if self.flaws.render_height and self.flaws.render_height < short:
             # the preset's short side is its line count: 360p is 640x360, 360x640 or 360x360
             f = self.flaws.render_height / short
-            render_size = (
-                max(2, int(round(width * f / 2)) * 2),
-                max(2, int(round(height * f / 2)) * 2),
-            )
+            render_size = (max(2, int(round(width * f / 2)) * 2),
+                           max(2, int(round(height * f / 2)) * 2))
         plan = self._plan(request)
         n_frames = request.n_frames
         sound = build_soundtrack(plan, request.duration_s)
-        mouth = mouth_track(
-            list(sound.phonemes),
-            sound.speech,
-            sound.sample_rate,
-            request.duration_s,
-            request.fps,
-            n_frames,
-        )
+        mouth = mouth_track(list(sound.phonemes), sound.speech, sound.sample_rate,
+                            request.duration_s, request.fps, n_frames)
         if image is None:
-            frames = render_scene(
-                plan,
-                self._portraits(plan),
-                render_size,
-                request.fps,
-                n_frames,
-                mouth,
-                request.duration_s,
-                self._frame_indices(n_frames),
-            )
+            plan = dialogue_shots(plan, sound.spans, request.duration_s)
+            mouths = self._mouths(plan, sound, request.duration_s, request.fps, n_frames)
+            frames = render_stage(plan, self._portraits(plan), mouths, render_size, request.fps,
+                                  n_frames, request.duration_s, self._frame_indices(n_frames))
         else:
             frames = self._image_frames(image, plan, render_size, request, n_frames, mouth)
-        audio = (
-            self._audio_out(sound, int(round(request.duration_s * sound.sample_rate)))
-            if request.audio
-            else None
-        )
+        audio = self._audio_out(sound, int(round(request.duration_s * sound.sample_rate))) \
+            if request.audio else None
         try:
-            encode_clip(
-                out_path,
-                self._post(frames, (width, height), plan.seed),
-                fps=request.fps,
-                width=width,
-                height=height,
-                audio=audio,
-                sample_rate=sound.sample_rate,
-                preset=self.preset,
-            )
+            encode_clip(out_path, self._post(frames, (width, height), plan.seed),
+                        fps=request.fps, width=width, height=height, audio=audio,
+                        sample_rate=sound.sample_rate, preset=self.preset)
         except OSError as exc:
             raise GenerationError(f"could not write {out_path}: {exc}") from exc
-        return GenerationResult(
-            path=os.fspath(out_path),
-            seconds=time.perf_counter() - start,
-            frames=n_frames,
-            fps=request.fps,
-            width=width,
-            height=height,
-            duration_s=n_frames / request.fps,
-            has_audio=audio is not None,
-        )
+        return GenerationResult(path=os.fspath(out_path), seconds=time.perf_counter() - start,
+                                frames=n_frames, fps=request.fps, width=width, height=height,
+                                duration_s=n_frames / request.fps, has_audio=audio is not None)
 
-    def _image_frames(
-        self,
-        image: np.ndarray,
-        plan: ShotPlan,
-        size: tuple[int, int],
-        request: GenerationRequest,
-        n_frames: int,
-        mouth,
-    ) -> Iterator[np.ndarray]:
+    def _image_frames(self, image: np.ndarray, plan: ShotPlan, size: tuple[int, int],
+                      request: GenerationRequest, n_frames: int, mouth) -> Iterator[np.ndarray]:
         fitted, landmarks = first_frame(image, *size)
         motion = Motion.make(plan.seed, request.duration_s)
         renderer = ImageRenderer(fitted, landmarks, plan, motion, talk=bool(plan.lines))
-        drift_at = (
-            n_frames // 2 if self.flaws.drift_amount > 0 and landmarks is not None else n_frames
-        )
+        drift_at = n_frames // 2 if self.flaws.drift_amount > 0 and landmarks is not None \
+            else n_frames
         last_index, last = -1, None
         for i in self._frame_indices(n_frames):
             if i >= drift_at:  # pony-drift: halfway through, the input's face turns into another

@@ -1,17 +1,16 @@
-"""Picture rendering for pony: shots of the character in a scene, and animated input images."""
+"""Picture pieces for pony: framing, motion and camera moves, and animated input images."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from generators.pony.face_anim import FaceAnimator, FacePose
-from generators.pony.plan import Shot, ShotPlan
+from generators.pony.plan import ShotPlan
 from generators.pony.portrait import Portrait, bust_mask_from_landmarks, face_landmarks
-from generators.pony.scene import WeatherLayer, character_grade, paint_background
+from generators.pony.scene import WeatherLayer
 from generators.pony.visemes import MouthTrack
 
 MARGIN = 0.16  # extra canvas around the view, room for camera moves
@@ -56,11 +55,9 @@ class Motion:
     def pose(self, t: float, mouth: MouthTrack, i: int, talking_head: bool = True) -> FacePose:
         p = self.phases
         k = min(i, len(mouth.open) - 1)
-        speak = float(mouth.open[max(k - 3, 0) : k + 1].mean()) if talking_head else 0.0
+        speak = float(mouth.open[max(k - 3, 0):k + 1].mean()) if talking_head else 0.0
         return FacePose(
-            open=float(mouth.open[k]),
-            wide=float(mouth.wide[k]),
-            round=float(mouth.round[k]),
+            open=float(mouth.open[k]), wide=float(mouth.wide[k]), round=float(mouth.round[k]),
             blink=self.blink(t),
             dx=0.010 * _wave(0.21, t, p[0]) + 0.004 * _wave(0.53, t, p[1]),
             dy=0.005 * _wave(0.17, t, p[2]) + 0.006 * speak,
@@ -68,15 +65,8 @@ class Motion:
         )
 
 
-def camera_view(
-    kind: str,
-    u: float,
-    t: float,
-    canvas: tuple[int, int],
-    view: tuple[int, int],
-    focus: tuple[float, float],
-    phases: np.ndarray,
-) -> tuple[float, float, float]:
+def camera_view(kind: str, u: float, t: float, canvas: tuple[int, int], view: tuple[int, int],
+                focus: tuple[float, float], phases: np.ndarray) -> tuple[float, float, float]:
     """(centre x, centre y, zoom) of the view on the canvas at one moment of a camera move."""
     cw, ch = canvas
     vw, vh = view
@@ -94,23 +84,18 @@ def camera_view(
         cx += reach * (2 * e - 1) * (1 if kind == "pan_right" else -1)
     elif kind == "handheld":
         zoom = 1.04
-        cx += vw * (
-            0.006 * np.sin(2 * np.pi * 0.7 * t + phases[5])
-            + 0.003 * np.sin(2 * np.pi * 1.9 * t + phases[6])
-        )
-        cy += vh * (
-            0.006 * np.sin(2 * np.pi * 0.9 * t + phases[7])
-            + 0.003 * np.sin(2 * np.pi * 2.3 * t + phases[0])
-        )
+        cx += vw * (0.006 * np.sin(2 * np.pi * 0.7 * t + phases[5])
+                    + 0.003 * np.sin(2 * np.pi * 1.9 * t + phases[6]))
+        cy += vh * (0.006 * np.sin(2 * np.pi * 0.9 * t + phases[7])
+                    + 0.003 * np.sin(2 * np.pi * 2.3 * t + phases[0]))
     hw, hh = vw / (2 * zoom), vh / (2 * zoom)
     cx = min(max(cx, hw), cw - hw)
     cy = min(max(cy, hh), ch - hh)
     return cx, cy, zoom
 
 
-def crop_resize(
-    src: np.ndarray, x0: float, y0: float, x1: float, y1: float, size: tuple[int, int]
-) -> np.ndarray:
+def crop_resize(src: np.ndarray, x0: float, y0: float, x1: float, y1: float,
+                size: tuple[int, int]) -> np.ndarray:
     """The source rectangle (rounded to whole pixels) scaled to size; a plain copy at 1:1.
 
     Cropping and resizing costs a quarter of an affine warp of the whole frame, and camera
@@ -121,7 +106,7 @@ def crop_resize(
     rh = min(max(int(round(y1 - y0)), 1), h)
     ix = min(max(int(round(x0)), 0), w - rw)
     iy = min(max(int(round(y0)), 0), h - rh)
-    crop = src[iy : iy + rh, ix : ix + rw]
+    crop = src[iy:iy + rh, ix:ix + rw]
     if (rw, rh) == size:
         return crop.copy()
     return cv2.resize(crop, size, interpolation=cv2.INTER_LINEAR)
@@ -143,134 +128,12 @@ def _padded(portrait: Portrait) -> tuple[np.ndarray, np.ndarray]:
     return img, mask
 
 
-class ShotRenderer:
-    """Renders one shot of the character in the plan's scene, frame by frame."""
-
-    def __init__(
-        self,
-        plan: ShotPlan,
-        shot: Shot,
-        portrait: Portrait,
-        background: np.ndarray,
-        view: tuple[int, int],
-        motion: Motion,
-    ) -> None:
-        vw, vh = view
-        ch, cw = background.shape[:2]
-        self.shot, self.view, self.motion = shot, view, motion
-        lm = portrait.landmarks
-        face_h = float(lm[8, 1] - lm[17:27, 1].min())
-        face_c = lm[:, 0].mean(), (lm[8, 1] + lm[17:27, 1].min()) / 2
-        scale = FACE_HEIGHT[shot.framing] * vh / face_h
-        fx = (cw - vw) / 2 + shot.side * vw
-        fy = (ch - vh) / 2 + FACE_Y[shot.framing] * vh
-        zoom = BACKGROUND_ZOOM[shot.framing]
-        canvas = self._background_for(background, zoom, fx)
-        img, mask = _padded(portrait)
-        img = np.clip(img * character_grade(plan), 0, 255).astype(np.uint8)
-        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=interp)
-        if scale > 1.2:  # an unsharp mask gives the enlarged photo back some crispness
-            soft = cv2.GaussianBlur(img, (0, 0), 0.6 * scale)
-            img = cv2.addWeighted(img, 1.7, soft, -0.7, 0)
-        mask = cv2.resize(mask, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR)
-        ox, oy = int(round(fx - face_c[0] * scale)), int(round(fy - face_c[1] * scale))
-        x0, y0 = max(ox, 0), max(oy, 0)
-        x1, y1 = min(ox + img.shape[1], cw), min(oy + img.shape[0], ch)
-        if x1 > x0 and y1 > y0:
-            a = mask[y0 - oy : y1 - oy, x0 - ox : x1 - ox, None]
-            region = canvas[y0:y1, x0:x1].astype(np.float32)
-            part = img[y0 - oy : y1 - oy, x0 - ox : x1 - ox].astype(np.float32)
-            canvas[y0:y1, x0:x1] = (region * (1 - a) + part * a + 0.5).astype(np.uint8)
-        self.canvas = canvas
-        self.landmarks = lm * scale + np.array([ox, oy], np.float32)
-        self.face = FaceAnimator(canvas, self.landmarks)
-        self.focus = (fx, fy)
-        self.weather = (
-            WeatherLayer(plan.weather, vw, vh, plan.seed)
-            if plan.weather in ("rain", "snow")
-            else None
-        )
-
-    @staticmethod
-    def _background_for(background: np.ndarray, zoom: float, fx: float) -> np.ndarray:
-        if zoom == 1.0:
-            return background.copy()
-        ch, cw = background.shape[:2]
-        w, h = cw / zoom, ch / zoom
-        x0 = min(max(fx - w / 2, 0), cw - w)
-        y0 = (ch - h) * 0.45
-        crop = background[int(y0) : int(y0 + h), int(x0) : int(x0 + w)]
-        out = cv2.resize(crop, (cw, ch), interpolation=cv2.INTER_LINEAR)
-        return cv2.GaussianBlur(out, (0, 0), (zoom - 1.0) * cw / 400.0)
-
-    def render(self, t: float, pose: FacePose) -> np.ndarray:
-        """The frame at clip time t (seconds) with the face in `pose`."""
-        self.face.apply(self.canvas, pose)
-        dur = max(self.shot.end_s - self.shot.start_s, 1e-6)
-        u = (t - self.shot.start_s) / dur
-        cx, cy, zoom = camera_view(
-            self.shot.camera,
-            u,
-            t,
-            (self.canvas.shape[1], self.canvas.shape[0]),
-            self.view,
-            self.focus,
-            self.motion.phases,
-        )
-        hw, hh = self.view[0] / (2 * zoom), self.view[1] / (2 * zoom)
-        frame = crop_resize(self.canvas, cx - hw, cy - hh, cx + hw, cy + hh, self.view)
-        if self.weather is not None:
-            self.weather.apply(frame, t)
-        return frame
-
-
 def canvas_size(view: tuple[int, int]) -> tuple[int, int]:
     return int(round(view[0] * (1 + MARGIN))), int(round(view[1] * (1 + MARGIN)))
 
 
-def render_scene(
-    plan: ShotPlan,
-    portraits: list[Portrait],
-    view: tuple[int, int],
-    fps: int,
-    n_frames: int,
-    mouth: MouthTrack,
-    duration_s: float,
-    frame_indices: Iterator[int] | None = None,
-) -> Iterator[np.ndarray]:
-    """Frames of a text-to-video clip; shot i uses portraits[min(i, len-1)].
-
-    frame_indices, when given, lists which frame to show at each output position (it must be
-    non-decreasing); a repeated index repeats the previous frame without rendering it again.
-    """
-    cw, ch = canvas_size(view)
-    background = paint_background(plan, cw, ch)
-    motion = Motion.make(plan.seed, duration_s)
-    renderers: dict[int, ShotRenderer] = {}
-    indices = frame_indices if frame_indices is not None else iter(range(n_frames))
-    last_index, last_frame = -1, None
-    for i in indices:
-        if i == last_index and last_frame is not None:
-            yield last_frame
-            continue
-        t = i / fps
-        k = next(
-            (j for j, s in enumerate(plan.shots) if s.start_s <= t < s.end_s), len(plan.shots) - 1
-        )
-        if k not in renderers:
-            renderers.clear()  # shots never come back: free the previous canvas
-            renderers[k] = ShotRenderer(
-                plan, plan.shots[k], portraits[min(k, len(portraits) - 1)], background, view, motion
-            )
-        last_frame = renderers[k].render(t, motion.pose(t, mouth, i))
-        last_index = i
-        yield last_frame
-
-
-def fit_image(
-    image: np.ndarray, width: int, height: int, focus: tuple[float, float] | None = None
-) -> np.ndarray:
+def fit_image(image: np.ndarray, width: int, height: int,
+              focus: tuple[float, float] | None = None) -> np.ndarray:
     """Scale an RGB image to cover width x height and crop it: the i2v first frame.
 
     The crop is centred, or, given `focus` (a point as fractions of the image's width and
@@ -285,10 +148,11 @@ def fit_image(
     if focus is not None:
         x0 = int(min(max(focus[0] * nw - width / 2, 0), nw - width))
         y0 = int(min(max(focus[1] * nh - 0.4 * height, 0), nh - height))
-    return np.ascontiguousarray(resized[y0 : y0 + height, x0 : x0 + width])
+    return np.ascontiguousarray(resized[y0:y0 + height, x0:x0 + width])
 
 
-def first_frame(image: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray | None]:
+def first_frame(image: np.ndarray, width: int, height: int
+                ) -> tuple[np.ndarray, np.ndarray | None]:
     """The i2v first frame (the input fitted to the frame, keeping a face in view) and the
     landmarks of the face in it, if there is one."""
     ih, iw = image.shape[:2]
@@ -304,14 +168,8 @@ def first_frame(image: np.ndarray, width: int, height: int) -> tuple[np.ndarray,
 class ImageRenderer:
     """Animates an input image: slow push-in with parallax, and a talking face if it has one."""
 
-    def __init__(
-        self,
-        image: np.ndarray,
-        landmarks: np.ndarray | None,
-        plan: ShotPlan,
-        motion: Motion,
-        talk: bool,
-    ) -> None:
+    def __init__(self, image: np.ndarray, landmarks: np.ndarray | None, plan: ShotPlan,
+                 motion: Motion, talk: bool) -> None:
         self.canvas = image.copy()
         h, w = image.shape[:2]
         self.view = (w, h)
@@ -322,29 +180,29 @@ class ImageRenderer:
             self.focus = (float(landmarks[:, 0].mean()), float(landmarks[:, 1].mean()))
         else:
             mask = np.zeros((h, w), np.float32)
-            cv2.ellipse(
-                mask, (w // 2, int(h * 0.55)), (int(w * 0.28), int(h * 0.4)), 0, 0, 360, 1.0, -1
-            )
+            cv2.ellipse(mask, (w // 2, int(h * 0.55)), (int(w * 0.28), int(h * 0.4)), 0, 0, 360,
+                        1.0, -1)
             mask = cv2.GaussianBlur(mask, (0, 0), 0.04 * max(w, h))
             self.focus = (w / 2, h * 0.5)
         ys, xs = np.nonzero(mask > 0.01)
         pad = int(0.06 * max(w, h))
-        self.box = (
-            (
-                max(int(xs.min()) - pad, 0),
-                max(int(ys.min()) - pad, 0),
-                min(int(xs.max()) + pad, w),
-                min(int(ys.max()) + pad, h),
-            )
-            if len(xs)
-            else (0, 0, w, h)
-        )
-        self.mask = mask
-        self.weather = (
-            WeatherLayer(plan.weather, w, h, plan.seed)
-            if plan.weather in ("rain", "snow")
-            else None
-        )
+        self.box = (max(int(xs.min()) - pad, 0), max(int(ys.min()) - pad, 0),
+                    min(int(xs.max()) + pad, w), min(int(ys.max()) + pad, h)) if len(xs) else (
+            0, 0, w, h)
+        self.mask = mask.astype(np.float32)
+        # how much each pixel follows the subject rather than the background: a wide, soft
+        # version of the subject's mask
+        # The maps are smooth, so they are computed on a grid 4 times coarser and scaled up:
+        # the sample points are where cv2.resize puts them, so affine parts come back exact.
+        weight = cv2.GaussianBlur(self.mask, (0, 0), 0.05 * max(w, h))
+        sw, sh = max(2, -(-w // 4)), max(2, -(-h // 4))
+        self.weight = cv2.resize(weight, (sw, sh), interpolation=cv2.INTER_AREA)
+        xs = (np.arange(sw, dtype=np.float32) + 0.5) * (w / sw) - 0.5
+        ys = (np.arange(sh, dtype=np.float32) + 0.5) * (h / sh) - 0.5
+        self.gx, self.gy = np.meshgrid(xs, ys)
+        self.direction = 1 if (plan.seed >> 3) % 2 else -1
+        self.weather = (WeatherLayer(plan.weather, w, h, plan.seed)
+                        if plan.weather in ("rain", "snow") else None)
 
     def _source_rect(self, zoom: float, box: tuple[int, int, int, int]):
         """Where the pixels of `box` come from when zooming about the subject (identity at 1)."""
@@ -352,33 +210,45 @@ class ImageRenderer:
         w, h = self.view
         px, py = w / 2 + (fx - w / 2) * 0.5, h / 2 + (fy - h / 2) * 0.5
         x0, y0, x1, y1 = box
-        return (
-            (x0 - px) / zoom + px,
-            (y0 - py) / zoom + py,
-            (x1 - px) / zoom + px,
-            (y1 - py) / zoom + py,
-        )
+        return ((x0 - px) / zoom + px, (y0 - py) / zoom + py, (x1 - px) / zoom + px,
+                (y1 - py) / zoom + py)
 
     def render(self, t: float, u: float, i: int, mouth: MouthTrack) -> np.ndarray:
         if self.face is not None:
             pose = self.motion.pose(t, mouth, i)
             if not self.talk:
-                pose = FacePose(
-                    blink=pose.blink, dx=pose.dx * 0.5, dy=pose.dy * 0.5, tilt=pose.tilt * 0.5
-                )
+                pose = FacePose(blink=pose.blink, dx=pose.dx, dy=pose.dy, tilt=pose.tilt)
+            # a slight turn of the head over the clip
+            turn = 0.035 * np.sin(np.pi * min(u * 1.4, 1.0))
+            pose = FacePose(pose.open, pose.wide, pose.round, pose.blink, pose.dx + turn,
+                            pose.dy, pose.tilt + 0.4 * turn)
             self.face.apply(self.canvas, pose)
         e = _ease(u)
         w, h = self.view
-        frame = crop_resize(
-            self.canvas, *self._source_rect(1.0 + 0.06 * e, (0, 0, w, h)), self.view
-        )
-        if e > 0.02:  # the subject comes closer faster than the background: parallax
-            x0, y0, x1, y1 = self.box
-            rect = self._source_rect(1.0 + 0.10 * e, self.box)
-            fg = crop_resize(self.canvas, *rect, (x1 - x0, y1 - y0))
-            a = crop_resize(self.mask, *rect, (x1 - x0, y1 - y0))
-            region = frame[y0:y1, x0:x1]
-            region[:] = cv2.blendLinear(fg, region, a, 1.0 - a)
+        fx, fy = self.focus
+        px, py = w / 2 + (fx - w / 2) * 0.5, h / 2 + (fy - h / 2) * 0.5
+        # background: push-in about the subject while the camera trucks sideways a little
+        zb = 1.0 + 0.06 * e
+        drift = np.float32(0.04 * w * e * self.direction)
+        bx = (self.gx - px) / np.float32(zb) + np.float32(px) + drift
+        by = (self.gy - py) / np.float32(zb) + np.float32(py)
+        # subject: comes closer faster (parallax), breathes, and without a face sways about
+        # its base; blended into the background's map, so no edge can ghost
+        ramp = min(t / 0.6, 1.0)  # frame 0 stays the input
+        zs = 1.0 + 0.10 * e
+        breath = 1.0 + 0.012 * ramp * np.sin(2 * np.pi * 0.3 * t)
+        angle = 0.0 if self.face is not None else 0.05 * ramp * np.sin(2 * np.pi * 0.3 * t)
+        qx, qy = (self.box[0] + self.box[2]) / 2, self.box[3]
+        c, s_ = np.float32(np.cos(angle)), np.float32(np.sin(angle))
+        ux = (self.gx - px) / np.float32(zs) + np.float32(px - qx)
+        uy = (self.gy - py) / np.float32(zs) + np.float32(py - qy)
+        sx = c * ux + s_ * uy + np.float32(qx)
+        sy = (-s_ * ux + c * uy) / np.float32(breath) + np.float32(qy)
+        wgt = self.weight
+        map_x = cv2.resize(bx + wgt * (sx - bx), (w, h), interpolation=cv2.INTER_LINEAR)
+        map_y = cv2.resize(by + wgt * (sy - by), (w, h), interpolation=cv2.INTER_LINEAR)
+        frame = cv2.remap(self.canvas, map_x, map_y, cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REFLECT)
         if self.weather is not None:
             self.weather.apply(frame, t, strength=min(t / 0.6, 1.0))  # frame 0 stays the input
         return frame

@@ -47,9 +47,8 @@ class _Event(ctypes.Structure):
     ]
 
 
-_CALLBACK = ctypes.CFUNCTYPE(
-    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
-)
+_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int,
+                             ctypes.POINTER(_Event))
 
 
 @dataclass(frozen=True)
@@ -102,33 +101,18 @@ class _Espeak:
 
         self.lib = ctypes.CDLL(espeakng_loader.get_library_path())
         self.lib.espeak_Initialize.restype = ctypes.c_int
-        self.lib.espeak_Initialize.argtypes = [
-            ctypes.c_int,
-            ctypes.c_int,
-            ctypes.c_char_p,
-            ctypes.c_int,
-        ]
+        self.lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p,
+                                               ctypes.c_int]
         self.lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         self.lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
-        self.lib.espeak_Synth.argtypes = [
-            ctypes.c_void_p,
-            ctypes.c_size_t,
-            ctypes.c_uint,
-            ctypes.c_int,
-            ctypes.c_uint,
-            ctypes.c_uint,
-            ctypes.c_void_p,
-            ctypes.c_void_p,
-        ]
+        self.lib.espeak_Synth.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint,
+                                          ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
+                                          ctypes.c_void_p, ctypes.c_void_p]
         self.lib.espeak_SetSynthCallback.argtypes = [_CALLBACK]
         self.lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
         data_path = espeakng_loader.get_data_path().encode()
-        rate = self.lib.espeak_Initialize(
-            _AUDIO_OUTPUT_SYNCHRONOUS,
-            0,
-            data_path,
-            _INITIALIZE_PHONEME_EVENTS | _INITIALIZE_DONT_EXIT,
-        )
+        rate = self.lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path,
+                                          _INITIALIZE_PHONEME_EVENTS | _INITIALIZE_DONT_EXIT)
         if rate <= 0:
             raise GenerationError(f"espeak-ng failed to initialize (data at {data_path!r})")
         self.sample_rate = rate
@@ -194,8 +178,7 @@ class _Espeak:
             status = self.lib.espeak_Synth(buf, len(data), 0, 0, 0, _CHARS_UTF8, None, None)
             if status != 0:
                 raise GenerationError(
-                    f"espeak-ng could not synthesize {text[:40]!r} (status {status})"
-                )
+                    f"espeak-ng could not synthesize {text[:40]!r} (status {status})")
             pcm = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
             return pcm, list(self._events)
 
@@ -205,103 +188,14 @@ def _engine() -> _Espeak:
     return _Espeak()
 
 
-_SPANISH = {
-    "el",
-    "la",
-    "los",
-    "las",
-    "que",
-    "de",
-    "y",
-    "es",
-    "un",
-    "una",
-    "por",
-    "para",
-    "con",
-    "no",
-    "mi",
-    "tu",
-    "hola",
-    "gracias",
-    "está",
-    "estoy",
-    "muy",
-    "pero",
-    "como",
-    "qué",
-    "sí",
-    "yo",
-    "vamos",
-    "aquí",
-    "bien",
-    "buenos",
-    "días",
-    "noche",
-    "lluvia",
-}
-_FRENCH = {
-    "le",
-    "la",
-    "les",
-    "des",
-    "est",
-    "et",
-    "je",
-    "tu",
-    "il",
-    "elle",
-    "nous",
-    "vous",
-    "un",
-    "une",
-    "pas",
-    "que",
-    "qui",
-    "bonjour",
-    "merci",
-    "c'est",
-    "oui",
-    "non",
-    "très",
-    "mais",
-    "avec",
-    "pour",
-    "dans",
-    "sur",
-    "du",
-    "au",
-    "mon",
-    "ma",
-    "bonsoir",
-    "pluie",
-}
-_ENGLISH = {
-    "the",
-    "a",
-    "is",
-    "and",
-    "i",
-    "you",
-    "it",
-    "to",
-    "of",
-    "we",
-    "this",
-    "that",
-    "are",
-    "hello",
-    "what",
-    "my",
-    "your",
-    "in",
-    "on",
-    "be",
-    "have",
-    "not",
-    "will",
-    "let's",
-}
+_SPANISH = {"el", "la", "los", "las", "que", "de", "y", "es", "un", "una", "por", "para", "con",
+            "no", "mi", "tu", "hola", "gracias", "está", "estoy", "muy", "pero", "como", "qué",
+            "sí", "yo", "vamos", "aquí", "bien", "buenos", "días", "noche", "lluvia"}
+_FRENCH = {"le", "la", "les", "des", "est", "et", "je", "tu", "il", "elle", "nous", "vous",
+           "un", "une", "pas", "que", "qui", "bonjour", "merci", "c'est", "oui", "non", "très",
+           "mais", "avec", "pour", "dans", "sur", "du", "au", "mon", "ma", "bonsoir", "pluie"}
+_ENGLISH = {"the", "a", "is", "and", "i", "you", "it", "to", "of", "we", "this", "that", "are",
+            "hello", "what", "my", "your", "in", "on", "be", "have", "not", "will", "let's"}
 
 
 def detect_language(text: str) -> str:
@@ -329,17 +223,23 @@ def detect_language(text: str) -> str:
     return best if scores[best] > 0 else "en"
 
 
-def synthesize(
-    text: str,
-    language: str | None = None,
-    rate_wpm: int = 165,
-    pitch: int = 58,
-    sample_rate: int = 48000,
-) -> Utterance:
+def voice_variant(gender: str | None, age: str, rank: int) -> tuple[str, int]:
+    """espeak-ng variant and pitch for a speaker: the rank-th of the clip's speakers of that
+    kind gets the rank-th voice, so two women (or two men) never share one."""
+    if gender == "m":
+        variants = ("+m3", "+m1", "+m7") if age != "old" else ("+grandpa", "+m3", "+m1")
+        return variants[rank % 3], (40, 50, 32)[rank % 3]
+    variants = ("+f3", "+f4", "+f2") if age != "old" else ("+grandma", "+f3", "+f4")
+    pitch = (58, 66, 50) if age not in ("child", "young") else (70, 62, 76)
+    return variants[rank % 3], pitch[rank % 3]
+
+
+def synthesize(text: str, language: str | None = None, rate_wpm: int = 165, pitch: int = 58,
+               sample_rate: int = 48000, variant: str = VOICE_VARIANT) -> Utterance:
     """Speak `text` with the espeak-ng voice of its language; samples resampled to sample_rate."""
     lang = language or detect_language(text)
     engine = _engine()
-    voice = VOICE_FOR_LANGUAGE.get(lang, "en-us") + VOICE_VARIANT
+    voice = VOICE_FOR_LANGUAGE.get(lang, "en-us") + variant
     pcm, events = engine.synth(text, voice, rate_wpm, pitch)
     audio = pcm.astype(np.float32) / 32768.0
     if engine.sample_rate != sample_rate and len(audio):
