@@ -62,9 +62,10 @@ def _animals_drawn(plan, view=(854, 480)) -> bool:
 def check_prompt(label: dict, folder: Path) -> dict:
     from pony_checks import faces_in, plan_mismatches
 
-    from generators.base import GenerationRequest, build_generator
+    from generators.base import GenerationRequest
     from generators.decode import decode_clip
     from generators.pony.plan import explain_prompt, plan_shots
+    from generators.registry import build_generator
 
     wrong = plan_mismatches(label, explain_prompt(label["prompt"], 1, DURATION_S))
     out = folder / f"{label['id']}.mp4"

@@ -67,8 +67,9 @@ def main() -> None:
     from rich.progress import Progress
     from skimage import data
 
-    from generators.base import GenerationRequest, build_generator
+    from generators.base import GenerationRequest
     from generators.decode import decode_clip
+    from generators.registry import build_generator
 
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from pony_checks import face_descriptor, faces_in, lower_motion, plan_mismatches
 
-from generators.base import GenerationRequest, build_generator
+from generators.base import GenerationRequest
 from generators.decode import decode_clip
 from generators.pony.people import BANK, IDENTITY_DISTANCE, MIN_APART, cast_portraits
 from generators.pony.plan import explain_prompt, plan_shots
+from generators.registry import build_generator
 
 PROMPTS = json.loads((Path(__file__).parent / "data" / "pony_prompts.json").read_text())
 BY_ID = {p["id"]: p for p in PROMPTS}
@@ -191,7 +192,8 @@ def test_image_to_video_of_an_animal_moves_it_smoothly_with_its_sound(pony, tmp_
 
 
 def test_the_demo_first_set_shows_at_least_three_different_casts() -> None:
-    from arena.domain.suite import load_suite, quick_subset
+    from arena.domain.suite import quick_subset
+    from arena.io.prompt_files import load_suite
     from generators.pony.people import assign_identities
 
     casts = set()

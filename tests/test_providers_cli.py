@@ -12,7 +12,6 @@ from provider_support import ENV, TARGET, fake
 from arena.domain.battles import serve_battle
 from arena.domain.scheduler import Scheduler
 from arena.io.catalog import ensure_suite
-from arena.io.provenance import load_provenance
 from arena.jobs.generation import GenerationSettings, generate_missing
 from arena.store import Store
 from arena.web.admin import register_model
@@ -120,7 +119,7 @@ def test_the_default_suite_through_two_presets_reaches_a_battle(data_dir, keys, 
         assert report.failed == [] and report.made == 4
         for clip in store.clips():
             check_media(store.data_dir / clip.path, expects_audio=True)
-            record = load_provenance(store, clip.id)
+            record = store.clip_params(clip.id)
             assert record["provider"] in ("kling", "byteplus") and record["request_id"]
         view = serve_battle(store, Scheduler(store, seed=0), "rater-0001")
         battle = store.battle(view.battle_id)

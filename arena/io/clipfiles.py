@@ -47,6 +47,7 @@ def stage_clip(
     info: ClipInfo,
     generation_s: float | None,
     move: bool = False,
+    params: dict | None = None,
 ) -> StagedClip:
     """Copy (without container metadata) or move a checked clip into the store under a random id."""
     from generators.encode import strip_metadata_copy
@@ -70,6 +71,7 @@ def stage_clip(
         height=info.height,
         has_audio=info.has_audio,
         generation_s=generation_s,
+        params=params or None,
     )
     return StagedClip(clip, final)
 

@@ -143,12 +143,12 @@ def _record(
 ) -> None:
     info = check_clip(out_path, job.prompt, require_audio=False)
     model = store.model_by_name(job.model)
-    staged = stage_clip(store, out_path, model.id, job.prompt, job.seed, info, seconds, move=True)
+    # provenance: what the generator said of the clip (pony's plan, a provider's request id,
+    # cost and rounding), stored with it.
+    staged = stage_clip(
+        store, out_path, model.id, job.prompt, job.seed, info, seconds, move=True, params=provenance
+    )
     commit_staged(store, [staged])
-    if provenance:  # a hosted model's request id, cost and rounding
-        from arena.io.provenance import save_provenance
-
-        save_provenance(store, staged.clip.id, provenance)
 
 
 def generate_missing(

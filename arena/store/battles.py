@@ -82,6 +82,11 @@ def _check_outcome(outcome: str) -> str:
 class BattleQueries:
     """Queries on battles and votes: serving, casting, revealing, counting and importing. Mixed into `Store`."""
 
+    _BATTLE_COLS = (
+        "id, prompt_id, left_clip, right_clip, rater_id, served_at, sampling_prob, expires_at, "
+        "left_media, right_media, kind"
+    )
+
     def battle_candidates(self, category: str | None = None) -> pd.DataFrame:
         """Clips of active models: one row per clip with its prompt's pool, for the scheduler."""
         sql = """SELECT c.id AS clip_id, c.model_id, m.name AS model, c.prompt_id,

@@ -56,6 +56,9 @@ class Clip:
     height: int | None
     has_audio: bool
     generation_s: float | None
+    # What the generator said of the clip (pony's plan, a provider's request id and cost); read
+    # with `clip_params`, not loaded with every clip.
+    params: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,15 @@ class ClipRow:
 
 class CatalogQueries:
     """Queries on what the arena holds: models, prompts and clips. Mixed into `Store`."""
+
+    _MODEL_COLS = "id, name, display_name, kind, generator, parent, active, created_at"
+
+    _PROMPT_COLS = "id, text, category, image, audio, suite, tags, seed"
+
+    _CLIP_COLS = (
+        "id, model_id, prompt_id, seed, path, sha256, duration, fps, width, height, has_audio, "
+        "generation_s"
+    )
 
     def add_model(
         self,
@@ -212,7 +224,8 @@ class CatalogQueries:
         with self.transaction() as con:
             for c in clips:
                 con.execute(
-                    "INSERT INTO clips VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO clips (id, model_id, prompt_id, seed, path, sha256, duration, fps, width, height, has_audio, generation_s, created_at, params) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         c.id,
                         c.model_id,
@@ -227,9 +240,17 @@ class CatalogQueries:
                         c.has_audio,
                         c.generation_s,
                         now(),
+                        json.dumps(c.params, sort_keys=True, default=str) if c.params else None,
                     ],
                 )
         self.epoch += 1
+
+    def clip_params(self, clip_id: str) -> dict:
+        """What the generator said of a clip (empty when it said nothing)."""
+        rows = self._query("SELECT params FROM clips WHERE id = ?", [clip_id])
+        if not rows:
+            raise InputError(f"unknown clip {clip_id!r}")
+        return json.loads(rows[0][0]) if rows[0][0] else {}
 
     def clip(self, clip_id: str) -> Clip:
         rows = self._query(f"SELECT {self._CLIP_COLS} FROM clips WHERE id = ?", [clip_id])

@@ -26,7 +26,7 @@ DB_NAME = "paddock.duckdb"
 SERVER_FILE = "server.json"
 
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def now() -> datetime:
@@ -86,6 +86,9 @@ MIGRATIONS: dict[int, list[str]] = {
     # Issue 8: a vote can be accepted but flagged (e.g. cast faster than the clips could be
     # watched); flagged votes stay out of the leaderboard by default.
     2: ["ALTER TABLE votes ADD COLUMN flags VARCHAR[] DEFAULT []"],
+    # What a generator says of each clip it made, as JSON text: pony's plan of the prompt, a
+    # hosted model's request id, reported cost and any rounding of the request.
+    3: ["ALTER TABLE clips ADD COLUMN params VARCHAR"],
 }
 
 
@@ -243,20 +246,6 @@ class Database:
     def _frame(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         with self._lock:
             return self._con.execute(sql, params or []).df()
-
-    _MODEL_COLS = "id, name, display_name, kind, generator, parent, active, created_at"
-
-    _PROMPT_COLS = "id, text, category, image, audio, suite, tags, seed"
-
-    _CLIP_COLS = (
-        "id, model_id, prompt_id, seed, path, sha256, duration, fps, width, height, has_audio, "
-        "generation_s"
-    )
-
-    _BATTLE_COLS = (
-        "id, prompt_id, left_clip, right_clip, rater_id, served_at, sampling_prob, expires_at, "
-        "left_media, right_media, kind"
-    )
 
     def checkpoint(self) -> None:
         with self._lock:

@@ -242,7 +242,8 @@ def _insert(con: duckdb.DuckDBPyConnection, source: str) -> None:
            ON CONFLICT DO NOTHING"""
     )
     con.execute(
-        """INSERT INTO clips SELECT id, any_value(m), any_value(p), 0, '', '', NULL,
+        """INSERT INTO clips (id, model_id, prompt_id, seed, path, sha256, duration, fps, width, height, has_audio, generation_s, created_at)
+           SELECT id, any_value(m), any_value(p), 0, '', '', NULL,
              NULL, NULL, NULL, FALSE, NULL, min(stamp) FROM (
              SELECT ca AS id, ma_id AS m, pid AS p, stamp FROM incoming_votes UNION ALL
              SELECT cb, mb_id, pid, stamp FROM incoming_votes)

@@ -164,9 +164,11 @@ class PonyGenerator:
                         sample_rate=sound.sample_rate, preset=self.preset)
         except OSError as exc:
             raise GenerationError(f"could not write {out_path}: {exc}") from exc
+        # What pony understood is kept with the clip, as `generate --explain` shows it.
         return GenerationResult(path=os.fspath(out_path), seconds=time.perf_counter() - start,
                                 frames=n_frames, fps=request.fps, width=width, height=height,
-                                duration_s=n_frames / request.fps, has_audio=audio is not None)
+                                duration_s=n_frames / request.fps, has_audio=audio is not None,
+                                provenance={"plan": plan.explain()})
 
     def _image_frames(self, image: np.ndarray, plan: ShotPlan, size: tuple[int, int],
                       request: GenerationRequest, n_frames: int, mouth) -> Iterator[np.ndarray]:
