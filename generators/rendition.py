@@ -223,7 +223,9 @@ def make_rendition(
             for t, frame in iter_video_frames(src):
                 first_time = t if first_time is None else first_time
                 # Sample and hold: output frame k shows the last source frame shown by k / fps.
-                while held is not None and written < n_out and written / fps < t - first_time - 1e-6:
+                while (
+                    held is not None and written < n_out and written / fps < t - first_time - 1e-6
+                ):
                     _emit(out, vstream, held, written, fps)
                     written += 1
                 if written >= n_out:

@@ -45,7 +45,7 @@ class ServingProfile:
 
     def __post_init__(self) -> None:
         if not self.sizes:
-            raise _fail("sizes", "needs at least one aspect, e.g. \"16:9\" = \"1280x720\"")
+            raise _fail("sizes", 'needs at least one aspect, e.g. "16:9" = "1280x720"')
         for name, width, height in self.sizes:
             if not (isinstance(width, int) and isinstance(height, int)):
                 raise _fail(f"sizes.{name}", "width and height must be whole numbers")

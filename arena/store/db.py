@@ -17,11 +17,12 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from arena.store.renditions import RENDITION_TABLES, RenditionQueries
 from generators.errors import InputError, PaddockError
 
 DB_NAME = "paddock.duckdb"
 SERVER_FILE = "server.json"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 OUTCOMES = ("left", "right", "tie", "both_bad")
 # Chatbot Arena's winner labels, in the order of OUTCOMES (model_a is the model shown on the left).
@@ -95,6 +96,8 @@ MIGRATIONS: dict[int, list[str]] = {
     # Issue 8: a vote can be accepted but flagged (e.g. cast faster than the clips could be
     # watched); flagged votes stay out of the leaderboard by default.
     2: ["ALTER TABLE votes ADD COLUMN flags VARCHAR[] DEFAULT []"],
+    # Serving renditions per (clip, profile) and each battle's common cut (arena/store/renditions.py).
+    3: RENDITION_TABLES,
 }
 
 
@@ -215,7 +218,7 @@ def read_server_info(data_dir: Path) -> dict | None:
     return info
 
 
-class Store:
+class Store(RenditionQueries):
     """The data dir's database. One process owns the file; its threads share this object."""
 
     def __init__(self, data_dir: Path, con: duckdb.DuckDBPyConnection, read_only: bool) -> None:

@@ -1,0 +1,147 @@
+"""Making serving renditions in the background: every clip without one for the current profile.
+
+Renditions are made by the job engine's workers (never on a rater's request); this process alone
+records them. A clip that cannot be rendered is recorded as failed with its one-line reason,
+logged, and never served. Files live under DATA/renditions/<profile digest>/.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from arena.jobs.engine import make_engine
+from arena.store import Store
+from generators.errors import PaddockError
+from generators.serving_profile import ServingProfile
+
+log = logging.getLogger("paddock.renditions")
+
+
+@dataclass
+class RenditionReport:
+    made: int = 0
+    failed: list[str] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+
+def renditions_dir(store: Store, profile: ServingProfile) -> Path:
+    return store.data_dir / "renditions" / profile.digest()
+
+
+def _render(src: str, dst: str, profile: ServingProfile) -> tuple[int, int, float]:
+    """Worker entry: (frames, bytes, seconds) of the rendition written at dst."""
+    from generators.rendition import make_rendition
+
+    result = make_rendition(src, dst, profile)
+    return result.frames, result.bytes, result.seconds
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, PaddockError):
+        return str(exc)
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"
+
+
+def render_missing(
+    store: Store,
+    profile: ServingProfile,
+    workers: int = 1,
+    first_prompts: Iterable[str] = (),
+    on_progress: Callable[[int, int, str], None] | None = None,
+    stop: threading.Event | None = None,
+    engine: str = "local",
+) -> RenditionReport:
+    """Make the rendition of every clip that has none for `profile` (clips of first_prompts
+    first); resumable, since each is recorded as it finishes. workers=0 renders in this process."""
+    digest = profile.digest()
+    todo = store.clips_needing_rendition(digest, set(first_prompts))
+    report = RenditionReport()
+    if not todo:
+        return report
+    out_dir = renditions_dir(store, profile)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    runner = make_engine(engine, workers)
+    try:
+        pending: dict[Future, str] = {}
+        queue = list(todo)
+        while queue or pending:
+            while queue and len(pending) < 2 * runner.slots and not (stop and stop.is_set()):
+                clip_id, _, _ = queue.pop(0)
+                src = str(store.clip_path(clip_id))
+                dst = str(out_dir / f"{clip_id}.mp4")
+                pending[runner.submit(_render, src, dst, profile)] = clip_id
+            if not pending:
+                break
+            done, _ = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+            for future in done:
+                clip_id = pending.pop(future)
+                try:
+                    frames, size, seconds = future.result()
+                except Exception as exc:  # noqa: BLE001 - one bad clip must not stop the rest
+                    reason = _reason(exc)
+                    store.record_rendition(clip_id, digest, None, None, None, error=reason)
+                    report.failed.append(f"clip {clip_id}: {reason}")
+                    log.warning("clip %s cannot be rendered for serving: %s", clip_id, reason)
+                else:
+                    # Relative to the data dir, so a copied or moved data dir keeps its renditions.
+                    relative = (out_dir / f"{clip_id}.mp4").relative_to(store.data_dir)
+                    store.record_rendition(clip_id, digest, str(relative), frames, size)
+                    report.made += 1
+                    report.seconds.append(seconds)
+                if on_progress:
+                    on_progress(report.made + len(report.failed), len(todo), clip_id)
+    finally:
+        runner.close(cancel=True)
+    return report
+
+
+def start_serving(store: Store, profile: ServingProfile) -> None:
+    """Serve renditions of `profile` only: battles wait for both clips' renditions."""
+    store.set_serving_profile(profile.digest())
+
+
+def rendition_loop(
+    store: Store,
+    profile: ServingProfile,
+    stop: threading.Event,
+    workers: int = 1,
+    first_prompts: Iterable[str] = (),
+    poll_s: float = 1.0,
+) -> None:
+    """Until stop: render every clip that has no rendition yet, then look again every poll_s
+    (clips keep arriving from generation, imports and the admin page)."""
+    first = set(first_prompts)
+    while not stop.is_set():
+        try:
+            report = render_missing(store, profile, workers, first, stop=stop)
+        except Exception:  # noqa: BLE001 - the server goes on; the next pass tries again
+            log.exception("rendition pass failed")
+        else:
+            if report.made or report.failed:
+                log.info("renditions: %d made, %d failed", report.made, len(report.failed))
+        stop.wait(poll_s)
+
+
+def start_rendition_thread(
+    store: Store,
+    profile: ServingProfile,
+    stop: threading.Event,
+    workers: int = 1,
+    first_prompts: Iterable[str] = (),
+) -> threading.Thread:
+    """The background thread the server and the demo start: serving on, renditions made."""
+    start_serving(store, profile)
+    thread = threading.Thread(
+        target=rendition_loop,
+        args=(store, profile, stop, workers, tuple(first_prompts)),
+        name="paddock-renditions",
+        daemon=True,
+    )
+    thread.start()
+    return thread
