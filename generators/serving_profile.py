@@ -40,7 +40,7 @@ class ServingProfile:
     gop_frames: int = 48
     sample_rate: int = 48000
     channels: int = 2
-    audio_bitrate_kbps: int = 128
+    audio_bitrate_kbps: int = 96
     pad_bucket_bytes: int = 65536
 
     def __post_init__(self) -> None:

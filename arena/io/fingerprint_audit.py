@@ -8,6 +8,7 @@ here is whether the format tells the model of a clip never seen before.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import shutil
@@ -24,6 +25,9 @@ import numpy as np
 import pandas as pd
 
 from generators.errors import InputError, PaddockError
+from generators.serving_profile import ServingProfile
+
+log = logging.getLogger("paddock.audit")
 
 TIMING_FEATURES = ("ttfb_ms", "body_ms")
 
@@ -203,7 +207,12 @@ def fit_audit(
 
 
 @contextmanager
-def audit_server(data_dir: Path, renditions: bool = True) -> Iterator[str]:
+def audit_server(
+    data_dir: Path,
+    renditions: bool = True,
+    profile: ServingProfile | None = None,
+    workers: int = 2,
+) -> Iterator[str]:
     """A server of its own on a copy of the data dir (so the audit's votes never reach the real
     one), on a free loopback port; yields its URL. Clips are hard-linked, not copied."""
     import socket
@@ -213,14 +222,14 @@ def audit_server(data_dir: Path, renditions: bool = True) -> Iterator[str]:
     from arena.domain.abuse import AbuseConfig
     from arena.domain.scheduler import Scheduler
     from arena.io.serving_file import load_serving_profile
-    from arena.jobs.renditions import start_rendition_thread
+    from arena.jobs.renditions import render_missing, start_serving
     from arena.store import DB_NAME, Store
     from arena.web.app import ArenaOptions
     from arena.web.server import build_server
 
     if not (data_dir / DB_NAME).exists():
         raise InputError(f"no Paddock data in {data_dir}")
-    profile = load_serving_profile() if renditions else None
+    profile = (profile or load_serving_profile()) if renditions else None
     with tempfile.TemporaryDirectory(prefix="paddock-audit-") as tmp:
         copy = Path(tmp) / "data"
         with Store.open(data_dir, create=False) as source:
@@ -230,10 +239,13 @@ def audit_server(data_dir: Path, renditions: bool = True) -> Iterator[str]:
             if (data_dir / folder).is_dir():
                 shutil.copytree(data_dir / folder, copy / folder, copy_function=_link_or_copy)
         store = Store.open(copy)
-        stop = threading.Event()
         try:
             if profile is not None:
-                start_rendition_thread(store, profile, stop)
+                # Every clip first, so the battles draw from the whole pool, not the first few.
+                report = render_missing(store, profile, workers)
+                for line in report.failed:
+                    log.warning("not served: %s", line)
+                start_serving(store, profile)
             options = ArenaOptions(require_full_play=False, abuse=AbuseConfig.unlimited())
             app = build_server(store, Scheduler(store, seed=0), options, serving=profile)
             with socket.socket() as sock:
@@ -254,7 +266,6 @@ def audit_server(data_dir: Path, renditions: bool = True) -> Iterator[str]:
                 server.should_exit = True
                 thread.join(timeout=10)
         finally:
-            stop.set()
             store.close()
 
 
@@ -271,12 +282,15 @@ def run_audit(
     threshold: float = 0.05,
     renditions: bool = True,
     on_progress: Callable[[int, int], None] | None = None,
+    profile: ServingProfile | None = None,
+    workers: int = 2,
 ) -> AuditReport:
-    """`paddock audit fingerprint`: play n battles against a copy of the data dir and fit."""
+    """`paddock audit fingerprint`: play n battles against a copy of the data dir and fit.
+    profile: the serving profile (paddock.toml's by default); workers: rendition processes."""
     if n_battles < 4:
         raise InputError("--battles must be at least 4")
     if not 0 <= threshold < 1:
         raise InputError("--threshold is a share of 1 (e.g. 0.05 for 5 points)")
-    with audit_server(Path(data_dir), renditions) as url:
+    with audit_server(Path(data_dir), renditions, profile, workers) as url:
         observations = play_battles(url, n_battles, on_progress)
     return fit_audit(observations, n_battles, threshold, renditions)

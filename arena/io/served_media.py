@@ -17,9 +17,9 @@ _cut_lock = threading.Lock()
 
 
 def _cut(rendition: Rendition, frames: int, folder: Path, data_dir: Path) -> Path:
+    # Even a clip that keeps all its frames goes through the cut, so that both files of a battle
+    # are written the same way (the cut trims the sound to the last kept frame).
     source = data_dir / str(rendition.path)
-    if rendition.frames == frames:
-        return source
     target = folder / f"{rendition.clip_id}-{frames}f.mp4"
     if not target.exists():
         cut_to_frames(source, target, frames)
@@ -45,7 +45,10 @@ def make_battle_cut(
         return None
     folder = renditions_dir(store, profile) / "served"
     folder.mkdir(parents=True, exist_ok=True)
+    # Cut to the prompt's shortest clip, not the pair's: cut to the shorter of two, a clip's own
+    # length shows whenever its partner is longer, and over many battles it names the model.
     frames = min(int(left.frames or 0), int(right.frames or 0))
+    frames = min(frames, store.pool_frames(left_clip, digest) or frames)
     cuts = [_cut(left, frames, folder, store.data_dir), _cut(right, frames, folder, store.data_dir)]
     length = padded_length([p.stat().st_size for p in cuts], profile.pad_bucket_bytes)
     left_path = _padded(cuts[0], left_clip, frames, length, folder)

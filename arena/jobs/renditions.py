@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +84,8 @@ def render_missing(
                 clip_id = pending.pop(future)
                 try:
                     frames, size, seconds = future.result()
+                except BrokenProcessPool:
+                    raise  # the pool, not the clip: nothing is recorded, the next pass retries
                 except Exception as exc:  # noqa: BLE001 - one bad clip must not stop the rest
                     reason = _reason(exc)
                     store.record_rendition(clip_id, digest, None, None, None, error=reason)

@@ -133,6 +133,18 @@ class RenditionQueries:
         }
         return frame[frame["clip_id"].isin(ready)]
 
+    def pool_frames(self, clip_id: str, digest: str) -> int | None:
+        """The fewest frames of any ready rendition of this clip's prompt by an active model:
+        the length every battle of the prompt is cut to."""
+        rows = self._query(
+            """SELECT min(r.frames) FROM renditions r JOIN clips c ON c.id = r.clip_id
+               JOIN models m ON m.id = c.model_id
+               WHERE r.profile = ? AND r.status = 'ready' AND m.active
+                 AND c.prompt_id = (SELECT prompt_id FROM clips WHERE id = ?)""",
+            [digest, clip_id],
+        )
+        return int(rows[0][0]) if rows and rows[0][0] is not None else None
+
     def media_side(self, media_id: str) -> MediaSide | None:
         rows = self._query(
             """SELECT id, CASE WHEN left_media = ? THEN 'left' ELSE 'right' END, left_clip,

@@ -134,6 +134,7 @@ def build_server(
             headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
             content_disposition_type="inline",
             filename=None,
+            stat_result=os.stat(path) if serving is not None else None,
         )
         if serving is not None:
             # A file's mtime and ETag would tell two equally long files apart.
