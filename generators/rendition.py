@@ -214,12 +214,7 @@ def make_rendition(
     try:
         with av.open(str(tmp), mode="w", format="mp4", options=CONTAINER_OPTIONS) as out:
             vstream = _video_stream(out, profile, *size)
-            astream = None
-            if audio is not None:
-                layout = "stereo" if profile.channels == 2 else "mono"
-                astream = out.add_stream("aac", rate=profile.sample_rate, layout=layout)
-                astream.bit_rate = profile.audio_bitrate_kbps * 1000
-                astream.options = {"aac_coder": _AAC_CODER, "profile": "aac_low"}
+            astream = _audio_stream(out, profile) if audio is not None else None
             written = 0
             held = None  # the latest source frame at or before the next output time
             first_time = None
@@ -289,44 +284,61 @@ def _emit(out, stream, frame: av.VideoFrame, index: int, fps: int) -> None:
     _mux_video(out, stream, frame)
 
 
-def cut_to_frames(src: str | os.PathLike, dst: str | os.PathLike, n_frames: int) -> int:
-    """Copy a rendition keeping its first n_frames frames (and the sound under them), without
-    re-encoding: a rendition has no B-frames, so dropping trailing packets leaves every kept frame
-    decodable. Returns the frames kept; MediaError for a cut to zero frames."""
+def cut_to_frames(
+    rendition: str | os.PathLike,
+    dst: str | os.PathLike,
+    n_frames: int,
+    profile: ServingProfile,
+    original: str | os.PathLike,
+) -> int:
+    """A rendition's first n_frames frames, as served: video packets copied (a rendition has no
+    B-frames, so every kept frame still decodes), and the original's sound under exactly those
+    frames, normalised again over that length and encoded as the profile says (so a cut clip's
+    loudness is as exactly on target as an uncut one's). Returns the frames kept; MediaError for
+    a cut to zero frames."""
     if n_frames <= 0:
-        raise MediaError(f"{src}: zero length after the cut")
-    info = probe_clip(src)
-    end_s = n_frames / info.fps
+        raise MediaError(f"{rendition}: zero length after the cut")
+    info = probe_clip(rendition)
     dst = Path(dst)
     tmp = _temp_path_for(dst)
     kept = 0
     try:
+        audio = None
+        if info.has_audio:
+            source = probe_clip(original)
+            audio = _serving_audio(os.fspath(original), source, profile, n_frames / profile.fps)
         with (
-            av.open(os.fspath(src)) as inp,
+            av.open(os.fspath(rendition)) as inp,
             av.open(str(tmp), mode="w", format="mp4", options=CONTAINER_OPTIONS) as out,
         ):
-            mapping = {}
-            for stream in inp.streams:
-                if stream.type in ("video", "audio"):
-                    mapping[stream.index] = out.add_stream_from_template(stream)
-                    mapping[stream.index].metadata.clear()
-            for packet in inp.demux(*[inp.streams[i] for i in mapping]):
-                if packet.dts is None or packet.pts is None:
+            video_in = inp.streams.video[0]
+            video_out = out.add_stream_from_template(video_in)
+            video_out.metadata.clear()
+            astream = _audio_stream(out, profile) if audio is not None else None
+            for packet in inp.demux(video_in):
+                if packet.dts is None or packet.pts is None or kept >= n_frames:
                     continue
-                start = float(packet.pts * packet.time_base)
-                if packet.stream.type == "video":
-                    if kept >= n_frames:
-                        continue
-                    kept += 1
-                elif start >= end_s - 1e-6:
-                    continue
-                packet.stream = mapping[packet.stream.index]
+                kept += 1
+                packet.stream = video_out
                 out.mux(packet)
+            if astream is not None and audio is not None:
+                _mux_audio(out, astream, _audio_planar(audio), profile.sample_rate)
         os.replace(tmp, dst)
+    except av.error.FFmpegError as exc:
+        tmp.unlink(missing_ok=True)
+        raise MediaError(f"{rendition}: cannot be cut ({exc})") from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return kept
+
+
+def _audio_stream(out: av.container.OutputContainer, profile: ServingProfile):
+    layout = "stereo" if profile.channels == 2 else "mono"
+    stream = out.add_stream("aac", rate=profile.sample_rate, layout=layout)
+    stream.bit_rate = profile.audio_bitrate_kbps * 1000
+    stream.options = {"aac_coder": _AAC_CODER, "profile": "aac_low"}
+    return stream
 
 
 def padded_length(sizes: list[int], bucket: int) -> int:

@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import av
 import httpx
@@ -53,15 +54,17 @@ def test_sources_differ_as_real_models_do(made):
     assert len({f["fps"] for f in feats.values()}) == 3
     assert len({f["video_codec"] for f in feats.values()}) == 2
     assert feats["studio"]["string_x264"] == 1.0 and feats["studio"]["sei_count"] >= 1
-    assert max(f["loudness_lufs"] for f in feats.values()) - min(
-        f["loudness_lufs"] for f in feats.values()
-    ) > 10
+    assert (
+        max(f["loudness_lufs"] for f in feats.values())
+        - min(f["loudness_lufs"] for f in feats.values())
+        > 10
+    )
 
 
 def test_rendition_is_one_format_whatever_the_source(made):
     rows = []
     for name, (_, result) in made.items():
-        data = open(result.path, "rb").read()
+        data = Path(result.path).read_bytes()
         feats, _ = extract_features(data)
         info = probe_clip(result.path)
         assert (info.width, info.height, info.video_codec) == (128, 72, "h264"), name
@@ -123,12 +126,15 @@ def test_corrupt_clip_is_refused_naming_it(tmp_path):
 
 
 def test_cut_to_whole_frames_and_pad_to_one_length(made, tmp_path):
-    _, result = made["studio"]
+    src, result = made["studio"]
     cut = tmp_path / "cut.mp4"
-    assert cut_to_frames(result.path, cut, 30) == 30
+    assert cut_to_frames(result.path, cut, 30, TINY_PROFILE, src) == 30
     assert decode_clip(cut).frames.shape[0] == 30  # every kept frame decodes (no B-frames)
+    audio, rate = decode_soundtrack(cut)
+    assert len(audio) / rate == pytest.approx(30 / 24, abs=0.05)
+    assert integrated_loudness(audio, rate) == pytest.approx(-23.0, abs=0.3)  # over the cut
     with pytest.raises(MediaError, match="zero length"):
-        cut_to_frames(result.path, tmp_path / "none.mp4", 0)
+        cut_to_frames(result.path, tmp_path / "none.mp4", 0, TINY_PROFILE, src)
     sizes = [cut.stat().st_size, result.bytes]
     length = padded_length(sizes, 4096)
     assert length % 4096 == 0 and length >= max(sizes) + 8
@@ -136,7 +142,7 @@ def test_cut_to_whole_frames_and_pad_to_one_length(made, tmp_path):
         pad_to_length(src, dst, length)
         assert dst.stat().st_size == length
     assert decode_clip(tmp_path / "a.mp4").frames.shape[0] == 30
-    assert open(tmp_path / "a.mp4", "rb").read()[-(length - sizes[0]) :][4:8] == b"free"
+    assert (tmp_path / "a.mp4").read_bytes()[-(length - sizes[0]) :][4:8] == b"free"
 
 
 # ---------------------------------------------------------------- the profile

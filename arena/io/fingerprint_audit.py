@@ -221,6 +221,7 @@ def audit_server(
 
     from arena.domain.abuse import AbuseConfig
     from arena.domain.scheduler import Scheduler
+    from arena.io.served_media import prepare_served
     from arena.io.serving_file import load_serving_profile
     from arena.jobs.renditions import render_missing, start_serving
     from arena.store import DB_NAME, Store
@@ -245,6 +246,7 @@ def audit_server(
                 report = render_missing(store, profile, workers)
                 for line in report.failed:
                     log.warning("not served: %s", line)
+                prepare_served(store, profile)
                 start_serving(store, profile)
             options = ArenaOptions(require_full_play=False, abuse=AbuseConfig.unlimited())
             app = build_server(store, Scheduler(store, seed=0), options, serving=profile)

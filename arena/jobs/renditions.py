@@ -123,6 +123,10 @@ def rendition_loop(
     while not stop.is_set():
         try:
             report = render_missing(store, profile, workers, first, stop=stop)
+            if report.made and not stop.is_set():
+                from arena.io.served_media import prepare_served
+
+                prepare_served(store, profile)
         except Exception:  # noqa: BLE001 - the server goes on; the next pass tries again
             log.exception("rendition pass failed")
         else:

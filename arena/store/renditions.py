@@ -133,17 +133,27 @@ class RenditionQueries:
         }
         return frame[frame["clip_id"].isin(ready)]
 
-    def pool_frames(self, clip_id: str, digest: str) -> int | None:
-        """The fewest frames of any ready rendition of this clip's prompt by an active model:
-        the length every battle of the prompt is cut to."""
+    def pool_renditions(self, prompt_id: str, digest: str) -> list[Rendition]:
+        """Ready renditions of a prompt's clips by active models: the pool a battle is cut and
+        padded against (every battle of a prompt serves its clips at one length and size)."""
         rows = self._query(
-            """SELECT min(r.frames) FROM renditions r JOIN clips c ON c.id = r.clip_id
+            """SELECT r.clip_id, r.profile, r.path, r.frames, r.bytes, r.status, r.error
+               FROM renditions r JOIN clips c ON c.id = r.clip_id
                JOIN models m ON m.id = c.model_id
-               WHERE r.profile = ? AND r.status = 'ready' AND m.active
-                 AND c.prompt_id = (SELECT prompt_id FROM clips WHERE id = ?)""",
-            [digest, clip_id],
+               WHERE r.profile = ? AND r.status = 'ready' AND m.active AND c.prompt_id = ?
+               ORDER BY r.clip_id""",
+            [digest, prompt_id],
         )
-        return int(rows[0][0]) if rows and rows[0][0] is not None else None
+        return [Rendition(*row) for row in rows]
+
+    def rendition_prompts(self, digest: str) -> list[str]:
+        """Prompts with at least one ready rendition of this profile."""
+        rows = self._query(
+            """SELECT DISTINCT c.prompt_id FROM renditions r JOIN clips c ON c.id = r.clip_id
+               WHERE r.profile = ? AND r.status = 'ready' ORDER BY 1""",
+            [digest],
+        )
+        return [row[0] for row in rows]
 
     def media_side(self, media_id: str) -> MediaSide | None:
         rows = self._query(
