@@ -3,6 +3,8 @@ frame size, frame rate, length, loudness, audio format), in a store, for the fai
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -115,12 +117,20 @@ def fingerprint_store(data_dir: Path, n_prompts: int) -> Store:
     prompts = [p for p in ensure_suite(store) if p.audio][:n_prompts]
     src = data_dir / "src"
     src.mkdir(exist_ok=True)
+    jobs = [(maker, pi) for maker in MAKERS for pi in range(len(prompts))]
+    # Two processes: the clips are independent, and the suite runs on two cores.
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        paths = list(
+            pool.map(
+                make_clip, [src / f"{m.name}-{pi}.mp4" for m, pi in jobs], *zip(*jobs, strict=True)
+            )
+        )
+    models = {maker.name: store.add_model(maker.name, "imported") for maker in MAKERS}
     staged = []
-    for maker in MAKERS:
-        model = store.add_model(maker.name, "imported")
-        for pi, prompt in enumerate(prompts):
-            path = make_clip(src / f"{maker.name}-{pi}.mp4", maker, pi)
-            info = check_clip(path, prompt)
-            staged.append(stage_clip(store, path, model.id, prompt, prompt.seed, info, 0.1))
+    for (maker, pi), path in zip(jobs, paths, strict=True):
+        prompt = prompts[pi]
+        info = check_clip(path, prompt)
+        model = models[maker.name]
+        staged.append(stage_clip(store, path, model.id, prompt, prompt.seed, info, 0.1))
     commit_staged(store, staged)
     return store
