@@ -79,9 +79,9 @@ def integrated_loudness(audio: np.ndarray, rate: int) -> float | None:
 def _peak_envelope(audio: np.ndarray) -> np.ndarray:
     """Per input sample, the largest absolute value of the 4x oversampled signal near it."""
     x = _channels(audio)
-    up = signal.resample_poly(x, OVERSAMPLE, 1, axis=0)
-    env = np.abs(up).max(axis=1)
-    return env[: len(x) * OVERSAMPLE].reshape(len(x), OVERSAMPLE).max(axis=1)
+    up = signal.resample_poly(x, OVERSAMPLE, 1, axis=0)[: len(x) * OVERSAMPLE]
+    # One reduction over (oversamples, channels) per sample: far faster than two small ones.
+    return np.abs(up).reshape(len(x), OVERSAMPLE * x.shape[1]).max(axis=1)
 
 
 def true_peak_dbtp(audio: np.ndarray) -> float:

@@ -20,7 +20,7 @@ from generators.serving_profile import ServingProfile
 
 #: A serving profile small enough for tests on two cores.
 TINY_PROFILE = ServingProfile(
-    sizes=(("16:9", 128, 72),), fps=24, gop_frames=24, pad_bucket_bytes=4096, preset="veryfast"
+    sizes=(("16:9", 128, 72),), fps=24, gop_frames=12, pad_bucket_bytes=4096, preset="veryfast"
 )
 
 
@@ -43,14 +43,14 @@ class Maker:
 
 
 MAKERS = (
-    Maker("studio", "libx264", {"preset": "ultrafast", "crf": "16"}, 128, 72, 24, 2.04, -14.0,
+    Maker("studio", "libx264", {"preset": "ultrafast", "crf": "16"}, 128, 72, 24, 1.04, -14.0,
           "aac", 48000, "stereo", 192),
-    Maker("cloud", "libx264", {"preset": "medium", "crf": "22"}, 192, 108, 30, 1.96, -26.0,
+    Maker("cloud", "libx264", {"preset": "medium", "crf": "22"}, 192, 108, 30, 0.96, -26.0,
           "aac", 44100, "mono", 64),
     Maker("lab", "libx264", {"profile": "baseline", "g": "10", "crf": "20", "preset": "fast"},
-          160, 90, 25, 2.0, -20.0, "aac", 48000, "stereo", 128),
+          160, 90, 25, 1.0, -20.0, "aac", 48000, "stereo", 128),
     Maker("webm", "libvpx-vp9", {"crf": "24", "b": "0", "deadline": "realtime", "cpu-used": "8"},
-          144, 80, 24, 2.08, -18.0, "libopus", 48000, "stereo", 96),
+          144, 80, 24, 1.08, -18.0, "libopus", 48000, "stereo", 96),
 )  # fmt: skip
 
 

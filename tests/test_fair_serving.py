@@ -71,7 +71,7 @@ def test_rendition_is_one_format_whatever_the_source(made):
         assert info.fps == pytest.approx(24.0) and not info.variable_frame_rate
         assert feats["codec_profile"] == 100  # H.264 High
         assert feats["sei_count"] == 0 and feats["string_x264"] == 0  # no settings string
-        assert feats["reordered"] == 0 and feats["gop_mean"] == 24  # fixed GOP, no B-frames
+        assert feats["reordered"] == 0 and feats["gop_mean"] == 12  # fixed GOP, no B-frames
         assert feats["has_edit_list"] == 0 and feats["faststart"] == 1
         with av.open(result.path) as container:  # only what the ftyp box says: no encoder tag
             assert set(container.metadata) <= {"major_brand", "minor_version", "compatible_brands"}
@@ -84,11 +84,11 @@ def test_rendition_is_one_format_whatever_the_source(made):
 
 
 def test_frame_rate_is_resampled_by_timestamps(made):
-    # 30 fps for 1.96 s (59 frames) -> 24 fps: round(59 / 30 * 24) = 47 frames, none blended.
+    # 30 fps for 0.96 s (29 frames) -> 24 fps: round(29 / 30 * 24) = 23 frames, none blended.
     _, result = made["cloud"]
-    assert result.frames == 47 == probe_clip(result.path).n_frames
-    # 25 fps for 2.0 s -> 48 frames at 24 fps
-    assert made["lab"][1].frames == 48
+    assert result.frames == 23 == probe_clip(result.path).n_frames
+    # 25 fps for 1.0 s -> 24 frames at 24 fps
+    assert made["lab"][1].frames == 24
 
 
 def test_loudness_is_normalised_with_a_true_peak_ceiling(made):
@@ -128,10 +128,10 @@ def test_corrupt_clip_is_refused_naming_it(tmp_path):
 def test_cut_to_whole_frames_and_pad_to_one_length(made, tmp_path):
     src, result = made["studio"]
     cut = tmp_path / "cut.mp4"
-    assert cut_to_frames(result.path, cut, 30, TINY_PROFILE, src) == 30
-    assert decode_clip(cut).frames.shape[0] == 30  # every kept frame decodes (no B-frames)
+    assert cut_to_frames(result.path, cut, 20, TINY_PROFILE, src) == 20
+    assert decode_clip(cut).frames.shape[0] == 20  # every kept frame decodes (no B-frames)
     audio, rate = decode_soundtrack(cut)
-    assert len(audio) / rate == pytest.approx(30 / 24, abs=0.05)
+    assert len(audio) / rate == pytest.approx(20 / 24, abs=0.05)
     assert integrated_loudness(audio, rate) == pytest.approx(-23.0, abs=0.3)  # over the cut
     with pytest.raises(MediaError, match="zero length"):
         cut_to_frames(result.path, tmp_path / "none.mp4", 0, TINY_PROFILE, src)
@@ -141,7 +141,7 @@ def test_cut_to_whole_frames_and_pad_to_one_length(made, tmp_path):
     for src, dst in ((cut, tmp_path / "a.mp4"), (result.path, tmp_path / "b.mp4")):
         pad_to_length(src, dst, length)
         assert dst.stat().st_size == length
-    assert decode_clip(tmp_path / "a.mp4").frames.shape[0] == 30
+    assert decode_clip(tmp_path / "a.mp4").frames.shape[0] == 20
     assert (tmp_path / "a.mp4").read_bytes()[-(length - sizes[0]) :][4:8] == b"free"
 
 
@@ -301,7 +301,7 @@ def test_changing_the_profile_rebuilds_renditions_in_the_background(served_store
 @pytest.fixture(scope="module")
 def fingerprint_data(tmp_path_factory):
     data = tmp_path_factory.mktemp("fingerprint") / "data"
-    fingerprint_store(data, n_prompts=30).close()
+    fingerprint_store(data, n_prompts=40).close()
     return data
 
 
@@ -320,15 +320,15 @@ def test_audit_stays_at_chance_with_renditions(fingerprint_data, tmp_path, monke
 
     config = tmp_path / "paddock.toml"
     config.write_text(
-        '[serving]\nsizes = { "16:9" = "128x72" }\nfps = 24\ngop_frames = 24\n'
+        '[serving]\nsizes = { "16:9" = "128x72" }\nfps = 24\ngop_frames = 12\n'
         "pad_bucket_bytes = 4096\n"
     )
     monkeypatch.setenv("PADDOCK_CONFIG", str(config))
     result = CliRunner().invoke(
-        app, ["audit", "fingerprint", "--data", str(fingerprint_data), "--battles", "120"]
+        app, ["audit", "fingerprint", "--data", str(fingerprint_data), "--battles", "200"]
     )
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["renditions"] and report["clips"] >= 100
+    assert report["renditions"] and report["clips"] >= 140
     assert report["accuracy"] <= report["chance"] + 0.05, report
     assert result.exit_code == 0
 
@@ -346,7 +346,7 @@ def test_audit_interval_and_exit_code_follow_the_threshold():
     for o in obs:
         o.features["size"] = float(int(o.model[1]) * 1000)
     telling = fit_audit(obs, 40)
-    assert telling.accuracy == 1.0 and telling.identifiable
+    assert telling.accuracy >= 0.95 and telling.identifiable
     assert telling.top_features[0][0] == "size"
 
 
