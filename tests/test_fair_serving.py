@@ -354,3 +354,17 @@ def test_av_has_what_the_fixture_needs():
     # The fixture's "models" use these encoders; a build without them would test less.
     for codec in ("libx264", "libvpx-vp9", "libopus", "aac"):
         av.codec.Codec(codec, "w")
+
+
+def test_serve_refuses_a_bad_serving_section_before_starting(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from arena.cli import app
+
+    config = tmp_path / "paddock.toml"
+    config.write_text('[serving]\nsizes = { "16:9" = "1279x720" }\n')
+    monkeypatch.setenv("PADDOCK_CONFIG", str(config))
+    result = CliRunner().invoke(app, ["serve", "--data", str(tmp_path / "none")])
+    assert isinstance(result.exception, InputError)
+    assert "[serving] sizes.16:9" in str(result.exception) and "even" in str(result.exception)
+    assert not (tmp_path / "none").exists()  # refused before anything was opened or written
