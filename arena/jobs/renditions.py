@@ -14,6 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from arena.jobs.engine import make_engine
 from arena.store import Store
@@ -57,6 +58,7 @@ def render_missing(
     on_progress: Callable[[int, int, str], None] | None = None,
     stop: threading.Event | None = None,
     engine: str = "local",
+    runner: Any = None,
 ) -> RenditionReport:
     """Make the rendition of every clip that has none for `profile` (clips of first_prompts
     first); resumable, since each is recorded as it finishes. workers=0 renders in this process."""
@@ -67,7 +69,8 @@ def render_missing(
         return report
     out_dir = renditions_dir(store, profile)
     out_dir.mkdir(parents=True, exist_ok=True)
-    runner = make_engine(engine, workers)
+    own_runner = runner is None
+    runner = runner or make_engine(engine, workers)
     try:
         pending: dict[Future, str] = {}
         queue = list(todo)
@@ -100,7 +103,8 @@ def render_missing(
                 if on_progress:
                     on_progress(report.made + len(report.failed), len(todo), clip_id)
     finally:
-        runner.close(cancel=True)
+        if own_runner:
+            runner.close(cancel=True)
     return report
 
 
@@ -120,19 +124,29 @@ def rendition_loop(
     """Until stop: render every clip that has no rendition yet, then look again every poll_s
     (clips keep arriving from generation, imports and the admin page)."""
     first = set(first_prompts)
+    # One pool for the loop's life: starting worker processes for every pass would cost more
+    # than rendering the one or two clips a pass often finds.
+    runner = None
     while not stop.is_set():
         try:
-            report = render_missing(store, profile, workers, first, stop=stop)
+            if runner is None:
+                runner = make_engine("local", workers)
+            report = render_missing(store, profile, workers, first, stop=stop, runner=runner)
             if report.made and not stop.is_set():
                 from arena.io.served_media import prepare_served
 
                 prepare_served(store, profile)
         except Exception:  # noqa: BLE001 - the server goes on; the next pass tries again
             log.exception("rendition pass failed")
+            if runner is not None:
+                runner.close(cancel=True)
+            runner = None
         else:
             if report.made or report.failed:
                 log.info("renditions: %d made, %d failed", report.made, len(report.failed))
         stop.wait(poll_s)
+    if runner is not None:
+        runner.close(cancel=True)
 
 
 def start_rendition_thread(
