@@ -27,6 +27,7 @@ from generators.errors import MediaError
 from generators.loudness import integrated_loudness, normalize_loudness
 from generators.serving_profile import ServingProfile
 
+AUDIO_LOWPASS_HZ = 15000  # below the bandwidth of every common source codec and bitrate
 VIDEO_TIMESCALE = 90000  # divisible by every common frame rate
 CONTAINER_OPTIONS = {
     "movflags": "+faststart",
@@ -183,6 +184,10 @@ def _serving_audio(src: str, info, profile: ServingProfile, seconds: float) -> n
     if len(audio) < n:
         audio = np.concatenate([audio, np.zeros((n - len(audio), audio.shape[1]), audio.dtype)])
     audio = audio[:n]
+    # Every source's encoder cuts its own top band (AAC at 44.1 kHz, Opus at 20 kHz, low bitrates
+    # lower still); a steep low-pass below all of them removes that signature of the source.
+    lowpass = signal.butter(8, AUDIO_LOWPASS_HZ, fs=sr, output="sos")
+    audio = signal.sosfiltfilt(lowpass, audio, axis=0)
     return normalize_loudness(audio, sr, profile.loudness_lufs, profile.true_peak_dbtp)
 
 
