@@ -7,7 +7,9 @@ logged, and never served. Files live under DATA/renditions/<profile digest>/.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -33,6 +35,13 @@ class RenditionReport:
 
 def renditions_dir(store: Store, profile: ServingProfile) -> Path:
     return store.data_dir / "renditions" / profile.digest()
+
+
+def _lower_priority() -> None:
+    # Rendition workers yield the CPU to the server answering raters meanwhile.
+    with contextlib.suppress(OSError):
+        if os.getpriority(os.PRIO_PROCESS, 0) < 10:
+            os.nice(10)
 
 
 def _render(src: str, dst: str, profile: ServingProfile) -> tuple[int, int, float]:
@@ -70,7 +79,7 @@ def render_missing(
     out_dir = renditions_dir(store, profile)
     out_dir.mkdir(parents=True, exist_ok=True)
     own_runner = runner is None
-    runner = runner or make_engine(engine, workers)
+    runner = runner or make_engine(engine, workers, initializer=_lower_priority)
     try:
         pending: dict[Future, str] = {}
         queue = list(todo)
@@ -130,7 +139,7 @@ def rendition_loop(
     while not stop.is_set():
         try:
             if runner is None:
-                runner = make_engine("local", workers)
+                runner = make_engine("local", workers, initializer=_lower_priority)
             report = render_missing(store, profile, workers, first, stop=stop, runner=runner)
             if report.made and not stop.is_set():
                 from arena.io.served_media import prepare_served
