@@ -60,7 +60,9 @@ def synthetic_1080p(path: Path, seconds: float = 5.0, fps: int = 24) -> Path:
         planar = np.ascontiguousarray(np.stack([tone, tone]))
         for start in range(0, planar.shape[1], 1024):
             chunk = av.AudioFrame.from_ndarray(
-                np.ascontiguousarray(planar[:, start : start + 1024]), format="fltp", layout="stereo"
+                np.ascontiguousarray(planar[:, start : start + 1024]),
+                format="fltp",
+                layout="stereo",
             )
             chunk.sample_rate, chunk.pts, chunk.time_base = 48000, start, Fraction(1, 48000)
             out.mux(audio.encode(chunk))
