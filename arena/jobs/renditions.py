@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from arena.jobs.engine import make_engine
+from arena.jobs.engine import InlineEngine, make_engine
 from arena.store import Store
 from generators.errors import PaddockError
 from generators.serving_profile import ServingProfile
@@ -68,11 +68,14 @@ def render_missing(
     stop: threading.Event | None = None,
     engine: str = "local",
     runner: Any = None,
+    only_prompts: set[str] | None = None,
 ) -> RenditionReport:
     """Make the rendition of every clip that has none for `profile` (clips of first_prompts
     first); resumable, since each is recorded as it finishes. workers=0 renders in this process."""
     digest = profile.digest()
     todo = store.clips_needing_rendition(digest, set(first_prompts))
+    if only_prompts is not None:
+        todo = [row for row in todo if row[2] in only_prompts]
     report = RenditionReport()
     if not todo:
         return report
@@ -136,11 +139,19 @@ def rendition_loop(
     # One pool for the loop's life: starting worker processes for every pass would cost more
     # than rendering the one or two clips a pass often finds.
     runner = None
+    inline = InlineEngine()
     while not stop.is_set():
         try:
             if runner is None:
                 runner = make_engine("local", workers, initializer=_lower_priority)
-            report = render_missing(store, profile, workers, first, stop=stop, runner=runner)
+            # The first set's clips are rendered here, in this thread: starting worker processes
+            # takes longer than the first clips do, and the first battle waits for them.
+            report = render_missing(
+                store, profile, workers, first, stop=stop, runner=inline, only_prompts=first
+            )
+            more = render_missing(store, profile, workers, first, stop=stop, runner=runner)
+            report.made += more.made
+            report.failed += more.failed
             if report.made and not stop.is_set():
                 from arena.io.served_media import prepare_served
 
