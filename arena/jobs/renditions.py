@@ -42,6 +42,12 @@ def _lower_priority() -> None:
     with contextlib.suppress(OSError):
         if os.getpriority(os.PRIO_PROCESS, 0) < 10:
             os.nice(10)
+    # And end with the server: a worker left behind would hold the server's stdout open.
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
 
 
 def _render(src: str, dst: str, profile: ServingProfile) -> tuple[int, int, float]:

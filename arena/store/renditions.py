@@ -155,6 +155,16 @@ class RenditionQueries:
         )
         return [row[0] for row in rows]
 
+    def servable_count(self) -> int:
+        """Clips with a ready rendition of the current profile."""
+        if self.serving_profile is None:
+            return 0
+        rows = self._query(
+            "SELECT count(*) FROM renditions WHERE profile = ? AND status = 'ready'",
+            [self.serving_profile],
+        )
+        return int(rows[0][0])
+
     def media_side(self, media_id: str) -> MediaSide | None:
         rows = self._query(
             """SELECT id, CASE WHEN left_media = ? THEN 'left' ELSE 'right' END, left_clip,

@@ -178,7 +178,10 @@ def build_server(
 
     @api.get("/healthz")
     def health() -> JSONResponse:
-        return JSONResponse({"ok": True, "clips": store.counts()["clips"]})
+        body = {"ok": True, "clips": store.counts()["clips"]}
+        if serving is not None:  # how many clips can be served yet (renditions made)
+            body["servable"] = store.servable_count()
+        return JSONResponse(body)
 
     # The rater's two actions as plain JSON for programmatic clients, routed before the Gradio
     # mount: the same domain functions without Gradio's per-request work (the gr.api endpoints
@@ -304,10 +307,11 @@ def run_server(
         if worker is not None:
             worker.start()
 
+    renderer = None
     if serving is not None:
         from arena.jobs.renditions import start_rendition_thread
 
-        start_rendition_thread(store, serving, stop, first_prompts=first_prompts)
+        renderer = start_rendition_thread(store, serving, stop, first_prompts=first_prompts)
     threading.Thread(target=announce, daemon=True).start()
     try:
         server.run()
@@ -315,6 +319,8 @@ def run_server(
         stop.set()
         if worker is not None and worker.is_alive():
             worker.join(timeout=30)
+        if renderer is not None:
+            renderer.join(timeout=10)  # lets its worker pool finish the clip in hand and close
         with contextlib.suppress(FileNotFoundError):
             info_path.unlink()
         store.checkpoint()
