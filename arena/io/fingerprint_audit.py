@@ -149,12 +149,15 @@ def play_battles(
 
 
 def observations_frame(observations: list[Observation]) -> pd.DataFrame:
-    """One row per distinct clip: its model and the mean of its features over its battles."""
+    """One row per distinct clip: its model and its features as first served.
+
+    Not a mean over its battles: the scheduler shows some models' clips more often than others,
+    and a mean of noisy timings is steadier the more often a clip was seen, so the mean would
+    tell the audit how often the scheduler picked a model, not what the bytes say."""
     rows = [{"content_key": o.content_key, "model": o.model, **o.features} for o in observations]
     frame = pd.DataFrame(rows)
-    features = [c for c in frame.columns if c not in ("content_key", "model")]
-    grouped = frame.groupby(["content_key", "model"], as_index=False)[features].mean()
-    return grouped.fillna(0.0)
+    first = frame.drop_duplicates(subset=["content_key", "model"], keep="first")
+    return first.reset_index(drop=True).fillna(0.0)
 
 
 def fit_audit(
