@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -64,7 +65,8 @@ def start_server(
     env: dict[str, str] | None = None,
     timeout_s: float = 60.0,
 ) -> subprocess.Popen:
-    """`paddock serve` on 127.0.0.1:port as a subprocess; returns once /healthz answers.
+    """`paddock serve` on 127.0.0.1:port as a subprocess; returns once /healthz answers and every
+    clip has its serving rendition.
 
     Its stderr goes to server.log beside the data dir (a pipe nobody reads could fill and stall it).
     """
@@ -93,8 +95,13 @@ def start_server(
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                if r.status == 200:
+                health = json.loads(r.read() or b"{}")
+                # Serving renditions: ready once every clip has one (battles wait for them).
+                if r.status == 200 and health.get("servable", health.get("clips", 0)) >= health.get(
+                    "clips", 0
+                ):
                     return proc
+                time.sleep(0.2)
         except OSError:
             if proc.poll() is not None:
                 raise RuntimeError(f"server exited: {log_path.read_text()[-2000:]}") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -345,3 +346,22 @@ def decode_clip(
         audio_start_s=float(audio_start if audio_start is not None else info.audio_start_s),
         detail_frames=detail,
     )
+
+
+def iter_video_frames(path: str | os.PathLike) -> Iterator[tuple[float, av.VideoFrame]]:
+    """Every frame of a clip's video at full size and in its own pixel format, with its
+    presentation time in seconds, in presentation order (for re-encoding it; see rendition.py)."""
+    info = probe_clip(path)
+    with _open(info.path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        index = 0
+        try:
+            for frame in container.decode(stream):
+                time = float(frame.time) if frame.time is not None else index / max(info.fps, 1)
+                yield time, frame
+                index += 1
+        except av.error.FFmpegError as exc:
+            raise MediaError(f"{info.path}: corrupt video stream at frame {index} ({exc})") from exc
+    if index == 0:
+        raise MediaError(f"{info.path}: video stream decoded to zero frames")

@@ -108,3 +108,19 @@ class ServerThread:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+def wait_until_servable(port: int, timeout: float = 120.0) -> None:
+    """Wait until a `paddock serve` has made the serving renditions of all its clips."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()
+        except httpx.HTTPError:
+            health = {}
+        if health.get("clips") and health.get("servable", health["clips"]) >= health["clips"]:
+            return
+        time.sleep(0.25)
+    raise RuntimeError(f"renditions not ready within {timeout} s")

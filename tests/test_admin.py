@@ -9,7 +9,7 @@ import time
 
 import pandas as pd
 import pytest
-from arena_helpers import ServerThread, free_port, seeded_store
+from arena_helpers import ServerThread, free_port, seeded_store, wait_until_servable
 from gradio_client import Client
 
 from arena.domain.abuse import AbuseConfig
@@ -184,6 +184,7 @@ def test_paddock_serve_binds_loopback_and_takes_limit_flags(data_dir):
                 if c.status == psutil.CONN_LISTEN
             ]
         assert listening and all(a.ip == "127.0.0.1" for a in listening), listening
+        wait_until_servable(port)
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         vote_once(client, "rater-0001")
         with pytest.raises(Exception, match=re.escape("too many votes from this rater; wait")):

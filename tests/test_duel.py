@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from arena_helpers import free_port, seeded_store
+from arena_helpers import free_port, seeded_store, wait_until_servable
 from gradio_client import Client
 
 from arena.domain.duel import Duel, check_duel, duel_leaderboard, duel_status
@@ -35,6 +35,7 @@ def test_serve_duel_battles_only_the_two_models_and_reports_where_they_stand(tmp
         assert first == "Duel alpha vs gamma: No votes yet between alpha and gamma.", first
         ready = proc.stdout.readline().strip()
         assert ready == f"Paddock arena at http://127.0.0.1:{port}/", ready
+        wait_until_servable(port)
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         for i in range(16):
             rater = f"rater-{i % 4:04d}"

@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "backup_cmd",
     "export_cmd",
     "providers_cmd",
+    "audit_cmd",
 )
 
 app = typer.Typer(

@@ -86,6 +86,9 @@ def serve_cmd(
     }
     given = {k: v for k, v in given.items() if v is not None}
     abuse = AbuseConfig.unlimited(**given) if no_rate_limits else AbuseConfig(**given)
+    from arena.io.serving_file import load_serving_profile
+
+    serving = load_serving_profile()  # a bad [serving] section stops here, naming the key
     with open_store(data, create=False) as store:
         board, scheduler_config = leaderboard_view, None
         if duel:
@@ -103,6 +106,7 @@ def serve_cmd(
             on_ready=lambda url: echo(f"Paddock arena at {url}"),
             leaderboard=board,
             scheduler_config=scheduler_config,
+            serving=serving,
         )
 
 

@@ -169,6 +169,7 @@ class Scheduler:
     def _build_state(self) -> _State:
         epoch = self.store.epoch
         frame = self.store.battle_candidates()
+        frame = self.store.servable_candidates(frame)  # only clips with a current rendition
         if self.config.only_models:
             frame = frame[frame["model"].isin(self.config.only_models)]
         usage_frame = self.store.pair_prompt_usage()

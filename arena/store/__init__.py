@@ -24,6 +24,7 @@ from arena.store.db import (
 )
 from arena.store.metric_results import MetricQueries
 from arena.store.raters import RaterQueries
+from arena.store.renditions import RenditionQueries
 from arena.store.vote_files import aggregate_votes_file
 from arena.store.vote_import import VoteImportMixin
 from arena.store.votes import VoteFilter, VoteQueries
@@ -36,6 +37,7 @@ class Store(
     VoteImportMixin,
     RaterQueries,
     MetricQueries,
+    RenditionQueries,
     Database,
 ):
     """The data dir's database: plumbing from `Database`, one mixin of queries per domain."""

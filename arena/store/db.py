@@ -26,7 +26,7 @@ DB_NAME = "paddock.duckdb"
 SERVER_FILE = "server.json"
 
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def now() -> datetime:
@@ -41,6 +41,17 @@ def new_id(nbytes: int = 16) -> str:
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
+
+RENDITION_TABLES = [  # the serving renditions and battle cuts
+    """CREATE TABLE IF NOT EXISTS renditions (
+        clip_id VARCHAR NOT NULL, profile VARCHAR NOT NULL, path VARCHAR, frames INTEGER,
+        bytes BIGINT, status VARCHAR NOT NULL, error VARCHAR, created_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (clip_id, profile))""",
+    """CREATE TABLE IF NOT EXISTS battle_cuts (
+        battle_id VARCHAR PRIMARY KEY, profile VARCHAR NOT NULL, frames INTEGER NOT NULL,
+        bytes BIGINT NOT NULL, left_path VARCHAR NOT NULL, right_path VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL)""",
+]
 
 # Each migration takes the schema from version N-1 to N; a file newer than the code is refused.
 MIGRATIONS: dict[int, list[str]] = {
@@ -88,7 +99,9 @@ MIGRATIONS: dict[int, list[str]] = {
     2: ["ALTER TABLE votes ADD COLUMN flags VARCHAR[] DEFAULT []"],
     # What a generator says of each clip it made, as JSON text: pony's plan of the prompt, a
     # hosted model's request id, reported cost and any rounding of the request.
-    3: ["ALTER TABLE clips ADD COLUMN params VARCHAR"],
+    3: ["ALTER TABLE clips ADD COLUMN IF NOT EXISTS params VARCHAR"],
+    # Serving renditions per (clip, profile) and each battle's common cut (arena/store/renditions.py).
+    4: RENDITION_TABLES,
 }
 
 

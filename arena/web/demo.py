@@ -155,6 +155,9 @@ def run_demo(
 ) -> None:
     """Serve at once and generate behind it: the first set first, so a pair is votable in seconds."""
     started = time.monotonic()
+    from arena.io.serving_file import load_serving_profile
+
+    serving = load_serving_profile()  # a bad [serving] section stops here, naming the key
     store = Store.open(data)
     try:
         ensure_builtin_models(store)
@@ -191,6 +194,8 @@ def run_demo(
             background=background,
             on_ready=ready,
             leaderboard=leaderboard_view,
+            serving=serving,
+            first_prompts=tuple(p.id for p in first),
         )
     finally:
         store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import re
 import socket
@@ -26,6 +27,9 @@ from arena.io.backup import BACKUP_ROUTE, backup_data_dir
 from arena.store import SERVER_FILE, Store
 from arena.web.app import ArenaOptions, build_app, page_assets
 from generators.errors import InputError, PaddockError
+from generators.serving_profile import ServingProfile
+
+log = logging.getLogger("paddock.serve")
 
 MEDIA_ID = re.compile(r"[0-9a-f]{32}")
 PROMPT_ID = re.compile(r"[A-Za-z0-9_.-]{1,128}")
@@ -80,12 +84,17 @@ def build_server(
     scheduler: Scheduler,
     options: ArenaOptions | None = None,
     leaderboard: Callable | None = None,
+    serving: ServingProfile | None = None,
 ) -> FastAPI:
-    """FastAPI app with the media routes and the Gradio arena mounted at /."""
+    """FastAPI app with the media routes and the Gradio arena mounted at /.
+
+    serving: the pool's serving profile; the media route then serves only renditions (cut and
+    padded per battle), never an original (see arena/io/served_media.py)."""
     import gradio as gr
 
     api = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     clips_root = store.clips_dir.resolve()
+    renditions_root = (store.data_dir / "renditions").resolve()
     # One guard for every route that serves battles or takes votes (issue 8 abuse rules).
     options = options or ArenaOptions()
     guard = AbuseGuard(options.abuse)
@@ -95,22 +104,47 @@ def build_server(
         # Only a battle's random media id leads to a file, and only inside the clip store.
         if not MEDIA_ID.fullmatch(media_id):
             raise HTTPException(404)
-        path = store.media_clip(media_id)
-        if path is None:
-            raise HTTPException(404)
-        path = path.resolve()
-        if clips_root not in path.parents or not path.is_file():
-            raise HTTPException(404)
+        if serving is not None:
+            path = served_path(media_id)
+        else:
+            path = store.media_clip(media_id)
+            if path is None:
+                raise HTTPException(404)
+            path = path.resolve()
+            if clips_root not in path.parents or not path.is_file():
+                raise HTTPException(404)
         size = path.stat().st_size
         if not range_is_satisfiable(request.headers.get("range"), size):
             return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
-        return FileResponse(
+        response = FileResponse(
             path,
             media_type="video/mp4",
             headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
             content_disposition_type="inline",
             filename=None,
+            stat_result=os.stat(path) if serving is not None else None,
         )
+        if serving is not None:
+            # A file's mtime and ETag would tell two equally long files apart.
+            del response.headers["etag"]
+            del response.headers["last-modified"]
+        return response
+
+    def served_path(media_id: str) -> Path:
+        """Serving on: only a battle's padded rendition, never an original."""
+        from arena.io.served_media import battle_media_path
+
+        try:
+            path = battle_media_path(store, media_id, serving)
+        except PaddockError as exc:
+            log.warning("media %s not served: %s", media_id, exc)
+            raise HTTPException(404) from None
+        if path is None:
+            raise HTTPException(404)
+        path = path.resolve()
+        if renditions_root not in path.parents:
+            raise HTTPException(404)
+        return path
 
     @api.get(IMAGE_ROUTE + "/{prompt_id}")
     def prompt_image(prompt_id: str) -> FileResponse:
@@ -132,7 +166,10 @@ def build_server(
 
     @api.get("/healthz")
     def health() -> JSONResponse:
-        return JSONResponse({"ok": True, "clips": store.counts()["clips"]})
+        body = {"ok": True, "clips": store.counts()["clips"]}
+        if serving is not None:  # how many clips can be served yet (renditions made)
+            body["servable"] = store.servable_count()
+        return JSONResponse(body)
 
     # The rater's two actions as plain JSON for programmatic clients, routed before the Gradio
     # mount: the same domain functions without Gradio's per-request work (the gr.api endpoints
@@ -227,15 +264,18 @@ def run_server(
     on_ready: Callable[[str], None] | None = None,
     leaderboard: Callable | None = None,
     scheduler_config: SchedulerConfig | None = None,
+    serving: ServingProfile | None = None,
+    first_prompts: tuple[str, ...] = (),
 ) -> None:
     """Serve until interrupted; `background(stop)` runs in a thread meanwhile (e.g. generation).
-    scheduler_config limits or tunes the battles (e.g. a duel of two models)."""
+    scheduler_config limits or tunes the battles (e.g. a duel of two models). serving: serve
+    renditions of this profile only, made by a background thread (first_prompts' clips first)."""
     import uvicorn
 
     if not port_is_free(host, port):
         raise InputError(f"port {port} on {host} is in use; pick another with --port")
     scheduler = Scheduler(store, config=scheduler_config)
-    app = build_server(store, scheduler, options, leaderboard)
+    app = build_server(store, scheduler, options, leaderboard, serving=serving)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     info_path = Path(store.data_dir) / SERVER_FILE
@@ -255,6 +295,11 @@ def run_server(
         if worker is not None:
             worker.start()
 
+    renderer = None
+    if serving is not None:
+        from arena.jobs.renditions import start_rendition_thread
+
+        renderer = start_rendition_thread(store, serving, stop, first_prompts=first_prompts)
     threading.Thread(target=announce, daemon=True).start()
     try:
         server.run()
@@ -262,6 +307,8 @@ def run_server(
         stop.set()
         if worker is not None and worker.is_alive():
             worker.join(timeout=30)
+        if renderer is not None:
+            renderer.join(timeout=10)  # lets its worker pool finish the clip in hand and close
         with contextlib.suppress(FileNotFoundError):
             info_path.unlink()
         store.checkpoint()
