@@ -11,8 +11,8 @@ from pathlib import Path
 
 import av
 import numpy as np
-from arena.domain.catalog import ensure_suite
 
+from arena.io.catalog import ensure_suite
 from arena.io.clipfiles import check_clip, commit_staged, stage_clip
 from arena.store import Store
 from generators.loudness import normalize_loudness
