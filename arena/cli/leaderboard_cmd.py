@@ -113,8 +113,8 @@ def leaderboard(
         typer.Option(
             "--control",
             help="Style control: features to take out (duration, frame_size, loudness, "
-            "has_audio, speech, motion, sharpness; comma-separated). The --votes file carries "
-            "them as <name>_a / <name>_b columns.",
+            "has_audio, speech, motion, sharpness; comma-separated): from each clip in the store, "
+            "or from <name>_a / <name>_b columns of the --votes file.",
         ),
     ] = None,
     robustness: Annotated[
@@ -166,7 +166,7 @@ def leaderboard(
     if features:
         from arena.cli.leaderboard_style import style_control
 
-        style_control(votes, features, ci.value, bootstrap, seed, ridge, output_format.value)
+        style_control(data, votes, features, ci.value, bootstrap, seed, ridge, output_format.value)
         return
     names = _split(models)
     tags = _split(tag)

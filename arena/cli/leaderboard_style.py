@@ -8,6 +8,7 @@ import typer
 
 
 def style_control(
+    data: Path,
     votes: Path | None,
     features: list[str],
     intervals: str,
@@ -21,16 +22,19 @@ def style_control(
     from leaderboards.errors import RatingInputError
     from leaderboards.style_control import FEATURES, style_board
 
-    if votes is None:
-        raise RatingInputError(
-            "--control needs a --votes file whose rows carry <name>_a / <name>_b columns"
-        )
     unknown = [f for f in features if f not in FEATURES]
     if unknown:
         raise RatingInputError(
             f"unknown feature(s) {', '.join(unknown)} (known: {', '.join(FEATURES)})"
         )
-    frame = read_battles_file(votes, [f"{name}_{side}" for name in features for side in "ab"])
+    if votes is not None:  # a battle file carries its features as <name>_a / <name>_b
+        frame = read_battles_file(votes, [f"{name}_{side}" for name in features for side in "ab"])
+    else:  # the arena's own votes, with each clip's features from the store
+        from arena.domain.style_features import battles_with_features
+        from arena.store import Store
+
+        with Store.open_snapshot(data) as store:
+            frame = battles_with_features(store, features)
     board = style_board(frame, features, intervals, n_bootstrap, seed, ridge=ridge)
     if output_format == "json":
         import json
