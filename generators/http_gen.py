@@ -344,12 +344,16 @@ class HttpGenerator:
                     f"{self.name}: status answer for job {job_id} has no {self.config.status_field!r}"
                     f": {_snippet(json.dumps(answer))}"
                 )
-            if time.monotonic() + self.config.poll_interval_s > deadline:
-                raise GenerationError(
-                    f"{self.name}: job {job_id} still {status!r} after "
-                    f"{self.config.job_timeout_s:g} s (job timeout)"
-                )
-            time.sleep(self.config.poll_interval_s)
+            self._wait_to_poll(job_id, status, deadline)
+
+    def _wait_to_poll(self, job_id: str, status: Any, deadline: float) -> None:
+        """Sleep until the next status poll, or fail the job if that would pass its deadline."""
+        if time.monotonic() + self.config.poll_interval_s > deadline:
+            raise GenerationError(
+                f"{self.name}: job {job_id} still {status!r} after "
+                f"{self.config.job_timeout_s:g} s (job timeout)"
+            )
+        time.sleep(self.config.poll_interval_s)
 
     def download(self, client, url: str, dest: Path, deadline: float) -> str | None:
         """Fetch the result into dest; None on success, 'expired' when the URL is no longer good."""

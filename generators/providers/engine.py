@@ -248,12 +248,7 @@ class ProviderGenerator(HttpGenerator):
                     f"{self.name}: status answer for job {job_id} has no {p.status_field!r}: "
                     f"{_snippet(json.dumps(answer))}"
                 )
-            if time.monotonic() + self.config.poll_interval_s > deadline:
-                raise GenerationError(
-                    f"{self.name}: job {job_id} still {status!r} after "
-                    f"{self.config.job_timeout_s:g} s (job timeout)"
-                )
-            time.sleep(self.config.poll_interval_s)
+            self._wait_to_poll(job_id, status, deadline)
 
     def _result_url(self, client, job_id: str, answer: Any, deadline: float, submitted=None):
         p = self.protocol
