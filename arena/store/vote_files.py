@@ -107,14 +107,9 @@ def first_bad_row(
     return f"{where}: {message}"
 
 
-def aggregate_votes_file(path: str | Path) -> pd.DataFrame:
-    """A Chatbot Arena battle file (Parquet, CSV, JSON, JSONL) as a count table, in one GROUP BY.
-
-    Columns: model_a, model_b, winner, count, ipw, ipw2 (sums of 1/sampling_prob and of its
-    square when the file has a sampling_prob column, else the count). A bad row is reported by
-    the file's line number (the row number in Parquet); only a bad file pays for that search.
-    """
-    path = Path(path)
+def open_battle_file(path: Path) -> tuple[duckdb.DuckDBPyConnection, str, list[str]]:
+    """A connection, the reader for a battle file and its columns; InputError for a blank file
+    or one without model_a, model_b and winner (the connection is closed then)."""
     check_not_blank(path)
     reader = file_reader(path)
     con = duckdb.connect()
@@ -123,6 +118,22 @@ def aggregate_votes_file(path: str | Path) -> pd.DataFrame:
         missing = [c for c in ("model_a", "model_b", "winner") if c not in columns]
         if missing:
             raise InputError(f"votes file {path} lacks column(s): {', '.join(missing)}")
+    except BaseException:
+        con.close()
+        raise
+    return con, reader, columns
+
+
+def aggregate_votes_file(path: str | Path) -> pd.DataFrame:
+    """A Chatbot Arena battle file (Parquet, CSV, JSON, JSONL) as a count table, in one GROUP BY.
+
+    Columns: model_a, model_b, winner, count, ipw, ipw2 (sums of 1/sampling_prob and of its
+    square when the file has a sampling_prob column, else the count). A bad row is reported by
+    the file's line number (the row number in Parquet); only a bad file pays for that search.
+    """
+    path = Path(path)
+    con, reader, columns = open_battle_file(path)
+    try:
         has_prob = "sampling_prob" in columns
         prob = "coalesce(TRY_CAST(sampling_prob AS DOUBLE), 1.0)"
         ipw = f"sum(1.0 / {prob})" if has_prob else "count(*)::DOUBLE"
@@ -162,14 +173,8 @@ def read_battles_file(path: str | Path, extra: list[str]) -> pd.DataFrame:
     """The rows of a battle file (model_a, model_b, winner and the ``extra`` columns present),
     one per vote, indexed by where each is in the file ("FILE, line 7")."""
     path = Path(path)
-    check_not_blank(path)
-    reader = file_reader(path)
-    con = duckdb.connect()
+    con, reader, columns = open_battle_file(path)
     try:
-        columns = file_columns(con, reader, path)
-        missing = [c for c in ("model_a", "model_b", "winner") if c not in columns]
-        if missing:
-            raise InputError(f"votes file {path} lacks column(s): {', '.join(missing)}")
         wanted = ["model_a", "model_b", "winner", *(c for c in extra if c in columns)]
         select = ", ".join(f'"{c}"' for c in wanted)
         try:
