@@ -82,7 +82,9 @@ def test_tab_hides_tables_with_nothing_to_show(data_dir):
 
     store = seeded_store(data_dir)
     store.import_battles(_votes(300))
-    summary, table, ratings, wins, battles, note, agreement = board_updates(leaderboard_view(store))
+    summary, table, ratings, wins, battles, note, agreement, *_ = board_updates(
+        leaderboard_view(store)
+    )
     assert "No metric results yet" in note
     assert agreement["visible"] is False
     assert table["visible"] is True and ratings["visible"] is True

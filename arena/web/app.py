@@ -254,6 +254,8 @@ def build_app(
                 refresh = gr.Button("Refresh", scale=0)
             board_md = gr.Markdown("Open this tab to compute the leaderboard.")
             board_table = gr.Dataframe(interactive=False, elem_id="pd-board")
+            style_md = gr.Markdown(elem_id="pd-style-note")
+            style_table = gr.Dataframe(interactive=False, elem_id="pd-style-board")
             with gr.Row():
                 board_plot = gr.Plot(label="Ratings")
                 matrix_plot = gr.Plot(label="Win rates")
@@ -291,6 +293,7 @@ def build_app(
 
         board_outputs = [board_md, board_table, board_plot, matrix_plot, battles_plot]
         board_outputs += [agreement_md, agreement_table]
+        board_outputs += [style_md, style_table]
         for trigger in (board_tab.select, refresh.click, pool.change):
             trigger(show_board, inputs=[pool], outputs=board_outputs, api_visibility="private")
 
@@ -342,7 +345,7 @@ def build_app(
 
 def board_updates(view: BoardView) -> tuple:
     """The Leaderboard tab's outputs, in order: summary, table, the ratings, win-rate and battle
-    figures, agreement note and table. A table or figure with nothing to show is hidden, not
+    figures, agreement note and table, style-control note and table. A table or figure with nothing to show is hidden, not
     drawn as an empty grid under a note that says why."""
 
     def shown(value):
@@ -356,6 +359,8 @@ def board_updates(view: BoardView) -> tuple:
         *(shown(figure) for figure in figures),
         view.agreement_summary,
         shown(view.agreement),
+        view.style.summary if view.style else "",
+        shown(view.style.table if view.style else None),
     )
 
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from arena.store import Store
+from arena.store import Store, VoteFilter
+from arena.web.style_board_view import StyleView, style_view
 from leaderboards.columns import COLUMNS
 
 POOLS = {
@@ -27,6 +28,7 @@ class BoardView:
     figures: dict
     agreement_summary: str = "No ratings yet, so no metric-human agreement."
     agreement: pd.DataFrame | None = None
+    style: StyleView | None = None
 
 
 def headline_metric_values(store: Store) -> pd.DataFrame:
@@ -111,6 +113,9 @@ def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> B
         + "\n\n"
         + resolution_summary(board)
     )
+    style = style_view(store, board, pool, VoteFilter(**POOLS.get(pool, {})))
+    if style.robustness:
+        summary = style.robustness + "\n\n" + summary
     order = list(board.table["model"])  # matrices in rating order, as the table
     figures = {
         "ratings": ratings_figure(board),
@@ -120,7 +125,7 @@ def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> B
     agreement_summary, agreement = agreement_view(
         store, board, metrics, n_bootstrap, **POOLS.get(pool, {})
     )
-    return BoardView(summary, table, figures, agreement_summary, agreement)
+    return BoardView(summary, table, figures, agreement_summary, agreement, style)
 
 
 def leaderboard_view(store: Store, pool: str = "all") -> BoardView:
