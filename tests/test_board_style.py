@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from arena_helpers import tiny_clip
 
 from arena.io.catalog import ensure_suite
@@ -63,8 +66,8 @@ def test_controlled_board_reorders_what_duration_moved(data_dir):
     note = view.style.summary
     assert re.search(r"Controlled for duration \(\+\d+ Elo per SD\)", note), note
     # Every clip has sound and the same frame size; no metric ran: said, not fitted as zero.
-    assert "has_audio: the same for every pair of clips" in note
-    assert "loudness: no clip has a value" in note
+    assert "frame_size, has_audio (the same for every pair of clips)" in note
+    assert "loudness, speech, motion, sharpness (no clip has a value)" in note
     sentence = re.search(r"beta leads alpha unless (\d+) of 1,500 votes are removed", view.summary)
     assert sentence and 0 < int(sentence.group(1)) < 1500, view.summary
     store.close()
@@ -100,4 +103,26 @@ def test_too_few_votes_is_one_line(data_dir):
     assert "Robustness" not in view.summary
     *_, note, table = board_updates(view)
     assert table["visible"] is False
+    store.close()
+
+
+@pytest.mark.browser
+def test_leaderboard_tab_shows_both_boards_in_a_browser(data_dir, tmp_path):
+    from arena_helpers import ServerThread
+    from browser import browser_page
+
+    store = duration_biased_store(data_dir, 600)
+    shot = os.environ.get("PADDOCK_SCREENSHOT_DIR") or str(tmp_path)
+    with ServerThread(store) as server, browser_page(viewport=(1280, 1400)) as page:
+        page.goto(server.url, wait_until="networkidle")
+        page.get_by_role("tab", name="Leaderboard").click()
+        board = page.locator("#pd-style-board")
+        board.wait_for(state="visible", timeout=60_000)
+        page.wait_for_function(
+            "document.getElementById('pd-style-board').innerText.includes('▲1')", timeout=60_000
+        )
+        text = board.inner_text()
+        assert "controlled" in text and "▼1" in text
+        assert "beta leads alpha unless" in page.inner_text("body")
+        page.screenshot(path=str(Path(shot) / "leaderboard-tab.png"), full_page=True)
     store.close()

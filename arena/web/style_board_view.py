@@ -126,7 +126,10 @@ def _style_parts(battles: pd.DataFrame) -> tuple[str, pd.DataFrame | None]:
     from leaderboards.style_control import FEATURES, style_board
 
     used, skipped = choose_features(battles, list(FEATURES))
-    why = "; ".join(f"{name}: {reason}" for name, reason in skipped.items())
+    by_reason: dict[str, list[str]] = {}
+    for name, reason in skipped.items():
+        by_reason.setdefault(reason, []).append(name)
+    why = "; ".join(f"{', '.join(names)} ({reason})" for reason, names in by_reason.items())
     if not used:
         return f"No style control: no feature varies across these clips ({why}).", None
     try:
