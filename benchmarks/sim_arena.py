@@ -38,14 +38,13 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.progress import Progress
-from scipy.special import expit
 from scipy.stats import kendalltau
 
 REPO = Path(__file__).resolve().parent.parent
@@ -54,13 +53,13 @@ if str(REPO) not in sys.path:
 
 from arena.domain.gold import GOLD_REFERENCE, GOLD_TWINS, GoldPolicy, record_gold_result  # noqa: E402
 from arena.domain.scheduler import Scheduler, SchedulerConfig  # noqa: E402
-from arena.store import Clip, Store, new_id  # noqa: E402
+from arena.domain.sim_raters import OUTCOMES, WINNER, true_ratings  # noqa: E402,F401
+from arena.domain.sim_raters import SimRaters as _Sim  # noqa: E402
+from arena.domain.sim_raters import build_sim_store as build_store  # noqa: E402
+from arena.store import Store  # noqa: E402
 from leaderboards import RatingInputError, RatingSettings, compute_leaderboard  # noqa: E402
-from leaderboards.leaderboard import ELO_PER_NAT  # noqa: E402
 
 console = Console(stderr=True)
-OUTCOMES = ("left", "right", "tie", "both_bad")
-WINNER = {"left": "model_a", "right": "model_b", "tie": "tie", "both_bad": "tie (bothbad)"}
 
 
 @dataclass(frozen=True)
@@ -100,29 +99,6 @@ class SimConfig:
     near_tie_every: int = 2
 
 
-def true_ratings(k: int, near_tie_every: int = 2) -> np.ndarray:
-    """Elo ratings (mean 1000), best first: every ``near_tie_every``-th gap between neighbours
-    is small (4-8 Elo), the others large (20-40 Elo); no two small gaps are adjacent."""
-    small = [6.0, 4.0, 8.0]
-    large = [30.0, 20.0, 40.0, 25.0, 35.0]
-    every = max(near_tie_every, 2)
-    gaps = [
-        small[i // every % 3] if i % every == every - 1 else large[(i - (i + 1) // every) % 5]
-        for i in range(k - 1)
-    ]
-    ratings = -np.concatenate([[0.0], np.cumsum(gaps)])
-    return ratings - ratings.mean() + 1000.0
-
-
-@dataclass
-class _Rater:
-    id: str
-    careless: bool
-    left: int
-    seen: set[frozenset[str]] = field(default_factory=set)
-    gold_answers: int = 0
-
-
 @dataclass
 class RunResult:
     mode: str
@@ -134,83 +110,6 @@ class RunResult:
     flagged_careless: int
     flagged_attentive: int
     seconds: float
-
-
-@dataclass
-class _Sim:
-    cfg: SimConfig
-    rng: np.random.Generator
-    truth: dict[str, float]
-    raters: list[_Rater] = field(default_factory=list)
-    n_raters: int = 0
-    careless_ids: set[str] = field(default_factory=set)
-
-    def rater(self) -> _Rater:
-        while len(self.raters) < self.cfg.concurrent_raters:
-            careless = bool(self.rng.random() < self.cfg.careless_share)
-            rid = f"simrater-{self.n_raters:06d}"
-            self.n_raters += 1
-            if careless:
-                self.careless_ids.add(rid)
-            lo, hi = self.cfg.rater_votes
-            self.raters.append(_Rater(rid, careless, int(self.rng.integers(lo, hi + 1))))
-        return self.raters[int(self.rng.integers(len(self.raters)))]
-
-    def done(self, rater: _Rater) -> None:
-        rater.left -= 1
-        if rater.left <= 0:
-            self.raters.remove(rater)
-
-    def vote(self, rater: _Rater, left: str, right: str, gold: bool) -> str:
-        rng = self.rng
-        if rater.careless:
-            return OUTCOMES[int(rng.choice(4, p=[0.4, 0.4, 0.1, 0.1]))]
-        if gold:
-            if rng.random() < self.cfg.gold_accuracy:
-                return "left" if left == GOLD_REFERENCE else "right"
-            return ("right" if left == GOLD_REFERENCE else "left") if rng.random() < 0.5 else "tie"
-        d = (self.truth[left] - self.truth[right] + self.cfg.left_bias_elo) / ELO_PER_NAT
-        p = float(expit(d))
-        tie = 4.0 * self.cfg.tie_rate * p * (1.0 - p)
-        u = rng.random()
-        if u < tie:
-            return "both_bad" if rng.random() < 1 / 3 else "tie"
-        # Winner odds chosen so that the left model's expected score (ties half) is p.
-        return "left" if rng.random() < (p - tie / 2) / (1.0 - tie) else "right"
-
-
-@dataclass(frozen=True)
-class _Prompt:
-    id: str
-    text: str
-    category: str = "t2v"
-    image: str | None = None
-    audio: bool = True
-    suite: str = "sim"
-    tags: tuple[str, ...] = ()
-    seed: int = 0
-
-
-def build_store(data_dir: Path, names: list[str], n_prompts: int) -> Store:
-    """A store with the rated models, the gold models and one clip row per (model, prompt)."""
-    store = Store.open(data_dir)
-    for name in names:
-        store.add_model(name, "imported")
-    store.add_model(GOLD_REFERENCE, "builtin", generator=f"builtin:{GOLD_REFERENCE}")
-    for twin in GOLD_TWINS:
-        store.add_model(twin, "baseline", generator=f"builtin:{twin}")
-    prompts = [_Prompt(f"simp{i:03d}", f"simulated prompt {i}") for i in range(n_prompts)]
-    store.upsert_prompts(prompts)
-    clips = []
-    for model in store.models():
-        for prompt in prompts:
-            cid = new_id(12)
-            clips.append(
-                Clip(cid, model.id, prompt.id, 0, f"clips/{cid}.mp4", "", 5.0, 24.0, 64, 48,
-                     True, None)
-            )  # fmt: skip
-    store.add_clips(clips)
-    return store
 
 
 def _reached(checks: list[tuple[int, bool]], hold: float) -> int | None:
