@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "export_cmd",
     "providers_cmd",
     "audit_cmd",
+    "simulate_cmd",
 )
 
 app = typer.Typer(

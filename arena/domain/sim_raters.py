@@ -15,7 +15,7 @@ import numpy as np
 from scipy.special import expit
 
 from arena.domain.gold import GOLD_REFERENCE, GOLD_TWINS
-from arena.store import Clip, Store, new_id
+from arena.store import Clip, Store
 from leaderboards.leaderboard import ELO_PER_NAT
 
 OUTCOMES = ("left", "right", "tie", "both_bad")
@@ -151,7 +151,9 @@ def build_sim_store(data_dir: Path, names: list[str], n_prompts: int) -> Store:
     clips = []
     for model in store.models():
         for prompt in prompts:
-            cid = new_id(12)
+            # Ids from names, so that a seed replays the same run (the scheduler and the
+            # queries order clips by id).
+            cid = f"simclip-{model.name}-{prompt.id}"
             clips.append(
                 Clip(cid, model.id, prompt.id, 0, f"clips/{cid}.mp4", "", 5.0, 24.0, 64, 48,
                      True, None)
