@@ -52,6 +52,9 @@ from leaderboards import RatingInputError, RatingSettings, compute_leaderboard
 AUDIT_ACCURACY_ORIGINALS = 1.0
 AUDIT_ACCURACY_RENDITIONS = 0.28
 AUDIT_CHANCE = 0.25
+#: The attack phase refits the scheduler's pair probabilities as often as a serving arena does
+#: (simulated time); the simulation's own scheduler never refits on its own clock.
+REFIT_SECONDS = SchedulerConfig().refit_seconds
 
 
 def skill_from_accuracy(accuracy: float, chance: float) -> float:
@@ -245,7 +248,7 @@ def simulate_rigging(
                     continue
                 store.import_battles(pd.DataFrame(rows, columns=COLUMNS))
                 rows = []
-                if (windows - refreshed) * cfg.limits.window_s >= sched_cfg.refit_seconds:
+                if (windows - refreshed) * cfg.limits.window_s >= REFIT_SECONDS:
                     scheduler.refresh()  # as often as the arena refits its pair probabilities
                     refreshed = windows
                 next_check = cast + max(cfg.check_every, int(0.02 * cast))
