@@ -151,8 +151,7 @@ def build_sim_store(data_dir: Path, names: list[str], n_prompts: int) -> Store:
     clips = []
     for model in store.models():
         for prompt in prompts:
-            # Ids from names, so that a seed replays the same run (the scheduler and the
-            # queries order clips by id).
+            # Readable ids: a simulated store is inspected by hand more often than served.
             cid = f"simclip-{model.name}-{prompt.id}"
             clips.append(
                 Clip(cid, model.id, prompt.id, 0, f"clips/{cid}.mp4", "", 5.0, 24.0, 64, 48,
