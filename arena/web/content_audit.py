@@ -4,20 +4,21 @@ embeddings of a few frames of each clip as the rater received it (beside the for
 A rendition makes every clip look alike on the wire, not on the screen: a model with a visible
 style (palette, framing, texture, motion) stays recognisable. With a user-supplied open_clip
 checkpoint the fingerprint audit decodes a few evenly spaced frames from the bytes it received,
-embeds them, mean-pools them per clip, and fits the format audit's own cross-validated
-classifier on those embeddings. torch and open_clip are imported only when weights are given.
+embeds them, mean-pools them per clip, and fits the format audit's classifier on those
+embeddings, cross-validated with every clip of a prompt in one fold. torch and open_clip are imported only when weights are given.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from arena.web.fingerprint_audit import AuditReport, Observation, fit_audit
+from arena.web.fingerprint_audit import AuditReport, Observation, wilson_interval
 from generators.errors import InputError, MediaError
 
 CONTENT_FRAMES = 4  # frames embedded per clip, evenly spaced over it
@@ -72,6 +73,28 @@ def check_clip_weights(model_name: str, weights: str | Path) -> None:
         ) from exc
 
 
+def grouped_accuracy(
+    x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int = 0, repeats: int = 3
+) -> float:
+    """Cross-validated accuracy of the format audit's classifier (the same random forest),
+    with folds that keep every clip of a prompt together.
+
+    Grouped because every model renders the same prompts: with a prompt's other clips in the
+    training folds, the nearest pictures to a held-out clip are its siblings, which carry the
+    other models' names, so ungrouped folds score content that says nothing about the model
+    far below chance (0% on the tests' fixture) instead of at it."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
+
+    folds = int(min(5, len(set(groups.tolist())), min(np.unique(y, return_counts=True)[1])))
+    forest = RandomForestClassifier(n_estimators=200, random_state=seed, n_jobs=1)
+    hits = []
+    for repeat in range(repeats):
+        cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed + repeat)
+        hits.append(np.mean(cross_val_predict(forest, x, y, groups=groups, cv=cv) == y))
+    return float(np.mean(hits))
+
+
 @dataclass
 class ContentProbe:
     """Embeds each distinct served clip once as the audit plays, then fits on the embeddings.
@@ -81,13 +104,14 @@ class ContentProbe:
     weights: str
     frames: int = CONTENT_FRAMES
     embeddings: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    prompts: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, model_name: str, weights: str | Path, frames: int = CONTENT_FRAMES):
         check_clip_weights(model_name, weights)
         return cls(model_name, str(weights), frames)
 
-    def observe(self, content_key: str, body: bytes) -> None:
+    def observe(self, content_key: str, body: bytes, prompt_id: str) -> None:
         """Embed a served clip's frames (decoded from the bytes received), once per clip."""
         if content_key in self.embeddings:
             return
@@ -98,28 +122,33 @@ class ContentProbe:
             path.write_bytes(body)
             frames = sample_frames(path, self.frames)
         self.embeddings[content_key] = embed_images(self.model_name, self.weights, frames).mean(0)
+        self.prompts[content_key] = prompt_id
 
     def fill(self, report: AuditReport, observations: list[Observation]) -> None:
-        """Fit the format audit's classifier on the embeddings of the same clips and write the
-        result into the report's content fields."""
-        rows = [
-            Observation(
-                o.battle_id,
-                o.side,
-                o.content_key,
-                o.model,
-                {f"clip_{i:03d}": float(v) for i, v in enumerate(self.embeddings[o.content_key])},
+        """Fit on the embeddings of the clips the audit saw (each once) and write the result
+        into the report's content fields; a sample too small to fit says so in content_note."""
+        labels = {o.content_key: o.model for o in observations if o.content_key in self.embeddings}
+        counts = Counter(labels.values())
+        keys = [k for k, model in labels.items() if counts[model] >= 2]
+        y = np.array([labels[k] for k in keys])
+        groups = np.array([self.prompts[k] for k in keys])
+        models = sorted(set(y.tolist()))
+        if len(models) < 2 or len(set(groups.tolist())) < 2:
+            report.content_note = (
+                "content: not measured (needs clips of two models and two prompts at least: "
+                "play more battles)"
             )
-            for o in observations
-            if o.content_key in self.embeddings
-        ]
-        fitted = fit_audit(rows, report.battles, report.threshold, report.renditions)
-        report.content_accuracy = fitted.accuracy
-        report.content_ci = (fitted.ci_low, fitted.ci_high)
-        report.content_identifiable = fitted.identifiable
+            return
+        x = np.stack([self.embeddings[k] for k in keys])
+        accuracy = grouped_accuracy(x, y, groups)
+        chance = 1.0 / len(models)
+        report.content_accuracy = accuracy
+        report.content_ci = wilson_interval(int(round(accuracy * len(y))), len(y))
+        report.content_identifiable = accuracy - chance > report.threshold
         report.content_note = (
-            f"identifiable by content alone: {fitted.clips} clips, open_clip {self.model_name} "
-            f"({Path(self.weights).name}), {self.frames} frames per clip, mean-pooled"
+            f"identifiable by content alone: {len(y)} clips of {len(set(groups.tolist()))} "
+            f"prompts, open_clip {self.model_name} ({Path(self.weights).name}), {self.frames} "
+            "frames per clip, mean-pooled, folds grouped by prompt"
         )
 
 

@@ -72,7 +72,7 @@ class AuditReport:
 class ContentStage(Protocol):
     """What the audit also runs when content is measured (content_audit.ContentProbe)."""
 
-    def observe(self, content_key: str, body: bytes) -> None: ...
+    def observe(self, content_key: str, body: bytes, prompt_id: str) -> None: ...
 
     def fill(self, report: AuditReport, observations: list[Observation]) -> None: ...
 
@@ -111,11 +111,11 @@ def play_battles(
     n_battles: int,
     on_progress: Callable[[int, int], None] | None = None,
     wait_s: float = 120.0,
-    on_body: Callable[[str, bytes], None] | None = None,
+    on_body: Callable[[str, bytes, str], None] | None = None,
 ) -> list[Observation]:
     """Ask for n battles through the JSON API as fresh raters, fetch both clips, vote, and
     label each clip with the model its reveal names. A 503 (no battle yet: renditions still
-    being made) is waited out for up to wait_s. on_body(content key, bytes) sees each body."""
+    being made) is waited out for up to wait_s. on_body(content key, bytes, prompt id) sees each body."""
     import httpx
 
     from metrics.fingerprint import extract_features
@@ -142,7 +142,7 @@ def play_battles(
                 feats, key = extract_features(body, headers)
                 feats["ttfb_ms"], feats["body_ms"] = ttfb, whole
                 if on_body is not None:
-                    on_body(key, body)
+                    on_body(key, body, battle["prompt_id"])
                 seen[side] = (feats, key)
             vote = client.post(
                 f"{base}/api/vote",
