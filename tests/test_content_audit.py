@@ -125,9 +125,24 @@ def test_without_torch_the_audit_runs_and_says_content_was_not_measured(styled_d
     assert NO_WEIGHTS in " ".join(result.stderr.split()), result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["content_accuracy"] is None and report["gate"] == "format"
+    assert report["content_note"] == NO_WEIGHTS
     weights = tmp_path / "w.pt"
     weights.write_bytes(b"\0")
     refused = paddock_without(("torch", "open_clip"), *args, "--clip-weights", str(weights))
     lines = (refused.stdout + refused.stderr).strip().splitlines()
     assert refused.returncode == 2 and len(lines) == 1, lines
     assert "make setup-ml" in lines[0] and "torch" in lines[0]
+
+
+def test_one_prompt_is_too_few_to_measure_content(tmp_path, tiny_weights):
+    probe = ContentProbe.load(TINY_CLIP_NAME, tiny_weights)
+    observations = []
+    for model, _, path in styled_clips(tmp_path, 1, "style") * 2:  # each clip seen twice
+        key = f"{model}-only"
+        probe.observe(key, path.read_bytes(), "the-one-prompt")
+        observations.append(Observation("b", "left", key, model, {}))
+    assert len(probe.embeddings) == 4 and probe.embeddings["teal-only"].shape == (32,)
+    report = AuditReport(2, 4, list(probe.embeddings), 0.25, 0.0, 1.0, 0.25, 0.05, False)
+    probe.fill(report, observations)
+    assert report.content_accuracy is None and report.content_ci is None
+    assert "not measured" in report.content_note and "two prompts" in report.content_note

@@ -84,6 +84,8 @@ def fingerprint(
             content=content,
         )
     report.gate = gate.value
+    if content is None:
+        report.content_note = NO_WEIGHTS
     if not as_json:
         table = Table(
             title="Fingerprint audit" + (" (renditions)" if renditions else " (originals)")
@@ -104,7 +106,8 @@ def fingerprint(
                 f"{report.content_accuracy:.1%} ({low:.1%}-{high:.1%})",
             )
         else:
-            table.add_row("identifiable by content alone", "not measured (no --clip-weights)")
+            why = "no --clip-weights" if content is None else "too few clips: play more battles"
+            table.add_row("identifiable by content alone", f"not measured ({why})")
         table.add_row("exit code set by", report.gate)
         for name, weight in report.top_features:
             table.add_row(f"  feature {name}", f"{weight:.3f}")
