@@ -32,7 +32,8 @@ FIELDS: dict[str, dict[str, str]] = {
         "tstamp": "time of the vote, seconds since 1970-01-01 UTC",
         "sampling_prob": "probability with which the scheduler served this battle "
         "(weight votes by its inverse to undo active sampling)",
-        "aspect": "what was judged (`overall`)",
+        "aspect": "what was judged: `overall` (the battle's vote), or a follow-up answered after "
+        "it (`picture`, `sound`, `prompt`, `consistency`; A, B or tie)",
         "time_to_vote_s": "seconds from showing the battle to the vote, as the page measured it",
         "source": "`arena` (voted on this server) or how imported votes came in",
         "battle_kind": "`normal`, `gold` (a gold check: pony against a degraded twin) or "
@@ -117,7 +118,7 @@ def check_target(out: Path, force: bool) -> None:
 
 def dataset_tables(store: Store) -> dict[str, pd.DataFrame]:
     """The tables of the dataset, rater ids replaced by pseudonyms."""
-    battles = store.battles_frame()
+    battles = store.battles_frame(aspect=None)  # follow-up answers too, each with its aspect
     kinds = store.vote_battle_kinds()
     raters = store.raters_frame()
     excluded = set(raters.loc[raters["banned"] | (raters["flags"].map(len) > 0), "rater"])

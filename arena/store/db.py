@@ -26,7 +26,7 @@ DB_NAME = "paddock.duckdb"
 SERVER_FILE = "server.json"
 
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def now() -> datetime:
@@ -102,6 +102,22 @@ MIGRATIONS: dict[int, list[str]] = {
     3: ["ALTER TABLE clips ADD COLUMN IF NOT EXISTS params VARCHAR"],
     # Serving renditions per (clip, profile) and each battle's common cut (arena/store/renditions.py).
     4: RENDITION_TABLES,
+    # Aspect votes: a battle's follow-up answers (picture, sound, ...) are vote rows of their own
+    # beside its overall vote, so the key becomes (battle, aspect). DuckDB cannot change a
+    # primary key in place: the table is copied, its columns in the same order.
+    5: [
+        """CREATE TABLE votes_v5 (
+            battle_id VARCHAR NOT NULL, rater_id VARCHAR NOT NULL, outcome VARCHAR NOT NULL,
+            aspect VARCHAR NOT NULL DEFAULT 'overall', voted_at TIMESTAMP NOT NULL,
+            time_to_vote_s DOUBLE, played_left DOUBLE, played_right DOUBLE,
+            source VARCHAR NOT NULL DEFAULT 'arena', prompt_id VARCHAR NOT NULL,
+            left_model VARCHAR NOT NULL, right_model VARCHAR NOT NULL,
+            sampling_prob DOUBLE NOT NULL, flags VARCHAR[] DEFAULT [],
+            PRIMARY KEY (battle_id, aspect))""",
+        "INSERT INTO votes_v5 SELECT * FROM votes",
+        "DROP TABLE votes",
+        "ALTER TABLE votes_v5 RENAME TO votes",
+    ],
 }
 
 
