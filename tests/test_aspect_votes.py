@@ -307,3 +307,19 @@ def test_store_aspect_board_via_cli(arena, tmp_path, monkeypatch):
     result = run(*common, "--aspect", "picture")
     assert exit_code(result.exception) == 2
     assert str(result.exception) == "no votes for the aspect 'picture' in this pool"
+
+
+def test_leaderboard_tab_shows_per_aspect_boards(arena):
+    from arena.web.aspect_boards import aspect_boards
+
+    store, scheduler = arena
+    note, table = aspect_boards(store, "all", ASKED)
+    assert table.empty and "No follow-up answers yet" in note
+    for i in range(6):
+        view = voted(store, scheduler, f"rater-002{i}", "left")
+        store.cast_aspect_vote(view.battle_id, view.token, f"rater-002{i}", "sound", "right")
+    note, table = aspect_boards(store, "all", ASKED)
+    assert list(table.columns) == ["model", "overall", "sound"]  # picture: no answers yet
+    assert "overall 6, sound 6" in note
+    assert len(table) >= 2 and set(table["model"]) <= {"alpha", "beta", "gamma"}
+    assert all("(" in cell and "–" in cell for cell in table["sound"])
