@@ -87,6 +87,7 @@ def test_aspects_come_after_the_vote_once_each_and_only_those_asked(arena):
     assert store.reveal(view.battle_id).outcome == "right"
     assert store.vote_outcomes([view.battle_id]) == {view.battle_id: ["right"]}
     assert store.clip_pair_counts()["count"].sum() == 1
+    assert store.raters_frame().set_index("rater").loc["rater-0001", "votes"] == 1
 
 
 def test_aspect_answers_are_rate_limited_and_inherit_the_votes_flags(arena):
@@ -108,6 +109,7 @@ def test_aspect_answers_are_rate_limited_and_inherit_the_votes_flags(arena):
     assert store.aspect_vote_counts()["picture"] == before["picture"]
     flags = store._query("SELECT DISTINCT flags FROM votes WHERE battle_id = ?", [view.battle_id])
     assert [list(f[0]) for f in flags] == [["too fast"]]
+    assert store.flagged_votes()["battle_id"].tolist() == [view.battle_id]  # the vote, once
     assert store.vote_counts(aspect="picture").empty  # flagged: left out like the vote
     assert store.vote_counts(aspect="picture", exclude_flagged=False)["count"].sum() == 1
 

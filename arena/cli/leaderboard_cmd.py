@@ -213,7 +213,7 @@ def leaderboard(
             exclude_flagged=not include_flagged, models=names or None,
         )  # fmt: skip
         board = composite_board(data, votes, weights, settings, store_filters, names)
-        pool.update(composite=weights or "equal", data=str(data), votes_file=str(votes))
+        pool.update(composite=weights or "equal", **({"votes_file": str(votes)} if votes else {}))
     elif votes is not None:
         from arena.store import aggregate_votes_file
 
