@@ -325,3 +325,17 @@ def test_leaderboard_tab_shows_per_aspect_boards(arena):
     assert "overall 6, sound 6" in note
     assert len(table) >= 2 and set(table["model"]) <= {"alpha", "beta", "gamma"}
     assert all("(" in cell and "–" in cell for cell in table["sound"])
+
+
+def test_dataset_card_counts_the_follow_up_answers(arena, tmp_path):
+    from arena.io.dataset_export import export_dataset
+
+    store, scheduler = arena
+    view = voted(store, scheduler)
+    store.cast_aspect_vote(view.battle_id, view.token, "rater-0001", "picture", "tie")
+    export_dataset(store, tmp_path / "ds")
+    battles = pd.read_parquet(tmp_path / "ds" / "battles.parquet")
+    assert sorted(battles["aspect"]) == ["overall", "picture"]
+    assert list(battles["battle_kind"]) == ["normal", "normal"]
+    card = (tmp_path / "ds" / "README.md").read_text()
+    assert "2 pairwise votes (1 of them follow-up answers, see `aspect`)" in card

@@ -265,8 +265,10 @@ def data_card(tables: dict[str, pd.DataFrame], license: str, created_at: str) ->
         last = datetime.fromtimestamp(float(battles["tstamp"].max()), UTC).date()
         models = sorted(set(battles["model_a"]) | set(battles["model_b"]))
         sources = battles["source"].value_counts()
+        follow = int((battles["aspect"] != "overall").sum())
+        answers = f" ({follow} of them follow-up answers, see `aspect`)" if follow else ""
         lines += [
-            f"{n_votes} pairwise votes between {len(models)} video generation models "
+            f"{n_votes} pairwise votes{answers} between {len(models)} video generation models "
             f"({', '.join(models)}), cast by {battles['rater'].nunique()} raters from {first} "
             f"to {last}. By source: "
             + ", ".join(f"{n} `{source}`" for source, n in sources.items())
