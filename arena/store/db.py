@@ -102,16 +102,13 @@ MIGRATIONS: dict[int, list[str]] = {
     3: ["ALTER TABLE clips ADD COLUMN IF NOT EXISTS params VARCHAR"],
     # Serving renditions per (clip, profile) and each battle's common cut (arena/store/renditions.py).
     4: RENDITION_TABLES,
-    # Aspect votes: a battle's follow-up answers (picture, sound, ...) are vote rows of their own
-    # beside its overall vote, so the key becomes (battle, aspect). DuckDB cannot change a
-    # primary key in place: the table is copied, its columns in the same order.
+    # Aspect votes are rows beside the battle's vote: key (battle, aspect), re-keyed by a copy.
     5: [
-        """CREATE TABLE votes_v5 (
-            battle_id VARCHAR NOT NULL, rater_id VARCHAR NOT NULL, outcome VARCHAR NOT NULL,
-            aspect VARCHAR NOT NULL DEFAULT 'overall', voted_at TIMESTAMP NOT NULL,
-            time_to_vote_s DOUBLE, played_left DOUBLE, played_right DOUBLE,
-            source VARCHAR NOT NULL DEFAULT 'arena', prompt_id VARCHAR NOT NULL,
-            left_model VARCHAR NOT NULL, right_model VARCHAR NOT NULL,
+        """CREATE TABLE votes_v5 (battle_id VARCHAR NOT NULL, rater_id VARCHAR NOT NULL,
+            outcome VARCHAR NOT NULL, aspect VARCHAR NOT NULL DEFAULT 'overall',
+            voted_at TIMESTAMP NOT NULL, time_to_vote_s DOUBLE, played_left DOUBLE,
+            played_right DOUBLE, source VARCHAR NOT NULL DEFAULT 'arena',
+            prompt_id VARCHAR NOT NULL, left_model VARCHAR NOT NULL, right_model VARCHAR NOT NULL,
             sampling_prob DOUBLE NOT NULL, flags VARCHAR[] DEFAULT [],
             PRIMARY KEY (battle_id, aspect))""",
         "INSERT INTO votes_v5 SELECT * FROM votes",
