@@ -261,6 +261,8 @@ def test_cli_aspect_and_composite_boards(tmp_path, monkeypatch):
         (("--composite", "--weights", "overall=1,picture=1"), "no votes for the aspect"),
         (("--composite", "--weights", "overall=1,smell=1"), "not an aspect of this arena"),
         (("--composite", "--weights", "overall=x"), "must look like NAME=WEIGHT"),
+        (("--aspect", "sound", "--composite"), "--composite fits them together"),
+        (("--aspect", "sound", "--control", "duration"), "does not combine with --aspect"),
     ):
         result = run(*common, *args)
         assert exit_code(result.exception) == 2, result.output

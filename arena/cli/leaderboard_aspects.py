@@ -28,6 +28,20 @@ def check_aspect(name: str) -> str:
     return name
 
 
+def check_options(aspect: str | None, composite: bool, control: list[str]) -> None:
+    """RatingInputError for options that do not go together, or an aspect not asked."""
+    from leaderboards.errors import RatingInputError
+
+    if aspect is not None and composite:
+        raise RatingInputError("--aspect rates one aspect; --composite fits them together")
+    if control:
+        raise RatingInputError(
+            "--control fits the overall votes; it does not combine with --aspect or --composite"
+        )
+    if aspect is not None:
+        check_aspect(aspect)
+
+
 def aspect_frames(data: Path, names: list[str], store_filters: dict) -> dict[str, pd.DataFrame]:
     """Each named aspect's count table from a snapshot of the store."""
     from arena.store import Store

@@ -189,6 +189,10 @@ def leaderboard(
         intervals=ci.value,
     )
     features = _split(control)
+    if aspect is not None or composite or weights is not None:
+        from arena.cli.leaderboard_aspects import check_options
+
+        check_options(aspect, composite or weights is not None, features)
     if features:
         from arena.cli.leaderboard_style import style_control
 
@@ -196,15 +200,8 @@ def leaderboard(
         return
     names = _split(models)
     tags = _split(tag)
-    pool: dict = {"models": names or None}
+    pool: dict = {"models": names or None, **({"aspect": aspect} if aspect else {})}
     board = None
-    if aspect is not None or composite or weights is not None:
-        from arena.cli.leaderboard_aspects import check_aspect
-
-        if aspect is not None and (composite or weights is not None):
-            raise RatingInputError("--aspect rates one aspect; --composite fits them together")
-        if aspect is not None:
-            pool["aspect"] = check_aspect(aspect)
     if composite or weights is not None:
         from arena.cli.leaderboard_aspects import composite_board
 
