@@ -124,6 +124,16 @@ def test_follow_up_questions_answered_and_skipped_with_the_keyboard(data_dir):
             timeout=15_000,
         )
         page.locator("#pd-followup").wait_for(state="hidden", timeout=15_000)
+        # The Leaderboard tab shows the per-aspect boards beside the overall one.
+        page.get_by_role("tab", name="Leaderboard").click()
+        note = page.locator("#pd-aspect-note")
+        page.wait_for_function(
+            "(document.getElementById('pd-aspect-note') || {}).innerText?.includes('sound 1')",
+            timeout=30_000,
+        )
+        assert "overall 1, sound 1" in note.inner_text()
+        headers = page.locator("#pd-aspects thead").inner_text()
+        assert "overall" in headers and "sound" in headers and "picture" not in headers
     rows = store.battles_frame(aspect=None)
     assert sorted(zip(rows["aspect"], rows["winner"], strict=True)) == [
         ("overall", "model_a"),
