@@ -247,7 +247,7 @@ class BattleQueries:
         """Model names of a battle; only once it has a vote."""
         rows = self._query(
             """SELECT v.outcome, ml.name, mr.name, b.left_clip, b.right_clip, b.kind
-               FROM battles b JOIN votes v ON v.battle_id = b.id
+               FROM battles b JOIN votes v ON v.battle_id = b.id AND v.aspect = 'overall'
                JOIN models ml ON ml.id = b.left_model JOIN models mr ON mr.id = b.right_model
                WHERE b.id = ?""",
             [battle_id],

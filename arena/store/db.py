@@ -26,7 +26,7 @@ DB_NAME = "paddock.duckdb"
 SERVER_FILE = "server.json"
 
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def now() -> datetime:
@@ -102,6 +102,19 @@ MIGRATIONS: dict[int, list[str]] = {
     3: ["ALTER TABLE clips ADD COLUMN IF NOT EXISTS params VARCHAR"],
     # Serving renditions per (clip, profile) and each battle's common cut (arena/store/renditions.py).
     4: RENDITION_TABLES,
+    # Aspect votes are rows beside the battle's vote: key (battle, aspect), re-keyed by a copy.
+    5: [
+        """CREATE TABLE votes_v5 (battle_id VARCHAR NOT NULL, rater_id VARCHAR NOT NULL,
+            outcome VARCHAR NOT NULL, aspect VARCHAR NOT NULL DEFAULT 'overall',
+            voted_at TIMESTAMP NOT NULL, time_to_vote_s DOUBLE, played_left DOUBLE,
+            played_right DOUBLE, source VARCHAR NOT NULL DEFAULT 'arena',
+            prompt_id VARCHAR NOT NULL, left_model VARCHAR NOT NULL, right_model VARCHAR NOT NULL,
+            sampling_prob DOUBLE NOT NULL, flags VARCHAR[] DEFAULT [],
+            PRIMARY KEY (battle_id, aspect))""",
+        "INSERT INTO votes_v5 SELECT * FROM votes",
+        "DROP TABLE votes",
+        "ALTER TABLE votes_v5 RENAME TO votes",
+    ],
 }
 
 

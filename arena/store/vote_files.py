@@ -124,16 +124,40 @@ def open_battle_file(path: Path) -> tuple[duckdb.DuckDBPyConnection, str, list[s
     return con, reader, columns
 
 
-def aggregate_votes_file(path: str | Path) -> pd.DataFrame:
+ASPECT_SQL = "coalesce(nullif(trim(CAST(aspect AS VARCHAR)), ''), 'overall')"
+
+
+def aspect_filter(path: Path, columns: list[str], aspect: str) -> str:
+    """The WHERE clause that keeps one aspect's rows (blank or no aspect column: overall)."""
+    if "aspect" in columns:
+        return f"WHERE {ASPECT_SQL} = '{aspect}'"
+    if aspect != "overall":
+        raise InputError(
+            f"votes file {path} has no aspect column: it holds overall votes only, none for "
+            f"{aspect!r}"
+        )
+    return ""
+
+
+def aggregate_votes_file(path: str | Path, aspect: str = "overall") -> pd.DataFrame:
     """A Chatbot Arena battle file (Parquet, CSV, JSON, JSONL) as a count table, in one GROUP BY.
 
     Columns: model_a, model_b, winner, count, ipw, ipw2 (sums of 1/sampling_prob and of its
     square when the file has a sampling_prob column, else the count). A bad row is reported by
     the file's line number (the row number in Parquet); only a bad file pays for that search.
+    Only the rows of ``aspect`` count (a file without an aspect column holds overall votes).
     """
     path = Path(path)
     con, reader, columns = open_battle_file(path)
+    if "aspect" in columns:
+        # Refused before the query: the name goes into its SQL.
+        from arena.store.aspect_votes import ASPECTS
+
+        if aspect != "overall" and aspect not in ASPECTS:
+            con.close()
+            raise InputError(f"unknown aspect {aspect!r} (known: overall, {', '.join(ASPECTS)})")
     try:
+        only = aspect_filter(path, columns, aspect)
         has_prob = "sampling_prob" in columns
         prob = "coalesce(TRY_CAST(sampling_prob AS DOUBLE), 1.0)"
         ipw = f"sum(1.0 / {prob})" if has_prob else "count(*)::DOUBLE"
@@ -146,11 +170,13 @@ def aggregate_votes_file(path: str | Path) -> pd.DataFrame:
                 f"""SELECT CAST(model_a AS VARCHAR) AS model_a, CAST(model_b AS VARCHAR) AS model_b,
                            CAST(winner AS VARCHAR) AS winner, count(*) AS count, {ipw} AS ipw,
                            {ipw2} AS ipw2, {bad_prob} AS bad_prob
-                    FROM {reader} GROUP BY ALL ORDER BY ALL""",
+                    FROM {reader} {only} GROUP BY ALL ORDER BY ALL""",
                 [str(path)],
             ).df()
         except duckdb.Error as exc:
             raise InputError(f"cannot read votes file {path}: {first_line(exc)}") from exc
+        if counts.empty and only and aspect != "overall":
+            raise InputError(f"votes file {path} has no votes for the aspect {aspect!r}")
         if counts.empty:
             raise InputError(f"votes file {path} has no votes (no data rows)")
         good = (
@@ -177,8 +203,14 @@ def read_battles_file(path: str | Path, extra: list[str]) -> pd.DataFrame:
     try:
         wanted = ["model_a", "model_b", "winner", *(c for c in extra if c in columns)]
         select = ", ".join(f'"{c}"' for c in wanted)
+        # Only the overall votes: a follow-up answer is not another battle.
+        only = aspect_filter(path, columns, "overall")
         try:
-            frame = con.execute(f"SELECT {select} FROM {reader}", [str(path)]).df()
+            frame = con.execute(
+                f"SELECT rn, {select} FROM (SELECT row_number() OVER () AS rn, * FROM {reader}) "
+                f"{only} ORDER BY rn",
+                [str(path)],
+            ).df()
         except duckdb.Error as exc:
             raise InputError(f"cannot read votes file {path}: {first_line(exc)}") from exc
         if frame.empty:
@@ -188,8 +220,9 @@ def read_battles_file(path: str | Path, extra: list[str]) -> pd.DataFrame:
             raise InputError(message)
     finally:
         con.close()
+    rows = frame.pop("rn").astype(int)
     if path.suffix.lower() == ".csv":
-        frame.index = [f"votes file {path}, line {i + 2}" for i in range(len(frame))]
+        frame.index = [f"votes file {path}, line {i + 1}" for i in rows]
     else:
-        frame.index = [f"votes file {path}, row {i + 1}" for i in range(len(frame))]
+        frame.index = [f"votes file {path}, row {i}" for i in rows]
     return frame

@@ -8,12 +8,15 @@ from pathlib import Path
 
 import duckdb
 
+from arena.store.aspect_votes import ASPECTS
 from arena.store.db import first_line
 from arena.store.vote_files import LABELS_SQL, where_line
 from generators.errors import InputError
 
 MAX_TSTAMP = 253402300799  # the last second of year 9999, the end of DuckDB's timestamps
-TEXT_COLUMNS = ("prompt_id", "clip_a", "clip_b", "rater")
+TEXT_COLUMNS = ("prompt_id", "clip_a", "clip_b", "rater", "aspect")
+ASPECT_NAMES = ("overall", *ASPECTS)
+ASPECTS_SQL = ", ".join(f"'{a}'" for a in ASPECT_NAMES)
 OUTCOME_SQL = (
     "CASE winner WHEN 'model_a' THEN 'left' WHEN 'model_b' THEN 'right' "
     "WHEN 'tie' THEN 'tie' WHEN 'tie (bothbad)' THEN 'both_bad' END"
@@ -39,9 +42,19 @@ ROW_CHECKS = (
         "sampling_prob",
         "{value!r} is not a probability in (0, 1]",
     ),
+    (
+        f"aspect IS NOT NULL AND aspect NOT IN ({ASPECTS_SQL})",
+        "aspect",
+        "unknown aspect {value!r} (expected " + ", ".join(ASPECT_NAMES) + ")",
+    ),
+    (
+        "coalesce(aspect, 'overall') <> 'overall' AND winner = 'tie (bothbad)'",
+        "winner",
+        "a follow-up answer ({aspect}) is model_a, model_b or tie, not {value!r}",
+    ),
 )
 VALUE_OF = {"model_a": "model_a", "model_b": "model_b", "winner": "winner", None: "model_a",
-            "tstamp": "ts_text", "sampling_prob": "prob_text"}  # fmt: skip
+            "tstamp": "ts_text", "sampling_prob": "prob_text", "aspect": "aspect"}  # fmt: skip
 
 
 class VoteImportMixin:
@@ -187,7 +200,9 @@ def _check_rows(con: duckdb.DuckDBPyConnection, where) -> None:
     named = dict(zip(dict.fromkeys(VALUE_OF.values()), bad[2:], strict=True))
     _, column, message = ROW_CHECKS[problem]
     value = named[VALUE_OF[column]]
-    text = message.format(value=value, labels=LABELS_SQL.replace("'", ""))
+    text = message.format(
+        value=value, labels=LABELS_SQL.replace("'", ""), aspect=named["aspect"]
+    )
     place = where(row) + (f", column {column}" if column else "")
     raise InputError(f"{place}: {text}")
 
@@ -259,7 +274,8 @@ def _insert(con: duckdb.DuckDBPyConnection, source: str) -> None:
            FROM incoming_votes"""
     )
     con.execute(
-        """INSERT INTO votes SELECT battle_id, who, outcome, 'overall', stamp, NULL, NULL, NULL,
+        """INSERT INTO votes SELECT battle_id, who, outcome, coalesce(aspect, 'overall'), stamp,
+             NULL, NULL, NULL,
              ?, pid, ma_id, mb_id, p, [] FROM incoming_votes""",
         [source],
     )

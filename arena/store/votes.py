@@ -26,6 +26,9 @@ class VoteFilter:
     until: datetime | None = None
     exclude_flagged: bool = True
     models: Sequence[str] | None = None
+    # The overall vote by default: follow-up answers must never reach the overall board.
+    # None: every vote row, each with its aspect (exports).
+    aspect: str | None = "overall"
 
     @classmethod
     def of(
@@ -49,6 +52,9 @@ class VoteQueries:
         exclude_flagged = filters.exclude_flagged
         where = ["TRUE"]
         params: list[Any] = []
+        if filters.aspect is not None:
+            where.append("v.aspect = ?")
+            params.append(filters.aspect)
         if category:
             where.append("p.category = ?")
             params.append(category)
@@ -124,7 +130,7 @@ class VoteQueries:
                        epoch(v.voted_at) AS tstamp, v.sampling_prob, v.aspect,
                        v.time_to_vote_s, v.source
                 {self._VOTE_JOINS} JOIN battles b ON b.id = v.battle_id
-                WHERE {where} ORDER BY v.voted_at, b.id""",
+                WHERE {where} ORDER BY v.voted_at, b.id, v.aspect""",
             params,
         )
 
@@ -154,7 +160,8 @@ class VoteQueries:
         out: dict[str, list[str]] = {b: [] for b in battle_ids}
         if out:
             rows = self._query(
-                "SELECT battle_id, outcome FROM votes WHERE battle_id IN ?", [list(out)]
+                "SELECT battle_id, outcome FROM votes WHERE battle_id IN ? AND aspect = 'overall'",
+                [list(out)],
             )
             for battle_id, outcome in rows:
                 out[battle_id].append(outcome)
@@ -176,9 +183,10 @@ class VoteQueries:
         )
 
     def vote_battle_kinds(self) -> list[str]:
-        """Each vote's battle kind (normal / gold / imported), in `battles_frame` row order."""
+        """Each vote's battle kind (normal / gold / imported), in the row order of
+        `battles_frame(aspect=None)` (every vote row, follow-ups included)."""
         rows = self._query(
             """SELECT b.kind FROM votes v JOIN battles b ON b.id = v.battle_id
-               ORDER BY v.voted_at, b.id"""
+               ORDER BY v.voted_at, b.id, v.aspect"""
         )
         return [r[0] for r in rows]
