@@ -257,7 +257,7 @@ class BattleQueries:
         return Reveal(battle_id, *rows[0])
 
     def vote_count(self) -> int:
-        return self._query("SELECT count(*) FROM votes")[0][0]
+        return self._query("SELECT count(*) FROM all_votes")[0][0]  # imported ones too
 
     def rater_seen_pairs(self, rater_id: str) -> set[frozenset[str]]:
         rows = self._query(

@@ -70,7 +70,7 @@ class RaterQueries:
         return self._frame(
             """SELECT r.id AS rater, r.gold_seen, r.gold_correct,
                       r.gold_correct / r.gold_seen AS accuracy, r.flags,
-                      (SELECT count(*) FROM votes v WHERE v.rater_id = r.id) AS votes
+                      (SELECT count(*) FROM all_votes v WHERE v.rater_id = r.id) AS votes
                FROM raters r WHERE r.gold_seen > 0 ORDER BY accuracy, rater"""
         )
 
@@ -90,7 +90,7 @@ class RaterQueries:
         """Every rater: rater, created_at, flags, banned, gold_seen, gold_correct, votes."""
         return self._frame(
             """SELECT r.id AS rater, r.created_at, r.flags, r.banned, r.gold_seen, r.gold_correct,
-                      (SELECT count(*) FROM votes v WHERE v.rater_id = r.id) AS votes
+                      (SELECT count(*) FROM all_votes v WHERE v.rater_id = r.id) AS votes
                FROM raters r ORDER BY r.created_at, r.id"""
         )
 
@@ -109,7 +109,7 @@ class RaterQueries:
                FROM raters r LEFT JOIN (
                  SELECT rater_id, count(*) AS votes,
                         count(*) FILTER (WHERE len(flags) > 0) AS flagged
-                 FROM votes GROUP BY rater_id) v ON v.rater_id = r.id
+                 FROM all_votes GROUP BY rater_id) v ON v.rater_id = r.id
                ORDER BY r.banned DESC, flagged_votes DESC, votes DESC, rater LIMIT ?""",
             [limit],
         )

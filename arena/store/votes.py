@@ -80,7 +80,8 @@ class VoteQueries:
             params += [list(models), list(models)]
         return " AND ".join(where), params
 
-    _VOTE_JOINS = """FROM votes v JOIN prompts p ON p.id = v.prompt_id
+    # Votes with their battles' clips and kind, live and imported (arena/store/vote_views.py).
+    _VOTE_JOINS = """FROM vote_battles v JOIN prompts p ON p.id = v.prompt_id
         JOIN models ml ON ml.id = v.left_model JOIN models mr ON mr.id = v.right_model"""
 
     def _winner_sql(self, outcome: str = "v.outcome") -> str:
@@ -91,7 +92,7 @@ class VoteQueries:
         """One GROUP BY over the votes: model_a (left), model_b, winner, count, ipw, ipw2."""
         filters = VoteFilter.of(filters, fields, exclude_flagged=True)
         where, params = self._vote_filter(filters)
-        joins = "FROM votes v"
+        joins = "FROM all_votes v"  # live and imported
         if filters.category or filters.audio is not None or filters.tags:
             joins += " JOIN prompts p ON p.id = v.prompt_id"
         if filters.models:
@@ -119,12 +120,12 @@ class VoteQueries:
         where, params = self._vote_filter(filters)
         return self._frame(
             f"""SELECT ml.name AS model_a, mr.name AS model_b, {self._winner_sql()} AS winner,
-                       v.prompt_id, p.text AS prompt, p.category, b.left_clip AS clip_a,
-                       b.right_clip AS clip_b, v.rater_id AS rater,
+                       v.prompt_id, p.text AS prompt, p.category, v.left_clip AS clip_a,
+                       v.right_clip AS clip_b, v.rater_id AS rater,
                        epoch(v.voted_at) AS tstamp, v.sampling_prob, v.aspect,
                        v.time_to_vote_s, v.source
-                {self._VOTE_JOINS} JOIN battles b ON b.id = v.battle_id
-                WHERE {where} ORDER BY v.voted_at, b.id""",
+                {self._VOTE_JOINS}
+                WHERE {where} ORDER BY v.voted_at, v.battle_id""",
             params,
         )
 
@@ -145,7 +146,7 @@ class VoteQueries:
         return self._frame(
             """SELECT prompt_id, least(left_model, right_model) AS m1,
                       greatest(left_model, right_model) AS m2, count(*) AS n
-               FROM battles GROUP BY ALL"""
+               FROM all_battles GROUP BY ALL"""
         )
 
     def vote_outcomes(self, battle_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -168,9 +169,9 @@ class VoteQueries:
         filters = VoteFilter.of(filters, fields, exclude_flagged=True)
         where, params = self._vote_filter(filters)
         return self._frame(
-            f"""SELECT b.left_clip AS clip_a, b.right_clip AS clip_b,
+            f"""SELECT v.left_clip AS clip_a, v.right_clip AS clip_b,
                        {self._winner_sql()} AS winner, count(*) AS count
-                {self._VOTE_JOINS} JOIN battles b ON b.id = v.battle_id
+                {self._VOTE_JOINS}
                 WHERE {where} GROUP BY ALL ORDER BY ALL""",
             params,
         )
@@ -178,7 +179,6 @@ class VoteQueries:
     def vote_battle_kinds(self) -> list[str]:
         """Each vote's battle kind (normal / gold / imported), in `battles_frame` row order."""
         rows = self._query(
-            """SELECT b.kind FROM votes v JOIN battles b ON b.id = v.battle_id
-               ORDER BY v.voted_at, b.id"""
+            """SELECT kind FROM vote_battles ORDER BY voted_at, battle_id"""
         )
         return [r[0] for r in rows]
