@@ -7,14 +7,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from arena.errors import AlreadyVoted, VoteRefused
 from arena.store.db import new_id, now, token_digest
 from generators.errors import InputError
+
+if TYPE_CHECKING:  # annotations only: `import arena.store` stays free of pandas
+    import pandas as pd
 
 OUTCOMES = ("left", "right", "tie", "both_bad")
 

@@ -12,14 +12,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import duckdb
-import pandas as pd
 
 from arena.errors import StoreBusyError
 from arena.store.vote_views import IMPORTED_VOTES_SCHEMA
 from generators.errors import InputError, PaddockError
+
+if TYPE_CHECKING:  # annotations only: `import arena.store` stays free of pandas
+    import pandas as pd
 
 DB_NAME = "paddock.duckdb"
 
