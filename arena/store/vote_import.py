@@ -278,14 +278,14 @@ def _insert(con: duckdb.DuckDBPyConnection, source: str) -> None:
         """INSERT INTO raters SELECT DISTINCT coalesce(rater, 'imported'), now()::TIMESTAMP, [],
              FALSE, 0, 0 FROM incoming_votes ON CONFLICT DO NOTHING"""
     )
-    # Rows are numbered after the last imported one: that number is the battle's id (see
-    # arena/store/vote_views.py), so imports cannot collide.
+    # Rows are numbered after the last imported one: that number is the battle's id, so imports
+    # cannot collide. A usual value is stored as NULL (see arena/store/vote_views.py).
     last = con.execute("SELECT coalesce(max(rn), 0) FROM imported_votes").fetchall()[0][0]
     con.execute(
-        f"""INSERT INTO imported_votes SELECT ? + i.rn, coalesce(i.rater, 'imported'),
-             {OUTCOME_SQL}, 'overall', coalesce(to_timestamp(i.ts)::TIMESTAMP, now()::TIMESTAMP),
-             ?, coalesce(i.prompt_id, '_imported'), ca.model_id, cb.model_id,
-             coalesce(i.prob, 1.0), ca.id, cb.id
+        f"""INSERT INTO imported_votes SELECT ? + i.rn, nullif(i.rater, 'imported'),
+             {OUTCOME_SQL}, NULL, coalesce(to_timestamp(i.ts)::TIMESTAMP, now()::TIMESTAMP),
+             nullif(?, 'import'), nullif(i.prompt_id, '_imported'), ca.model_id, cb.model_id,
+             nullif(i.prob, 1.0), ca.id, cb.id
            FROM (SELECT row_number() OVER () AS rn, * FROM incoming_votes) i
            JOIN incoming_clips ca ON ca.name = i.model_a
              AND ca.prompt_id IS NOT DISTINCT FROM i.prompt_id

@@ -13,13 +13,28 @@ from __future__ import annotations
 #: One row per imported vote (and its battle). Its battle id is "imp" and its number `rn`
 #: (each import numbers its rows after the last one: unique by construction, and of another
 #: form than live ids), built only when asked for: a stored id string per row would cost more
-#: to write than the rest of the row.
+#: to write than the rest of the row. For the same reason a column left NULL means its usual
+#: value (rater "imported", aspect "overall", source "import", prompt "_imported", sampling
+#: probability 1): DuckDB writes a NULL column almost for free, a repeated string not.
 IMPORTED_VOTES_TABLE = """CREATE TABLE IF NOT EXISTS imported_votes (
-    rn BIGINT NOT NULL, rater_id VARCHAR NOT NULL,
-    outcome VARCHAR NOT NULL, aspect VARCHAR NOT NULL DEFAULT 'overall',
-    voted_at TIMESTAMP NOT NULL, source VARCHAR NOT NULL, prompt_id VARCHAR NOT NULL,
-    left_model VARCHAR NOT NULL, right_model VARCHAR NOT NULL, sampling_prob DOUBLE NOT NULL,
+    rn BIGINT NOT NULL, rater_id VARCHAR, outcome VARCHAR NOT NULL, aspect VARCHAR,
+    voted_at TIMESTAMP NOT NULL, source VARCHAR, prompt_id VARCHAR,
+    left_model VARCHAR NOT NULL, right_model VARCHAR NOT NULL, sampling_prob DOUBLE,
     left_clip VARCHAR NOT NULL, right_clip VARCHAR NOT NULL)"""
+
+#: The usual values of the columns `imported_votes` leaves NULL.
+IMPORTED_DEFAULTS = {
+    "rater_id": "'imported'",
+    "aspect": "'overall'",
+    "source": "'import'",
+    "prompt_id": "'_imported'",
+    "sampling_prob": "1.0",
+}
+
+
+def _imported(column: str) -> str:
+    return f"coalesce(i.{column}, {IMPORTED_DEFAULTS[column]})"
+
 
 IMPORTED_ID = "('imp' || lpad(CAST(i.rn AS VARCHAR), 12, '0'))"
 
@@ -28,9 +43,10 @@ _VOTE_COLUMNS = (
     "source, prompt_id, left_model, right_model, sampling_prob, flags"
 )
 _IMPORTED_AS_VOTE = (
-    f"{IMPORTED_ID}, i.rater_id, i.outcome, i.aspect, i.voted_at, CAST(NULL AS DOUBLE), "
-    "CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), i.source, i.prompt_id, i.left_model, "
-    "i.right_model, i.sampling_prob, CAST([] AS VARCHAR[])"
+    f"{IMPORTED_ID}, {_imported('rater_id')}, i.outcome, {_imported('aspect')}, i.voted_at, "
+    "CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), "
+    f"{_imported('source')}, {_imported('prompt_id')}, i.left_model, i.right_model, "
+    f"{_imported('sampling_prob')}, CAST([] AS VARCHAR[])"
 )
 
 #: Every vote, live and imported, with the columns of `votes`.
@@ -43,8 +59,9 @@ ALL_VOTES_VIEW = f"""CREATE OR REPLACE VIEW all_votes AS
 ALL_BATTLES_VIEW = f"""CREATE OR REPLACE VIEW all_battles AS
     SELECT id, prompt_id, left_clip, right_clip, rater_id, served_at, sampling_prob, token_hash,
            expires_at, left_media, right_media, kind, left_model, right_model FROM battles
-    UNION ALL SELECT {IMPORTED_ID}, i.prompt_id, i.left_clip, i.right_clip, i.rater_id,
-           i.voted_at, i.sampling_prob, '', i.voted_at, CAST(NULL AS VARCHAR),
+    UNION ALL SELECT {IMPORTED_ID}, {_imported("prompt_id")}, i.left_clip, i.right_clip,
+           {_imported("rater_id")}, i.voted_at, {_imported("sampling_prob")}, '', i.voted_at,
+           CAST(NULL AS VARCHAR),
            CAST(NULL AS VARCHAR), 'imported', i.left_model, i.right_model
     FROM imported_votes i"""
 
