@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -179,13 +180,20 @@ def _stage(con: duckdb.DuckDBPyConnection, source_sql: str, params: list, where)
 
 
 def _check_rows(con: duckdb.DuckDBPyConnection, where) -> None:
-    """InputError for the first bad row. Good files pay for two passes over their distinct
-    (model_a, model_b, winner) and their numbers; only a bad one is searched row by row."""
-    names = " OR ".join(f"({cond})" for cond, column, _ in ROW_CHECKS if column not in NUMBERS)
+    """InputError for the first bad row. A good file pays for one pass over the distinct values
+    of the text columns the checks name (model_a, model_b, winner: a few thousand) and one over
+    its numbers; only a bad file is searched row by row."""
+    texts = [cond for cond, column, _ in ROW_CHECKS if column not in NUMBERS]
     numbers = " OR ".join(f"({cond})" for cond, column, _ in ROW_CHECKS if column in NUMBERS)
+    named = [
+        c
+        for c in ("model_a", "model_b", "winner", *TEXT_COLUMNS)
+        if any(re.search(rf"\b{c}\b", cond) for cond in texts)
+    ]
     bad = con.execute(
-        f"""SELECT (SELECT count(*) FROM (SELECT DISTINCT model_a, model_b, winner
-                                          FROM incoming_votes) WHERE {names}),
+        f"""SELECT (SELECT count(*) FROM (SELECT DISTINCT {", ".join(named)}
+                                          FROM incoming_votes)
+                    WHERE {" OR ".join(f"({cond})" for cond in texts)}),
                    (SELECT count(*) FROM incoming_votes WHERE {numbers})"""
     ).fetchall()[0]
     if any(bad):
