@@ -105,9 +105,7 @@ MIGRATIONS: dict[int, list[str]] = {
     3: ["ALTER TABLE clips ADD COLUMN IF NOT EXISTS params VARCHAR"],
     # Serving renditions per (clip, profile) and each battle's common cut (arena/store/renditions.py).
     4: RENDITION_TABLES,
-    # Imported votes in a table without keys, read with live votes through views
-    # (arena/store/vote_views.py): a 10M-vote import no longer pays for index upkeep.
-    6: IMPORTED_VOTES_SCHEMA,
+    6: IMPORTED_VOTES_SCHEMA,  # imported votes without keys, read through views (vote_views.py)
 }
 
 
@@ -269,12 +267,6 @@ class Database:
     def checkpoint(self) -> None:
         with self._lock:
             self._con.execute("CHECKPOINT")
-
-    def counts(self) -> dict[str, int]:
-        tables = ("models", "prompts", "clips", "battles", "votes", "raters", "metric_results")
-        # Battles and votes counted with the imported ones (the views of arena/store/vote_views.py).
-        named = {"battles": "all_battles", "votes": "all_votes"}
-        return {t: self._query(f"SELECT count(*) FROM {named.get(t, t)}")[0][0] for t in tables}
 
     def copy_database(self, target: Path) -> None:
         """Write a consistent copy of the database file to ``target`` (which must not exist).

@@ -142,6 +142,12 @@ class VoteQueries:
             "incoming_frame", [], lambda row: f"votes, row {row}", source=source, frame=df
         )
 
+    def counts(self) -> dict[str, int]:
+        """Rows per table; battles and votes with the imported ones (arena/store/vote_views.py)."""
+        tables = ("models", "prompts", "clips", "battles", "votes", "raters", "metric_results")
+        named = {"battles": "all_battles", "votes": "all_votes"}
+        return {t: self._query(f"SELECT count(*) FROM {named.get(t, t)}")[0][0] for t in tables}
+
     def pair_prompt_usage(self) -> pd.DataFrame:
         """Battles served per (prompt, unordered model pair): prompt_id, m1, m2 (model ids), n."""
         return self._frame(
