@@ -279,9 +279,9 @@ def _read_in_background(path: Path):
 
     def work() -> None:
         try:
-            from arena.store import aggregate_votes_file
+            from arena.store.vote_files import aggregate_votes_columns  # no pandas: see wait()
 
-            result["frame"] = aggregate_votes_file(path)
+            result["frame"] = aggregate_votes_columns(path)
         except BaseException as exc:  # handed to the caller, who reports it
             result["error"] = exc
 
@@ -292,7 +292,9 @@ def _read_in_background(path: Path):
         thread.join()
         if "error" in result:
             raise result["error"]
-        return result["frame"]
+        import pandas as pd  # imported meanwhile by this thread, with the rating code
+
+        return pd.DataFrame(result["frame"])
 
     return wait
 

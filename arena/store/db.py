@@ -12,13 +12,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import duckdb
-import pandas as pd
 
 from arena.errors import StoreBusyError
+from arena.store.vote_views import IMPORTED_VOTES_SCHEMA
 from generators.errors import InputError, PaddockError
+
+if TYPE_CHECKING:  # annotations only: `import arena.store` stays free of pandas
+    import pandas as pd
 
 DB_NAME = "paddock.duckdb"
 
@@ -26,7 +29,7 @@ DB_NAME = "paddock.duckdb"
 SERVER_FILE = "server.json"
 
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def now() -> datetime:
@@ -115,6 +118,7 @@ MIGRATIONS: dict[int, list[str]] = {
         "DROP TABLE votes",
         "ALTER TABLE votes_v5 RENAME TO votes",
     ],
+    6: IMPORTED_VOTES_SCHEMA,  # imported votes without keys, read through views (vote_views.py)
 }
 
 
@@ -234,7 +238,7 @@ class Database:
         with self.transaction() as con:
             con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
             for version in range(current + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[version]:
+                for statement in MIGRATIONS.get(version, ()):  # a number may be unused
                     con.execute(statement)
             con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
@@ -276,10 +280,6 @@ class Database:
     def checkpoint(self) -> None:
         with self._lock:
             self._con.execute("CHECKPOINT")
-
-    def counts(self) -> dict[str, int]:
-        tables = ("models", "prompts", "clips", "battles", "votes", "raters", "metric_results")
-        return {t: self._query(f"SELECT count(*) FROM {t}")[0][0] for t in tables}
 
     def copy_database(self, target: Path) -> None:
         """Write a consistent copy of the database file to ``target`` (which must not exist).

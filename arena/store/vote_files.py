@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from arena.store.db import first_line
 from generators.errors import InputError
+
+if TYPE_CHECKING:  # annotations only: `import arena.store` stays free of pandas
+    import numpy as np
+    import pandas as pd
 
 # Chatbot Arena's winner labels (the same as db.WINNER_LABELS' values, in its order).
 WINNER_VALUES = ("model_a", "model_b", "tie", "tie (bothbad)")
@@ -139,14 +143,19 @@ def aspect_filter(path: Path, columns: list[str], aspect: str) -> str:
     return ""
 
 
-def aggregate_votes_file(path: str | Path, aspect: str = "overall") -> pd.DataFrame:
-    """A Chatbot Arena battle file (Parquet, CSV, JSON, JSONL) as a count table, in one GROUP BY.
+#: A count row that cannot be rated: the file then pays for the search of its first bad row.
+BAD_COUNT_ROW = (
+    f"bad_prob > 0 OR winner IS NULL OR winner NOT IN ({LABELS_SQL}) OR model_a IS NULL "
+    "OR trim(model_a) = '' OR model_b IS NULL OR trim(model_b) = '' OR model_a = model_b"
+)
 
-    Columns: model_a, model_b, winner, count, ipw, ipw2 (sums of 1/sampling_prob and of its
-    square when the file has a sampling_prob column, else the count). A bad row is reported by
-    the file's line number (the row number in Parquet); only a bad file pays for that search.
-    Only the rows of ``aspect`` count (a file without an aspect column holds overall votes).
-    """
+
+def aggregate_votes_columns(
+    path: str | Path, aspect: str = "overall"
+) -> dict[str, np.ndarray]:
+    """`aggregate_votes_file` as numpy columns, without pandas: DuckDB's GROUP BY straight to
+    arrays, so the command can aggregate while the rating code is still being imported. Only the
+    rows of ``aspect`` count (a file without an aspect column holds overall votes)."""
     path = Path(path)
     con, reader, columns = open_battle_file(path)
     if "aspect" in columns:
@@ -167,32 +176,42 @@ def aggregate_votes_file(path: str | Path, aspect: str = "overall") -> pd.DataFr
         )
         try:
             counts = con.execute(
-                f"""SELECT CAST(model_a AS VARCHAR) AS model_a, CAST(model_b AS VARCHAR) AS model_b,
-                           CAST(winner AS VARCHAR) AS winner, count(*) AS count, {ipw} AS ipw,
-                           {ipw2} AS ipw2, {bad_prob} AS bad_prob
-                    FROM {reader} {only} GROUP BY ALL ORDER BY ALL""",
+                f"""SELECT model_a, model_b, winner, count, ipw, ipw2,
+                           coalesce({BAD_COUNT_ROW}, TRUE) AS bad FROM (
+                      SELECT CAST(model_a AS VARCHAR) AS model_a,
+                             CAST(model_b AS VARCHAR) AS model_b,
+                             CAST(winner AS VARCHAR) AS winner, count(*) AS count, {ipw} AS ipw,
+                             {ipw2} AS ipw2, {bad_prob} AS bad_prob
+                      FROM {reader} {only} GROUP BY ALL)
+                    ORDER BY ALL""",
                 [str(path)],
-            ).df()
+            ).fetchnumpy()
         except duckdb.Error as exc:
             raise InputError(f"cannot read votes file {path}: {first_line(exc)}") from exc
-        if counts.empty and only and aspect != "overall":
+        if len(counts["count"]) == 0 and only and aspect != "overall":
             raise InputError(f"votes file {path} has no votes for the aspect {aspect!r}")
-        if counts.empty:
+        if len(counts["count"]) == 0:
             raise InputError(f"votes file {path} has no votes (no data rows)")
-        good = (
-            counts["winner"].isin(WINNER_VALUES).all()
-            and counts["model_a"].fillna("").str.strip().ne("").all()
-            and counts["model_b"].fillna("").str.strip().ne("").all()
-            and (counts["model_a"] != counts["model_b"]).all()
-            and (counts["bad_prob"] == 0).all()
-        )
-        if not good:
+        if counts.pop("bad").any():
             message = first_bad_row(con, reader, path, columns)
             if message:
                 raise InputError(message)
-        return counts.drop(columns="bad_prob")
+        return counts  # no NULL is left (a NULL name is a bad row): plain arrays
     finally:
         con.close()
+
+
+def aggregate_votes_file(path: str | Path, aspect: str = "overall") -> pd.DataFrame:
+    """A Chatbot Arena battle file (Parquet, CSV, JSON, JSONL) as a count table, in one GROUP BY.
+
+    Columns: model_a, model_b, winner, count, ipw, ipw2 (sums of 1/sampling_prob and of its
+    square when the file has a sampling_prob column, else the count). A bad row is reported by
+    the file's line number (the row number in Parquet); only a bad file pays for that search.
+    Only the rows of ``aspect`` count (a file without an aspect column holds overall votes).
+    """
+    import pandas as pd
+
+    return pd.DataFrame(aggregate_votes_columns(path, aspect))
 
 
 def read_battles_file(path: str | Path, extra: list[str]) -> pd.DataFrame:
