@@ -6,8 +6,12 @@ with a ``tstamp`` column) to Parquet, then times in the same run
   (a) DuckDB alone: ``CREATE TABLE t AS SELECT * FROM read_parquet(...)`` into a new database
       file, checkpointed: the floor for getting the rows into DuckDB at all;
   (b) ``import_votes`` (what ``paddock votes import FILE --add-models`` runs) into a new store:
-      every row checked in SQL and inserted as a battle and a vote, all or nothing, with the
-      store's indexes, then checkpointed; each step's time is reported.
+      every row checked in SQL and inserted as a battle and its vote (the table of imported
+      votes, which has no index to keep up: ``arena/store/vote_views.py``), all or nothing,
+      then checkpointed; each step's time is reported.
+
+The machine's load average (1 minute) is printed before and after: on a shared machine the
+times are only as good as the quiet they were measured in.
 
 The last line printed is one JSON object with the headline figures.
 
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -94,6 +99,7 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    load_start = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "battles.parquet"
         write_battles(path, args.votes, args.models, args.seed)
@@ -109,6 +115,8 @@ def main() -> None:
                 "raw_ctas_s": round(raw, 2),
                 "ratio": round(total / raw, 1),
                 "steps_s": steps,
+                "load_average_start": load_start,
+                "load_average_end": round(os.getloadavg()[0], 2),
             }
         )
     )

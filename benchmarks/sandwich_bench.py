@@ -12,7 +12,12 @@ For each size (votes x models) it writes votes with known Bradley-Terry strength
       the largest rating and bound differences;
   (c) times the whole command ``paddock leaderboard --votes FILE --ci sandwich`` on the
       largest file (best of ``--repeats``, start-up included), and where its time goes, each
-      part timed alone in a fresh process: imports, read, read + aggregate, fit, intervals.
+      part timed alone in a fresh process: Python's own start, start-up (the CLI's modules),
+      parsing the command line (typer), the store's import,
+      read (a scan), aggregate (DuckDB's GROUP BY to numpy arrays), imports of the rating code
+      (numpy, pandas, leaderboards; in the command they overlap the aggregation, which runs on
+      a thread), counts, fit, intervals, the whole board and printing. The machine's load
+      average is reported beside the times.
 
 The last line printed is one JSON object with the headline figures.
 
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -63,28 +69,46 @@ print(json.dumps({
 }))
 """
 
-# Run in a fresh process: each part of the command timed alone.
+# Run in a fresh process: each part of the command timed alone, in the command's order. In the
+# command the aggregation runs on a thread while the rating code is imported, so the parts add
+# up to more than the whole.
 BREAKDOWN = r"""
 import json, sys, time
 t0 = time.perf_counter()
 import arena.cli
-from arena.store import aggregate_votes_file
-from leaderboards.bootstrap import fit_cells
-from leaderboards.bradley_terry import PairwiseModel, fit_pairwise
-from leaderboards.counts import pair_counts_from_frame
-from leaderboards.leaderboard import RatingSettings, compute_leaderboard
-from leaderboards.sandwich import sandwich_covariance
+startup = time.perf_counter() - t0
+t = time.perf_counter()  # the command line parsed as `paddock` does (typer builds its checks)
+import typer.main
+group = typer.main.get_command(arena.cli.app)
+argv = ["--votes", sys.argv[1], "--ci", "sandwich", "--format", "csv"]
+context = group.make_context("paddock", ["leaderboard", *argv])
+group.get_command(context, "leaderboard").make_context("leaderboard", argv, parent=context)
+parse = time.perf_counter() - t
+t = time.perf_counter()
 import duckdb
-imports = time.perf_counter() - t0
+from arena.store.vote_files import aggregate_votes_columns
+store_import = time.perf_counter() - t
 t = time.perf_counter()
 duckdb.connect().execute(
     "SELECT max(model_a), max(model_b), max(winner) FROM read_parquet(?)", [sys.argv[1]]
 ).fetchall()
 read = time.perf_counter() - t
 t = time.perf_counter()
-frame = aggregate_votes_file(sys.argv[1])
-counts = pair_counts_from_frame(frame)
+columns = aggregate_votes_columns(sys.argv[1])
 aggregate = time.perf_counter() - t
+assert "pandas" not in sys.modules  # the thread's part needs no pandas
+t = time.perf_counter()
+import pandas as pd
+from leaderboards.bootstrap import fit_cells
+from leaderboards.bradley_terry import PairwiseModel, fit_pairwise
+from leaderboards.counts import pair_counts_from_frame
+from leaderboards.leaderboard import RatingSettings, compute_leaderboard
+from leaderboards.sandwich import sandwich_covariance
+from leaderboards.snapshot import table_csv
+imports = time.perf_counter() - t
+t = time.perf_counter()
+counts = pair_counts_from_frame(pd.DataFrame(columns))
+to_counts = time.perf_counter() - t
 from threadpoolctl import threadpool_limits  # as compute_leaderboard: one BLAS thread
 limit = threadpool_limits(limits=1, user_api="blas")
 t = time.perf_counter()
@@ -96,10 +120,15 @@ t = time.perf_counter()
 sandwich_covariance(model, cells, params)
 intervals = time.perf_counter() - t
 t = time.perf_counter()
-compute_leaderboard(counts, RatingSettings(intervals="sandwich"))
-board = time.perf_counter() - t
-print(json.dumps({"imports_s": imports, "read_s": read, "read_aggregate_s": aggregate,
-                  "fit_s": fit, "intervals_s": intervals, "leaderboard_s": board}))
+board = compute_leaderboard(counts, RatingSettings(intervals="sandwich"))
+leaderboard = time.perf_counter() - t
+t = time.perf_counter()
+table_csv(board)
+printing = time.perf_counter() - t
+print(json.dumps({"startup_s": startup, "parse_s": parse, "store_import_s": store_import, "read_s": read,
+                  "aggregate_s": aggregate, "imports_s": imports, "counts_s": to_counts,
+                  "fit_s": fit, "intervals_s": intervals, "leaderboard_s": leaderboard,
+                  "print_s": printing}))
 """
 
 
@@ -137,6 +166,16 @@ def compare(path: Path, arena_python: str | None) -> dict:
         max_bound_diff_elo=round(max(diff["low"], diff["high"]), 4),
     )
     return row
+
+
+def python_start(repeats: int) -> float:
+    """The bare interpreter's start and exit (best of ``repeats``)."""
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def command_time(path: Path, repeats: int) -> float:
@@ -187,7 +226,9 @@ def main() -> None:
                 )  # fmt: skip
                 for _ in range(args.repeats)
             ]
-    breakdown = {key: round(min(p[key] for p in parts), 3) for key in parts[0]}
+    breakdown = {"python_s": round(python_start(args.repeats), 3)}
+    breakdown.update({key: round(min(p[key] for p in parts), 3) for key in parts[0]})
+    load = [round(x, 2) for x in os.getloadavg()]
     console.print(f"command best of {args.repeats}: {command:.2f} s; parts (best): {breakdown}")
     print(
         json.dumps(
@@ -196,6 +237,7 @@ def main() -> None:
                 "command_votes": sizes[-1][0],
                 "command_models": sizes[-1][1],
                 "breakdown_s": breakdown,
+                "load_average": load,
                 "vs_arena_rank": results,
             }
         )

@@ -194,8 +194,9 @@ def pair_counts_from_battles(battles: pd.DataFrame) -> PairCounts:
 
 
 def _outcome_codes(winner: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    lookup = {label: code for code, label in enumerate(OUTCOMES)}
-    codes = np.fromiter((lookup.get(w, -1) for w in winner), dtype=np.int64, count=len(winner))
+    codes = np.full(len(winner), -1, dtype=np.int64)
+    for code, label in enumerate(OUTCOMES):  # four array comparisons, not a loop over rows
+        codes[winner == label] = code
     bad = np.flatnonzero(codes < 0)
     if bad.size:
         row = bad[0]
@@ -248,18 +249,20 @@ def _from_arrays(
 
 def comparison_groups(counts: PairCounts) -> list[list[str]]:
     """The connected components of the comparison graph, largest first (names sorted)."""
-    parent = np.arange(counts.n_models)
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
     has_votes = counts.counts.sum(axis=1) > 0
-    for a, b in zip(counts.left[has_votes], counts.right[has_votes], strict=True):
-        parent[root(a)] = root(b)
-    label = np.array([root(i) for i in range(counts.n_models)])
+    left, right = counts.left[has_votes], counts.right[has_votes]
+    # Each model takes the smallest label among its opponents' until none changes: as many
+    # array passes as the graph is wide (one or two for an arena), not a loop over pairs.
+    label = np.arange(counts.n_models)
+    while True:
+        smaller = np.minimum(label[left], label[right])
+        new = label.copy()
+        np.minimum.at(new, left, smaller)
+        np.minimum.at(new, right, smaller)
+        new = new[new]  # jump along chains of labels
+        if np.array_equal(new, label):
+            break
+        label = new
     groups = [
         sorted(counts.models[i] for i in np.flatnonzero(label == g)) for g in np.unique(label)
     ]

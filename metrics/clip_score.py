@@ -22,6 +22,23 @@ def _load(model_name: str, weights: str, mtime: float):  # mtime keys the cache 
     return model, preprocess, open_clip.get_tokenizer(model_name)
 
 
+def load_clip_model(model_name: str, weights: str):
+    """(model, preprocess, tokenizer) of a local open_clip checkpoint, cached per file version."""
+    return _load(model_name, weights, os.path.getmtime(weights))
+
+
+def embed_images(model_name: str, weights: str, frames: np.ndarray) -> np.ndarray:
+    """Unit-norm CLIP image embeddings (n, dim) of RGB uint8 frames (n, h, w, 3)."""
+    import torch
+    from PIL import Image
+
+    model, preprocess, _ = load_clip_model(model_name, weights)
+    batch = torch.stack([preprocess(Image.fromarray(frame)) for frame in frames])
+    with torch.no_grad():
+        emb = model.encode_image(batch).float()
+    return torch.nn.functional.normalize(emb, dim=-1).numpy()
+
+
 def _params(ctx: ClipContext) -> dict:
     return {
         "model": ctx.config.clip_model,
@@ -43,17 +60,10 @@ def frame_embeddings(ctx: ClipContext) -> np.ndarray:
     """Unit-norm CLIP image embeddings of evenly spaced frames (computed once per clip)."""
     key = ("clip_frames", ctx.config.clip_model, ctx.config.clip_weights)
     if key not in ctx.cache:
-        import torch
-        from PIL import Image
-
-        weights = ctx.config.clip_weights
-        model, preprocess, _ = _load(ctx.config.clip_model, weights, os.path.getmtime(weights))
         n = len(ctx.clip.frames)
         idx = np.unique(np.linspace(0, n - 1, min(FRAMES_SAMPLED, n)).round().astype(int))
-        batch = torch.stack([preprocess(Image.fromarray(ctx.clip.frames[i])) for i in idx])
-        with torch.no_grad():
-            emb = model.encode_image(batch).float()
-        ctx.cache[key] = torch.nn.functional.normalize(emb, dim=-1).numpy()
+        frames = ctx.clip.frames[idx]
+        ctx.cache[key] = embed_images(ctx.config.clip_model, ctx.config.clip_weights, frames)
     return ctx.cache[key]
 
 
@@ -70,7 +80,7 @@ def _clip_score(ctx: ClipContext) -> MetricResult:
     import torch
 
     weights = ctx.config.clip_weights
-    model, _, tokenizer = _load(ctx.config.clip_model, weights, os.path.getmtime(weights))
+    model, _, tokenizer = load_clip_model(ctx.config.clip_model, weights)
     images = frame_embeddings(ctx)
     with torch.no_grad():
         text = model.encode_text(tokenizer([ctx.prompt])).float()

@@ -149,3 +149,29 @@ def write_tone_clip(
                 out.mux(astream.encode(frame))
             out.mux(astream.encode(None))
     return path
+
+
+#: A tiny open_clip config: random weights of it embed a 32x32 picture into 32 numbers.
+TINY_CLIP = {
+    "embed_dim": 32,
+    "vision_cfg": {"image_size": 32, "layers": 1, "width": 64, "patch_size": 16},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+}
+TINY_CLIP_NAME = "paddock-tiny-clip"
+
+
+def save_tiny_clip(folder: Path) -> Path:
+    """Register TINY_CLIP with open_clip as TINY_CLIP_NAME and save random weights (seed 0) as
+    a local checkpoint, as a user's downloaded one would be; returns its path."""
+    import json
+
+    import open_clip
+    import torch
+
+    (folder / f"{TINY_CLIP_NAME}.json").write_text(json.dumps(TINY_CLIP))
+    open_clip.add_model_config(folder)
+    torch.manual_seed(0)
+    model = open_clip.create_model(TINY_CLIP_NAME)
+    weights = folder / "tiny.pt"
+    torch.save(model.state_dict(), weights)
+    return weights

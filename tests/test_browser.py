@@ -88,3 +88,56 @@ def _body(response) -> bytes:
         return response.body()
     except Exception:  # redirects and aborted media range requests have no body to read
         return b""
+
+
+def test_follow_up_questions_answered_and_skipped_with_the_keyboard(data_dir):
+    store = seeded_store(data_dir)
+    with (
+        ServerThread(store, aspects=("sound", "picture", "prompt")) as server,
+        browser_page((1280, 800)) as page,
+    ):
+        page.goto(server.url, wait_until="networkidle")
+        page.wait_for_selector("#pd-video-a", timeout=30_000)
+        page.click("#pd-play")
+        page.wait_for_function(
+            "document.getElementById('pd-vote-a').disabled === false", timeout=30_000
+        )
+        page.keyboard.press("1")
+        question = page.locator("#pd-followup-q")
+        question.wait_for(state="visible", timeout=15_000)
+        assert "sound and lip-sync" in question.inner_text()
+        box = page.locator("#pd-followup").bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 800  # in view, no scroll
+        page.keyboard.press("2")  # sound: B
+        page.wait_for_function(
+            "document.getElementById('pd-followup-q').innerText.includes('picture')"
+        )
+        page.keyboard.press("0")  # picture: skipped
+        page.wait_for_function(
+            "document.getElementById('pd-followup-q').innerText.includes('prompt')"
+        )
+        # Never required: the next battle is one key away with a question still open.
+        battle = page.get_attribute(".pd-duel", "data-battle")
+        page.keyboard.press("n")
+        page.wait_for_function(
+            f"document.querySelector('.pd-duel').dataset.battle !== '{battle}'",
+            timeout=15_000,
+        )
+        page.locator("#pd-followup").wait_for(state="hidden", timeout=15_000)
+        # The Leaderboard tab shows the per-aspect boards beside the overall one.
+        page.get_by_role("tab", name="Leaderboard").click()
+        note = page.locator("#pd-aspect-note")
+        page.wait_for_function(
+            "(document.getElementById('pd-aspect-note') || {}).innerText?.includes('sound 1')",
+            timeout=30_000,
+        )
+        assert "overall 1, sound 1" in note.inner_text()
+        headers = page.locator("#pd-aspects thead").inner_text()
+        assert "overall" in headers and "sound" in headers and "picture" not in headers
+    rows = store.battles_frame(aspect=None)
+    assert sorted(zip(rows["aspect"], rows["winner"], strict=True)) == [
+        ("overall", "model_a"),
+        ("sound", "model_b"),
+    ]
+    assert store.vote_counts()["count"].sum() == 1
+    store.close()

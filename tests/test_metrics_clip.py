@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
-import open_clip
 import pytest
-import torch
-from metrics_support import decoded, derived, fresh_context
+from metrics_support import TINY_CLIP_NAME, decoded, derived, fresh_context, save_tiny_clip
 
 from metrics.base import MetricsConfig
 from metrics.clip_score import CLIP_CONSISTENCY, CLIP_SCORE
 
-TINY = {
-    "embed_dim": 32,
-    "vision_cfg": {"image_size": 32, "layers": 1, "width": 64, "patch_size": 16},
-    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
-}
-
 
 @pytest.fixture(scope="module")
 def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> MetricsConfig:
-    folder = tmp_path_factory.mktemp("open_clip")
-    (folder / "paddock-tiny-clip.json").write_text(json.dumps(TINY))
-    open_clip.add_model_config(folder)
-    torch.manual_seed(0)
-    model = open_clip.create_model("paddock-tiny-clip")
-    weights = folder / "tiny.pt"
-    torch.save(model.state_dict(), weights)
-    return MetricsConfig(clip_weights=str(weights), clip_model="paddock-tiny-clip")
+    weights = save_tiny_clip(tmp_path_factory.mktemp("open_clip"))
+    return MetricsConfig(clip_weights=str(weights), clip_model=TINY_CLIP_NAME)
 
 
 def _clip(testdata_dir: Path):

@@ -77,5 +77,10 @@ def test_reveal_fits_the_screen(scored_store, tmp_path, width, height, name, uns
         if unscrolled:
             assert scroll_y == 0, "the page had to scroll"
             assert box["y"] >= 0 and box["y"] + box["height"] <= height, (box, height)
+            # The optional follow-up question shows under it, in view too.
+            page.locator("#pd-followup").wait_for(state="visible", timeout=15_000)
+            question = _box(page, "#pd-followup")
+            assert box["y"] + box["height"] <= question["y"], (box, question)
+            assert question["y"] + question["height"] <= height, (question, height)
         else:  # on a phone the page brings the reveal into view; its top must be readable
             assert 0 <= box["y"] < height - 100, (box, height)

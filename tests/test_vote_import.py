@@ -34,7 +34,7 @@ def snapshot(store: Store) -> tuple:
     return (
         store.vote_count(),
         len(store.models()),
-        store._query("SELECT count(*) FROM battles")[0][0],
+        store._query("SELECT count(*) FROM all_battles")[0][0],
         store._query("SELECT count(*) FROM clips")[0][0],
         store._query("SELECT count(*) FROM raters")[0][0],
     )
@@ -68,8 +68,8 @@ def test_parquet_import_round_trips_and_reports_progress(store: Store, tmp_path:
     counts = store.vote_counts()
     assert counts["count"].sum() == len(frame) and np.allclose(counts["ipw"], 2 * counts["count"])
     # Battle ids are opaque and distinct.
-    ids = store._query("SELECT id FROM battles")
-    assert len({i[0] for i in ids}) == len(frame) and all(i[0].startswith("i") for i in ids)
+    ids = store._query("SELECT id FROM all_battles")
+    assert len({i[0] for i in ids}) == len(frame) and all(i[0].startswith("imp") for i in ids)
 
 
 @pytest.mark.parametrize(

@@ -89,6 +89,9 @@ def serve_cmd(
     from arena.io.serving_file import load_serving_profile
 
     serving = load_serving_profile()  # a bad [serving] section stops here, naming the key
+    from arena.io.aspects_file import load_aspects
+
+    aspects = load_aspects()  # so does an unknown name in `aspects`
     with open_store(data, create=False) as store:
         board, scheduler_config = leaderboard_view, None
         if duel:
@@ -102,7 +105,7 @@ def serve_cmd(
             store,
             host=host,
             port=port,
-            options=ArenaOptions(require_full_play=not no_gate, abuse=abuse),
+            options=ArenaOptions(require_full_play=not no_gate, abuse=abuse, aspects=aspects),
             on_ready=lambda url: echo(f"Paddock arena at {url}"),
             leaderboard=board,
             scheduler_config=scheduler_config,

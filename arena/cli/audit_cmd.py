@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,6 +12,12 @@ import typer
 from arena.cli.common import DEFAULT_DATA, DataOpt, echo
 
 audit_app = typer.Typer(help="Audit what raters can learn before they vote.", no_args_is_help=True)
+
+
+class Gate(StrEnum):
+    format = "format"
+    content = "content"
+    both = "both"
 
 
 @audit_app.command("fingerprint")
@@ -26,16 +34,45 @@ def fingerprint(
         ),
     ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON report.")] = False,
+    clip_weights: Annotated[
+        Path | None,
+        typer.Option(
+            "--clip-weights",
+            envvar="PADDOCK_CLIP_WEIGHTS",
+            help="Local open_clip checkpoint: also measure how well the content alone "
+            "(CLIP embeddings of served frames) names the model.",
+        ),
+    ] = None,
+    clip_model: Annotated[
+        str,
+        typer.Option(
+            "--clip-model", envvar="PADDOCK_CLIP_MODEL", help="open_clip model of --clip-weights."
+        ),
+    ] = "ViT-B-32",
+    gate: Annotated[
+        Gate,
+        typer.Option(help="Which classifier sets exit code 1: format, content or both."),
+    ] = Gate.format,
 ) -> None:
     """Play the rater on a copy of the data dir, learn the names from the reveals, and fit a
-    cross-validated classifier of the model from the format; exit 1 if it beats chance."""
+    cross-validated classifier of the model from the format; exit 1 if it beats chance.
+    With --clip-weights, also fit one on what the clips show (reported, not gated by default)."""
     from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
 
+    from arena.web.content_audit import NO_WEIGHTS, ContentProbe, fails_gate
     from arena.web.fingerprint_audit import run_audit
+    from generators.errors import InputError
 
     console = Console(stderr=True)
+    content = None
+    if clip_weights is not None:  # a bad checkpoint is refused before anything runs
+        content = ContentProbe.load(clip_model, clip_weights)
+    elif gate != Gate.format:
+        raise InputError(f"--gate {gate.value} needs --clip-weights (an open_clip checkpoint)")
+    else:
+        console.print(NO_WEIGHTS, highlight=False, soft_wrap=True)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("playing battles", total=battles)
         report = run_audit(
@@ -44,7 +81,11 @@ def fingerprint(
             threshold,
             renditions,
             on_progress=lambda done, total: progress.update(task, completed=done),
+            content=content,
         )
+    report.gate = gate.value
+    if content is None:
+        report.content_note = NO_WEIGHTS
     if not as_json:
         table = Table(
             title="Fingerprint audit" + (" (renditions)" if renditions else " (originals)")
@@ -58,11 +99,21 @@ def fingerprint(
         )
         table.add_row("chance", f"{report.chance:.1%}")
         table.add_row("identifiable", "yes" if report.identifiable else "no")
+        if report.content_accuracy is not None:
+            low, high = report.content_ci
+            table.add_row(
+                "identifiable by content alone (95% CI)",
+                f"{report.content_accuracy:.1%} ({low:.1%}-{high:.1%})",
+            )
+        else:
+            why = "no --clip-weights" if content is None else "too few clips: play more battles"
+            table.add_row("identifiable by content alone", f"not measured ({why})")
+        table.add_row("exit code set by", report.gate)
         for name, weight in report.top_features:
             table.add_row(f"  feature {name}", f"{weight:.3f}")
         Console().print(table)
     echo(json.dumps(report.to_dict()))
-    if report.identifiable:
+    if fails_gate(report, report.gate):
         raise typer.Exit(1)
 
 

@@ -125,6 +125,30 @@ def leaderboard(
             "model above it (a refit per step: slow on large boards).",
         ),
     ] = False,
+    aspect: Annotated[
+        str | None,
+        typer.Option(
+            "--aspect",
+            help="Rate one follow-up question's answers (picture, sound, prompt, consistency) "
+            "instead of the overall votes.",
+        ),
+    ] = None,
+    composite: Annotated[
+        bool,
+        typer.Option(
+            "--composite",
+            help="One rating fitted across the overall votes and the follow-up answers "
+            "(weighted by --weights).",
+        ),
+    ] = False,
+    weights: Annotated[
+        str | None,
+        typer.Option(
+            "--weights",
+            help="Weights of --composite, e.g. overall=1,sound=0.5 (default: each asked "
+            "aspect with votes weighs 1).",
+        ),
+    ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="Output format.")
     ] = OutputFormat.table,
@@ -143,6 +167,8 @@ def leaderboard(
         and all(v is None for v in store_only)
         and not include_flagged
         and not control
+        and aspect is None
+        and not composite
         else None
     )
     # Imports stay inside: `paddock --help` and the other commands should not pay for them.
@@ -163,6 +189,10 @@ def leaderboard(
         intervals=ci.value,
     )
     features = _split(control)
+    if aspect is not None or composite or weights is not None:
+        from arena.cli.leaderboard_aspects import check_options
+
+        check_options(aspect, composite or weights is not None, features)
     if features:
         from arena.cli.leaderboard_style import style_control
 
@@ -170,8 +200,18 @@ def leaderboard(
         return
     names = _split(models)
     tags = _split(tag)
-    pool: dict = {"models": names or None}
-    if votes is not None:
+    pool: dict = {"models": names or None, **({"aspect": aspect} if aspect else {})}
+    board = None
+    if composite or weights is not None:
+        from arena.cli.leaderboard_aspects import composite_board
+
+        store_filters = dict(
+            category=category, audio=audio, tags=tags or None, since=since, until=until,
+            exclude_flagged=not include_flagged, models=names or None,
+        )  # fmt: skip
+        board = composite_board(data, votes, weights, settings, store_filters, names)
+        pool.update(composite=weights or "equal", **({"votes_file": str(votes)} if votes else {}))
+    elif votes is not None:
         from arena.store import aggregate_votes_file
 
         filters = {
@@ -187,7 +227,7 @@ def leaderboard(
                 f"{', '.join(used or ['--include-flagged'])} select votes in a store (--data); "
                 f"a --votes file is rated as a whole (filter it first, or use --models)"
             )
-        frame = reading() if reading else aggregate_votes_file(votes)
+        frame = reading() if reading else aggregate_votes_file(votes, aspect or "overall")
         pool["votes_file"] = str(votes)
     else:
         from arena.store import Store
@@ -202,6 +242,7 @@ def leaderboard(
                 until=until,
                 exclude_flagged=not include_flagged,
                 models=names or None,
+                aspect=aspect or "overall",
             )
         pool.update(
             data=str(data),
@@ -212,12 +253,15 @@ def leaderboard(
             until=until.isoformat() if until else None,
             exclude_flagged=not include_flagged,
         )
-    if frame.empty:
-        raise RatingInputError("no votes match this pool")
-    counts = pair_counts_from_frame(frame)
-    if names:
-        counts = counts.restricted_to(names)
-    board = compute_leaderboard(counts, settings)
+    if board is None:
+        if frame.empty and aspect is not None:
+            raise RatingInputError(f"no votes for the aspect {aspect!r} in this pool")
+        if frame.empty:
+            raise RatingInputError("no votes match this pool")
+        counts = pair_counts_from_frame(frame)
+        if names:
+            counts = counts.restricted_to(names)
+        board = compute_leaderboard(counts, settings)
     if robustness:
         board = _with_robustness(board)
     _print(board, output_format)
@@ -235,9 +279,9 @@ def _read_in_background(path: Path):
 
     def work() -> None:
         try:
-            from arena.store import aggregate_votes_file
+            from arena.store.vote_files import aggregate_votes_columns  # no pandas: see wait()
 
-            result["frame"] = aggregate_votes_file(path)
+            result["frame"] = aggregate_votes_columns(path)
         except BaseException as exc:  # handed to the caller, who reports it
             result["error"] = exc
 
@@ -248,7 +292,9 @@ def _read_in_background(path: Path):
         thread.join()
         if "error" in result:
             raise result["error"]
-        return result["frame"]
+        import pandas as pd  # imported meanwhile by this thread, with the rating code
+
+        return pd.DataFrame(result["frame"])
 
     return wait
 

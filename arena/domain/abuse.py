@@ -19,6 +19,8 @@ TOO_FAST_ACTIONS = ("flag", "refuse")
 # Idle buckets are dropped once this many exist, so a flood of new rater ids cannot grow memory.
 MAX_BUCKETS = 50_000
 RECENT_REFUSALS = 500
+# Follow-up questions (aspect votes) one battle may carry after its vote.
+MAX_FOLLOWUPS = 4
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,21 @@ class AbuseGuard:
             rater_id,
             client_ip,
             (("vote-rater", rater_id, c.votes_per_rater), ("vote-ip", client_ip, c.votes_per_ip)),
+        )
+
+    def check_aspect_vote(self, rater_id: str, client_ip: str | None) -> None:
+        """Count a follow-up answer: buckets of their own, each as deep as the vote limits times
+        the follow-ups one vote may carry, so an honest rater can answer them all and a flood of
+        answers is stopped like a flood of votes (RateLimited, nothing counted)."""
+        c = self._config
+        self._take(
+            "vote",
+            rater_id,
+            client_ip,
+            (
+                ("aspect-rater", rater_id, c.votes_per_rater * MAX_FOLLOWUPS),
+                ("aspect-ip", client_ip, c.votes_per_ip * MAX_FOLLOWUPS),
+            ),
         )
 
     def _take(

@@ -158,6 +158,35 @@ def submit_vote(
     )
 
 
+def submit_aspect_vote(
+    store: Store,
+    battle_id: str,
+    token: str,
+    rater_id: str,
+    aspect: str,
+    outcome: str,
+    asked: tuple[str, ...],
+    *,
+    client_ip: str | None = None,
+    guard: AbuseGuard | None = None,
+) -> dict:
+    """Count one follow-up answer (A / B / tie on one aspect) of a battle already voted on.
+
+    The battle's token proves the rater as for the vote; the guard counts the answer against
+    the rater's and the address's limits. Returns {battle_id, aspect, outcome}.
+    """
+    rater_id = check_rater_id(rater_id)
+    try:
+        if guard is not None:
+            guard.check_aspect_vote(rater_id, client_ip)
+        store.cast_aspect_vote(battle_id, token, rater_id, aspect, outcome, asked)
+    except VoteRefused as exc:
+        if guard is not None and not isinstance(exc, RateLimited):
+            guard.note_refusal("vote", rater_id, client_ip, str(exc))
+        raise
+    return {"battle_id": battle_id, "aspect": aspect, "outcome": outcome}
+
+
 def check_rater_id(rater_id: str | None) -> str:
     rater_id = (rater_id or "").strip()
     if not (8 <= len(rater_id) <= 64) or not all(c.isalnum() or c in "-_" for c in rater_id):
@@ -172,5 +201,6 @@ __all__ = [
     "VoteResult",
     "check_rater_id",
     "serve_battle",
+    "submit_aspect_vote",
     "submit_vote",
 ]

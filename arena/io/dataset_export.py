@@ -32,7 +32,8 @@ FIELDS: dict[str, dict[str, str]] = {
         "tstamp": "time of the vote, seconds since 1970-01-01 UTC",
         "sampling_prob": "probability with which the scheduler served this battle "
         "(weight votes by its inverse to undo active sampling)",
-        "aspect": "what was judged (`overall`)",
+        "aspect": "what was judged: `overall` (the battle's vote), or a follow-up answered after "
+        "it (`picture`, `sound`, `prompt`, `consistency`; A, B or tie)",
         "time_to_vote_s": "seconds from showing the battle to the vote, as the page measured it",
         "source": "`arena` (voted on this server) or how imported votes came in",
         "battle_kind": "`normal`, `gold` (a gold check: pony against a degraded twin) or "
@@ -117,7 +118,7 @@ def check_target(out: Path, force: bool) -> None:
 
 def dataset_tables(store: Store) -> dict[str, pd.DataFrame]:
     """The tables of the dataset, rater ids replaced by pseudonyms."""
-    battles = store.battles_frame()
+    battles = store.battles_frame(aspect=None)  # follow-up answers too, each with its aspect
     kinds = store.vote_battle_kinds()
     raters = store.raters_frame()
     excluded = set(raters.loc[raters["banned"] | (raters["flags"].map(len) > 0), "rater"])
@@ -264,8 +265,10 @@ def data_card(tables: dict[str, pd.DataFrame], license: str, created_at: str) ->
         last = datetime.fromtimestamp(float(battles["tstamp"].max()), UTC).date()
         models = sorted(set(battles["model_a"]) | set(battles["model_b"]))
         sources = battles["source"].value_counts()
+        follow = int((battles["aspect"] != "overall").sum())
+        answers = f" ({follow} of them follow-up answers, see `aspect`)" if follow else ""
         lines += [
-            f"{n_votes} pairwise votes between {len(models)} video generation models "
+            f"{n_votes} pairwise votes{answers} between {len(models)} video generation models "
             f"({', '.join(models)}), cast by {battles['rater'].nunique()} raters from {first} "
             f"to {last}. By source: "
             + ", ".join(f"{n} `{source}`" for source, n in sources.items())

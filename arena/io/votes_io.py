@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from arena.io.textfiles import decode_utf8, jsonl_objects
-from arena.store import WINNER_LABELS, Store
+from arena.store import ASPECTS, OVERALL, WINNER_LABELS, Store
 from generators.errors import InputError
 
 REQUIRED = ("model_a", "model_b", "winner")
@@ -47,6 +47,7 @@ def format_of(path: Path, fmt: str | None) -> str:
 def export_votes(store: Store, out: Path, fmt: str | None = None, **filters) -> int:
     """Write every vote as a battle row; returns the number of rows."""
     fmt = format_of(out, fmt)
+    filters.setdefault("aspect", None)  # every vote row; the aspect column tells them apart
     frame = store.battles_frame(**filters)
     extra = [c for c in frame.columns if c not in EXPORT_COLUMNS]
     frame = frame[list(EXPORT_COLUMNS) + extra]
@@ -115,11 +116,32 @@ def read_votes_file(path: Path, fmt: str | None = None) -> pd.DataFrame:
             frame[column] = _text_column(path, first_line, frame[column], column)
     if "rater" in frame.columns:
         frame["rater"] = frame["rater"].replace("", None).fillna("imported")
+    if "aspect" in frame.columns:
+        _check_aspects(path, first_line, frame)
     return frame
 
 
+def _check_aspects(path: Path, first_line: int, frame: pd.DataFrame) -> None:
+    """Aspects are blank or overall (the battle's vote) or a known follow-up answered A, B or
+    tie; InputError naming the first line that is not."""
+    names = (OVERALL, *ASPECTS)
+    for i, (aspect, winner) in enumerate(zip(frame["aspect"], frame["winner"], strict=True)):
+        if aspect is None or aspect == "" or aspect == OVERALL:
+            continue
+        if aspect not in names:
+            raise InputError(
+                f"{path}, line {first_line + i}, column aspect: unknown aspect {aspect!r} "
+                f"(expected {', '.join(names)})"
+            )
+        if winner == WINNER_LABELS["both_bad"]:
+            raise InputError(
+                f"{path}, line {first_line + i}, column winner: a follow-up answer ({aspect}) "
+                f"is model_a, model_b or tie, not {winner!r}"
+            )
+
+
 MAX_TSTAMP = 253402300799  # the last second of year 9999, the end of DuckDB's timestamps
-TEXT_COLUMNS = ("prompt_id", "prompt", "category", "clip_a", "clip_b", "rater")
+TEXT_COLUMNS = ("prompt_id", "prompt", "category", "clip_a", "clip_b", "rater", "aspect")
 
 
 def _numbers(path: Path, first_line: int, values: pd.Series, column: str, what: str) -> pd.Series:
@@ -217,7 +239,7 @@ def import_votes(
         frame["prompt_id"] = ids
     for name in unknown:
         store.add_model(name, "imported")
-    keep = [c for c in (*EXPORT_COLUMNS, "sampling_prob") if c in frame.columns]
+    keep = [c for c in (*EXPORT_COLUMNS, "sampling_prob", "aspect") if c in frame.columns]
     frame = frame[keep].copy()
     for col in ("clip_a", "clip_b", "rater"):
         if col in frame.columns:

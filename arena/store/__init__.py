@@ -1,5 +1,12 @@
 """The DuckDB store: the only place that writes SQL. `Store` is the facade the rest of Paddock uses."""
 
+from arena.store.aspect_votes import (
+    ASPECT_OUTCOMES,
+    ASPECTS,
+    OVERALL,
+    AspectVoteQueries,
+    check_aspects,
+)
 from arena.store.battles import (
     OUTCOME_OF_WINNER,
     OUTCOMES,
@@ -34,6 +41,7 @@ class Store(
     CatalogQueries,
     BattleQueries,
     VoteQueries,
+    AspectVoteQueries,
     VoteImportMixin,
     RaterQueries,
     MetricQueries,
@@ -44,6 +52,10 @@ class Store(
 
 
 __all__ = [
+    "ASPECTS",
+    "ASPECT_OUTCOMES",
+    "OVERALL",
+    "check_aspects",
     "DB_NAME",
     "MODEL_KINDS",
     "OUTCOMES",

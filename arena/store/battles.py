@@ -7,14 +7,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from arena.errors import AlreadyVoted, VoteRefused
 from arena.store.db import new_id, now, token_digest
 from generators.errors import InputError
+
+if TYPE_CHECKING:  # annotations only: `import arena.store` stays free of pandas
+    import pandas as pd
 
 OUTCOMES = ("left", "right", "tie", "both_bad")
 
@@ -247,7 +249,7 @@ class BattleQueries:
         """Model names of a battle; only once it has a vote."""
         rows = self._query(
             """SELECT v.outcome, ml.name, mr.name, b.left_clip, b.right_clip, b.kind
-               FROM battles b JOIN votes v ON v.battle_id = b.id
+               FROM battles b JOIN votes v ON v.battle_id = b.id AND v.aspect = 'overall'
                JOIN models ml ON ml.id = b.left_model JOIN models mr ON mr.id = b.right_model
                WHERE b.id = ?""",
             [battle_id],
@@ -257,7 +259,7 @@ class BattleQueries:
         return Reveal(battle_id, *rows[0])
 
     def vote_count(self) -> int:
-        return self._query("SELECT count(*) FROM votes")[0][0]
+        return self._query("SELECT count(*) FROM all_votes")[0][0]  # imported ones too
 
     def rater_seen_pairs(self, rater_id: str) -> set[frozenset[str]]:
         rows = self._query(

@@ -7,13 +7,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from arena.store.db import new_id, now
 from generators.errors import InputError
 from generators.registry import model_kinds
+
+if TYPE_CHECKING:  # annotations only: `import arena.store` stays free of pandas
+    import pandas as pd
 
 MODEL_KINDS = model_kinds()
 

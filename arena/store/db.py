@@ -12,13 +12,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import duckdb
-import pandas as pd
 
 from arena.errors import StoreBusyError
+from arena.store.vote_views import IMPORTED_VOTES_SCHEMA
 from generators.errors import InputError, PaddockError
+
+if TYPE_CHECKING:  # annotations only: `import arena.store` stays free of pandas
+    import pandas as pd
 
 DB_NAME = "paddock.duckdb"
 
@@ -26,7 +29,7 @@ DB_NAME = "paddock.duckdb"
 SERVER_FILE = "server.json"
 
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 
 
 def now() -> datetime:
@@ -102,6 +105,20 @@ MIGRATIONS: dict[int, list[str]] = {
     3: ["ALTER TABLE clips ADD COLUMN IF NOT EXISTS params VARCHAR"],
     # Serving renditions per (clip, profile) and each battle's common cut (arena/store/renditions.py).
     4: RENDITION_TABLES,
+    # Aspect votes are rows beside the battle's vote: key (battle, aspect), re-keyed by a copy.
+    5: [
+        """CREATE TABLE votes_v5 (battle_id VARCHAR NOT NULL, rater_id VARCHAR NOT NULL,
+            outcome VARCHAR NOT NULL, aspect VARCHAR NOT NULL DEFAULT 'overall',
+            voted_at TIMESTAMP NOT NULL, time_to_vote_s DOUBLE, played_left DOUBLE,
+            played_right DOUBLE, source VARCHAR NOT NULL DEFAULT 'arena',
+            prompt_id VARCHAR NOT NULL, left_model VARCHAR NOT NULL, right_model VARCHAR NOT NULL,
+            sampling_prob DOUBLE NOT NULL, flags VARCHAR[] DEFAULT [],
+            PRIMARY KEY (battle_id, aspect))""",
+        "INSERT INTO votes_v5 SELECT * FROM votes",
+        "DROP TABLE votes",
+        "ALTER TABLE votes_v5 RENAME TO votes",
+    ],
+    6: IMPORTED_VOTES_SCHEMA,  # imported votes without keys, read through views (vote_views.py)
 }
 
 
@@ -221,7 +238,7 @@ class Database:
         with self.transaction() as con:
             con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
             for version in range(current + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[version]:
+                for statement in MIGRATIONS.get(version, ()):  # a number may be unused
                     con.execute(statement)
             con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
@@ -263,10 +280,6 @@ class Database:
     def checkpoint(self) -> None:
         with self._lock:
             self._con.execute("CHECKPOINT")
-
-    def counts(self) -> dict[str, int]:
-        tables = ("models", "prompts", "clips", "battles", "votes", "raters", "metric_results")
-        return {t: self._query(f"SELECT count(*) FROM {t}")[0][0] for t in tables}
 
     def copy_database(self, target: Path) -> None:
         """Write a consistent copy of the database file to ``target`` (which must not exist).

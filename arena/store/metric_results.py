@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from arena.store.catalog import ClipRow
 from arena.store.db import now
+
+if TYPE_CHECKING:  # annotations only: `import arena.store` stays free of pandas
+    import pandas as pd
 
 
 class MetricQueries:
@@ -71,6 +72,8 @@ class MetricQueries:
                 if isinstance(value, bool) or not isinstance(value, int | float):
                     continue
                 rows.append((*rec[:-1], key, float(value)))
+        import pandas as pd
+
         columns = [*frame.columns[:-1], "key", "value"]
         return pd.DataFrame(rows, columns=columns)
 

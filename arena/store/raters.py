@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from arena.store.db import now
+
+if TYPE_CHECKING:  # annotations only: `import arena.store` stays free of pandas
+    import pandas as pd
 
 
 class RaterQueries:
@@ -70,7 +73,8 @@ class RaterQueries:
         return self._frame(
             """SELECT r.id AS rater, r.gold_seen, r.gold_correct,
                       r.gold_correct / r.gold_seen AS accuracy, r.flags,
-                      (SELECT count(*) FROM votes v WHERE v.rater_id = r.id) AS votes
+                      (SELECT count(*) FROM all_votes v
+                       WHERE v.rater_id = r.id AND v.aspect = 'overall') AS votes
                FROM raters r WHERE r.gold_seen > 0 ORDER BY accuracy, rater"""
         )
 
@@ -87,10 +91,12 @@ class RaterQueries:
         return seen
 
     def raters_frame(self) -> pd.DataFrame:
-        """Every rater: rater, created_at, flags, banned, gold_seen, gold_correct, votes."""
+        """Every rater: rater, created_at, flags, banned, gold_seen, gold_correct, votes (overall
+        votes: a battle's follow-up answers are not more votes)."""
         return self._frame(
             """SELECT r.id AS rater, r.created_at, r.flags, r.banned, r.gold_seen, r.gold_correct,
-                      (SELECT count(*) FROM votes v WHERE v.rater_id = r.id) AS votes
+                      (SELECT count(*) FROM all_votes v
+                       WHERE v.rater_id = r.id AND v.aspect = 'overall') AS votes
                FROM raters r ORDER BY r.created_at, r.id"""
         )
 
@@ -109,7 +115,7 @@ class RaterQueries:
                FROM raters r LEFT JOIN (
                  SELECT rater_id, count(*) AS votes,
                         count(*) FILTER (WHERE len(flags) > 0) AS flagged
-                 FROM votes GROUP BY rater_id) v ON v.rater_id = r.id
+                 FROM all_votes WHERE aspect = 'overall' GROUP BY rater_id) v ON v.rater_id = r.id
                ORDER BY r.banned DESC, flagged_votes DESC, votes DESC, rater LIMIT ?""",
             [limit],
         )
@@ -123,6 +129,7 @@ class RaterQueries:
                       ml.name AS model_a, mr.name AS model_b, v.outcome
                FROM votes v JOIN battles b ON b.id = v.battle_id
                JOIN models ml ON ml.id = v.left_model JOIN models mr ON mr.id = v.right_model
-               WHERE len(v.flags) > 0 ORDER BY v.voted_at DESC, v.battle_id LIMIT ?""",
+               WHERE len(v.flags) > 0 AND v.aspect = 'overall'
+               ORDER BY v.voted_at DESC, v.battle_id LIMIT ?""",
             [limit],
         )

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from arena.store.db import first_line
 from generators.errors import InputError
+
+if TYPE_CHECKING:  # annotations only: `import arena.store` stays free of pandas
+    import numpy as np
+    import pandas as pd
 
 # Chatbot Arena's winner labels (the same as db.WINNER_LABELS' values, in its order).
 WINNER_VALUES = ("model_a", "model_b", "tie", "tie (bothbad)")
@@ -124,16 +128,45 @@ def open_battle_file(path: Path) -> tuple[duckdb.DuckDBPyConnection, str, list[s
     return con, reader, columns
 
 
-def aggregate_votes_file(path: str | Path) -> pd.DataFrame:
-    """A Chatbot Arena battle file (Parquet, CSV, JSON, JSONL) as a count table, in one GROUP BY.
+ASPECT_SQL = "coalesce(nullif(trim(CAST(aspect AS VARCHAR)), ''), 'overall')"
 
-    Columns: model_a, model_b, winner, count, ipw, ipw2 (sums of 1/sampling_prob and of its
-    square when the file has a sampling_prob column, else the count). A bad row is reported by
-    the file's line number (the row number in Parquet); only a bad file pays for that search.
-    """
+
+def aspect_filter(path: Path, columns: list[str], aspect: str) -> str:
+    """The WHERE clause that keeps one aspect's rows (blank or no aspect column: overall)."""
+    if "aspect" in columns:
+        return f"WHERE {ASPECT_SQL} = '{aspect}'"
+    if aspect != "overall":
+        raise InputError(
+            f"votes file {path} has no aspect column: it holds overall votes only, none for "
+            f"{aspect!r}"
+        )
+    return ""
+
+
+#: A count row that cannot be rated: the file then pays for the search of its first bad row.
+BAD_COUNT_ROW = (
+    f"bad_prob > 0 OR winner IS NULL OR winner NOT IN ({LABELS_SQL}) OR model_a IS NULL "
+    "OR trim(model_a) = '' OR model_b IS NULL OR trim(model_b) = '' OR model_a = model_b"
+)
+
+
+def aggregate_votes_columns(
+    path: str | Path, aspect: str = "overall"
+) -> dict[str, np.ndarray]:
+    """`aggregate_votes_file` as numpy columns, without pandas: DuckDB's GROUP BY straight to
+    arrays, so the command can aggregate while the rating code is still being imported. Only the
+    rows of ``aspect`` count (a file without an aspect column holds overall votes)."""
     path = Path(path)
     con, reader, columns = open_battle_file(path)
+    if "aspect" in columns:
+        # Refused before the query: the name goes into its SQL.
+        from arena.store.aspect_votes import ASPECTS
+
+        if aspect != "overall" and aspect not in ASPECTS:
+            con.close()
+            raise InputError(f"unknown aspect {aspect!r} (known: overall, {', '.join(ASPECTS)})")
     try:
+        only = aspect_filter(path, columns, aspect)
         has_prob = "sampling_prob" in columns
         prob = "coalesce(TRY_CAST(sampling_prob AS DOUBLE), 1.0)"
         ipw = f"sum(1.0 / {prob})" if has_prob else "count(*)::DOUBLE"
@@ -143,30 +176,42 @@ def aggregate_votes_file(path: str | Path) -> pd.DataFrame:
         )
         try:
             counts = con.execute(
-                f"""SELECT CAST(model_a AS VARCHAR) AS model_a, CAST(model_b AS VARCHAR) AS model_b,
-                           CAST(winner AS VARCHAR) AS winner, count(*) AS count, {ipw} AS ipw,
-                           {ipw2} AS ipw2, {bad_prob} AS bad_prob
-                    FROM {reader} GROUP BY ALL ORDER BY ALL""",
+                f"""SELECT model_a, model_b, winner, count, ipw, ipw2,
+                           coalesce({BAD_COUNT_ROW}, TRUE) AS bad FROM (
+                      SELECT CAST(model_a AS VARCHAR) AS model_a,
+                             CAST(model_b AS VARCHAR) AS model_b,
+                             CAST(winner AS VARCHAR) AS winner, count(*) AS count, {ipw} AS ipw,
+                             {ipw2} AS ipw2, {bad_prob} AS bad_prob
+                      FROM {reader} {only} GROUP BY ALL)
+                    ORDER BY ALL""",
                 [str(path)],
-            ).df()
+            ).fetchnumpy()
         except duckdb.Error as exc:
             raise InputError(f"cannot read votes file {path}: {first_line(exc)}") from exc
-        if counts.empty:
+        if len(counts["count"]) == 0 and only and aspect != "overall":
+            raise InputError(f"votes file {path} has no votes for the aspect {aspect!r}")
+        if len(counts["count"]) == 0:
             raise InputError(f"votes file {path} has no votes (no data rows)")
-        good = (
-            counts["winner"].isin(WINNER_VALUES).all()
-            and counts["model_a"].fillna("").str.strip().ne("").all()
-            and counts["model_b"].fillna("").str.strip().ne("").all()
-            and (counts["model_a"] != counts["model_b"]).all()
-            and (counts["bad_prob"] == 0).all()
-        )
-        if not good:
+        if counts.pop("bad").any():
             message = first_bad_row(con, reader, path, columns)
             if message:
                 raise InputError(message)
-        return counts.drop(columns="bad_prob")
+        return counts  # no NULL is left (a NULL name is a bad row): plain arrays
     finally:
         con.close()
+
+
+def aggregate_votes_file(path: str | Path, aspect: str = "overall") -> pd.DataFrame:
+    """A Chatbot Arena battle file (Parquet, CSV, JSON, JSONL) as a count table, in one GROUP BY.
+
+    Columns: model_a, model_b, winner, count, ipw, ipw2 (sums of 1/sampling_prob and of its
+    square when the file has a sampling_prob column, else the count). A bad row is reported by
+    the file's line number (the row number in Parquet); only a bad file pays for that search.
+    Only the rows of ``aspect`` count (a file without an aspect column holds overall votes).
+    """
+    import pandas as pd
+
+    return pd.DataFrame(aggregate_votes_columns(path, aspect))
 
 
 def read_battles_file(path: str | Path, extra: list[str]) -> pd.DataFrame:
@@ -177,8 +222,14 @@ def read_battles_file(path: str | Path, extra: list[str]) -> pd.DataFrame:
     try:
         wanted = ["model_a", "model_b", "winner", *(c for c in extra if c in columns)]
         select = ", ".join(f'"{c}"' for c in wanted)
+        # Only the overall votes: a follow-up answer is not another battle.
+        only = aspect_filter(path, columns, "overall")
         try:
-            frame = con.execute(f"SELECT {select} FROM {reader}", [str(path)]).df()
+            frame = con.execute(
+                f"SELECT rn, {select} FROM (SELECT row_number() OVER () AS rn, * FROM {reader}) "
+                f"{only} ORDER BY rn",
+                [str(path)],
+            ).df()
         except duckdb.Error as exc:
             raise InputError(f"cannot read votes file {path}: {first_line(exc)}") from exc
         if frame.empty:
@@ -188,8 +239,9 @@ def read_battles_file(path: str | Path, extra: list[str]) -> pd.DataFrame:
             raise InputError(message)
     finally:
         con.close()
+    rows = frame.pop("rn").astype(int)
     if path.suffix.lower() == ".csv":
-        frame.index = [f"votes file {path}, line {i + 2}" for i in range(len(frame))]
+        frame.index = [f"votes file {path}, line {i + 1}" for i in rows]
     else:
-        frame.index = [f"votes file {path}, row {i + 1}" for i in range(len(frame))]
+        frame.index = [f"votes file {path}, row {i}" for i in rows]
     return frame

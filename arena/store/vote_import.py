@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import secrets
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
+from arena.store.aspect_votes import ASPECTS
 from arena.store.db import first_line
 from arena.store.vote_files import LABELS_SQL, where_line
 from generators.errors import InputError
 
 MAX_TSTAMP = 253402300799  # the last second of year 9999, the end of DuckDB's timestamps
-TEXT_COLUMNS = ("prompt_id", "clip_a", "clip_b", "rater")
+TEXT_COLUMNS = ("prompt_id", "clip_a", "clip_b", "rater", "aspect")
+ASPECT_NAMES = ("overall", *ASPECTS)
+ASPECTS_SQL = ", ".join(f"'{a}'" for a in ASPECT_NAMES)
 OUTCOME_SQL = (
     "CASE winner WHEN 'model_a' THEN 'left' WHEN 'model_b' THEN 'right' "
     "WHEN 'tie' THEN 'tie' WHEN 'tie (bothbad)' THEN 'both_bad' END"
@@ -39,9 +42,20 @@ ROW_CHECKS = (
         "sampling_prob",
         "{value!r} is not a probability in (0, 1]",
     ),
+    (
+        f"aspect IS NOT NULL AND aspect NOT IN ({ASPECTS_SQL})",
+        "aspect",
+        "unknown aspect {value!r} (expected " + ", ".join(ASPECT_NAMES) + ")",
+    ),
+    (
+        "coalesce(aspect, 'overall') <> 'overall' AND winner = 'tie (bothbad)'",
+        "winner",
+        "a follow-up answer ({aspect}) is model_a, model_b or tie, not {value!r}",
+    ),
 )
 VALUE_OF = {"model_a": "model_a", "model_b": "model_b", "winner": "winner", None: "model_a",
-            "tstamp": "ts_text", "sampling_prob": "prob_text"}  # fmt: skip
+            "tstamp": "ts_text", "sampling_prob": "prob_text", "aspect": "aspect"}  # fmt: skip
+NUMBERS = ("tstamp", "sampling_prob")  # the checks on numbers, not on names
 
 
 class VoteImportMixin:
@@ -80,17 +94,15 @@ class VoteImportMixin:
             try:
                 step("reading")
                 n = _stage(con, source_sql, params, where)
-                if n == 0:
-                    con.execute("DROP TABLE temp.incoming_votes")
-                    return 0
-                step("checking")
-                _check_rows(con, where)
-                _check_references(con, where, add_models)
-                step("inserting")
-                _insert(con, source)
-                con.execute("DROP TABLE temp.incoming_votes")
+                if n:
+                    step("checking")
+                    _check_rows(con, where)
+                    _check_references(con, where, add_models)
+                    step("inserting")
+                    _insert(con, source)
+                con.execute("DROP VIEW temp.incoming_votes")
             except duckdb.Error as exc:
-                # Rolled back whole, the temporary table with it; one line, not a traceback.
+                # Rolled back whole, the temporary view with it; one line, not a traceback.
                 raise InputError(f"votes not imported: {first_line(exc)}") from exc
             finally:
                 if frame is not None:
@@ -120,8 +132,17 @@ class VoteImportMixin:
         )
 
 
+def _literal(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def _stage(con: duckdb.DuckDBPyConnection, source_sql: str, params: list, where) -> int:
-    """Copy the rows into a temporary table, typed and numbered; returns their number."""
+    """Name the rows, typed, as the temporary view ``incoming_votes``; returns their number.
+
+    A view, not a copy: each pass below reads only the columns it needs from the file (a copy
+    of 10M rows cost more than all the passes together). Row numbers are counted only to name
+    a bad row.
+    """
     types = dict(
         (r[0], str(r[1]))
         for r in con.execute(f"DESCRIBE SELECT * FROM {source_sql}", params).fetchall()
@@ -150,34 +171,55 @@ def _stage(con: duckdb.DuckDBPyConnection, source_sql: str, params: list, where)
             return (f"CAST(NULL AS DOUBLE) AS {name}, FALSE AS {name}_given, "
                     f"CAST(NULL AS VARCHAR) AS {name}_text")  # fmt: skip
         raw = f"CAST({column} AS VARCHAR)"
+        # A number column is given wherever it is not NULL; text ones may be blank.
+        given = f"trim({raw}) <> ''" if "CHAR" in types[column] else "TRUE"
         return (
             f"TRY_CAST({column} AS DOUBLE) AS {name}, "
-            f"({column} IS NOT NULL AND trim({raw}) <> '') AS {name}_given, {raw} AS {name}_text"
+            f"({column} IS NOT NULL AND {given}) AS {name}_given, {raw} AS {name}_text"
         )
 
-    # Imported battles are never served, so their ids need not hide anything; numbering them
-    # in order (after a random tag of this import, so imports cannot collide) lets DuckDB add
-    # them to the id and media-token indexes in order, nearly twice as fast as random ids.
+    table = source_sql
+    for param in params:  # a view takes no parameters: they are written in as literals
+        table = table.replace("?", _literal(param), 1)
     con.execute(
-        f"""CREATE TEMP TABLE incoming_votes AS
-            SELECT *, ? || lpad(CAST(rn AS VARCHAR), 10, '0') AS battle_id FROM (
-              SELECT row_number() OVER () AS rn,
-                CAST(model_a AS VARCHAR) AS model_a, CAST(model_b AS VARCHAR) AS model_b,
+        f"""CREATE TEMP VIEW incoming_votes AS
+              SELECT CAST(model_a AS VARCHAR) AS model_a, CAST(model_b AS VARCHAR) AS model_b,
                 CAST(winner AS VARCHAR) AS winner,
                 {", ".join(text(c) for c in TEXT_COLUMNS)},
                 {number("tstamp", "ts")}, {number("sampling_prob", "prob")}
-              FROM {source_sql})""",
-        [f"i{secrets.token_hex(5)}_", *params],
+              FROM {table}"""
     )
     return con.execute("SELECT count(*) FROM incoming_votes").fetchall()[0][0]
 
 
 def _check_rows(con: duckdb.DuckDBPyConnection, where) -> None:
+    """InputError for the first bad row. A good file pays for one pass over the distinct values
+    of the text columns the checks name (model_a, model_b, winner: a few thousand) and one over
+    its numbers; only a bad file is searched row by row."""
+    texts = [cond for cond, column, _ in ROW_CHECKS if column not in NUMBERS]
+    numbers = " OR ".join(f"({cond})" for cond, column, _ in ROW_CHECKS if column in NUMBERS)
+    named = [
+        c
+        for c in ("model_a", "model_b", "winner", *TEXT_COLUMNS)
+        if any(re.search(rf"\b{c}\b", cond) for cond in texts)
+    ]
+    bad = con.execute(
+        f"""SELECT (SELECT count(*) FROM (SELECT DISTINCT {", ".join(named)}
+                                          FROM incoming_votes)
+                    WHERE {" OR ".join(f"({cond})" for cond in texts)}),
+                   (SELECT count(*) FROM incoming_votes WHERE {numbers})"""
+    ).fetchall()[0]
+    if any(bad):
+        _first_bad_row(con, where)
+
+
+def _first_bad_row(con: duckdb.DuckDBPyConnection, where) -> None:
     cases = " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _, _) in enumerate(ROW_CHECKS))
     values = ", ".join(dict.fromkeys(VALUE_OF.values()))
     bad = con.execute(
         f"""SELECT rn, problem, {values} FROM (
-              SELECT *, CASE {cases} END AS problem FROM incoming_votes)
+              SELECT *, CASE {cases} END AS problem FROM (
+                SELECT row_number() OVER () AS rn, * FROM incoming_votes))
             WHERE problem IS NOT NULL ORDER BY rn LIMIT 1"""
     ).fetchall()
     if not bad:
@@ -187,7 +229,9 @@ def _check_rows(con: duckdb.DuckDBPyConnection, where) -> None:
     named = dict(zip(dict.fromkeys(VALUE_OF.values()), bad[2:], strict=True))
     _, column, message = ROW_CHECKS[problem]
     value = named[VALUE_OF[column]]
-    text = message.format(value=value, labels=LABELS_SQL.replace("'", ""))
+    text = message.format(
+        value=value, labels=LABELS_SQL.replace("'", ""), aspect=named["aspect"]
+    )
     place = where(row) + (f", column {column}" if column else "")
     raise InputError(f"{place}: {text}")
 
@@ -209,8 +253,9 @@ def _check_references(con: duckdb.DuckDBPyConnection, where, add_models: bool) -
             "register them first or pass --add-models"
         )
     prompt = con.execute(
-        """SELECT prompt_id FROM incoming_votes WHERE prompt_id IS NOT NULL
-             AND prompt_id NOT IN (SELECT id FROM prompts) ORDER BY rn LIMIT 1"""
+        """SELECT prompt_id FROM (SELECT row_number() OVER () AS rn, prompt_id
+             FROM incoming_votes WHERE prompt_id IS NOT NULL)
+           WHERE prompt_id NOT IN (SELECT id FROM prompts) ORDER BY rn LIMIT 1"""
     ).fetchall()
     if prompt:
         raise InputError(f"{place}: unknown prompt id {prompt[0][0]!r}")
@@ -225,15 +270,19 @@ def _check_references(con: duckdb.DuckDBPyConnection, where, add_models: bool) -
 
 
 def _insert(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Add the checked rows to `imported_votes` (no keys to keep up: arena/store/vote_views.py)
+    with the prompts, clips and raters they name."""
+    # One placeholder clip per (model, prompt) the file gives no clip for: found on the distinct
+    # pairs (a few thousand), not on every row.
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE incoming_votes AS SELECT i.*, ma.id AS ma_id,
-             mb.id AS mb_id, coalesce(i.prompt_id, '_imported') AS pid,
-             coalesce(i.clip_a, 'imp_' || md5(i.model_a || '|' || coalesce(i.prompt_id, ''))) AS ca,
-             coalesce(i.clip_b, 'imp_' || md5(i.model_b || '|' || coalesce(i.prompt_id, ''))) AS cb,
-             coalesce(to_timestamp(i.ts)::TIMESTAMP, now()::TIMESTAMP) AS stamp,
-             coalesce(i.prob, 1.0) AS p, coalesce(i.rater, 'imported') AS who, {outcome} AS outcome
-           FROM incoming_votes i JOIN models ma ON ma.name = i.model_a
-           JOIN models mb ON mb.name = i.model_b ORDER BY i.rn""".replace("{outcome}", OUTCOME_SQL)
+        """CREATE OR REPLACE TEMP TABLE incoming_clips AS
+           SELECT s.name, s.prompt_id, s.clip, m.id AS model_id,
+             coalesce(s.prompt_id, '_imported') AS pid,
+             coalesce(s.clip, 'imp_' || md5(s.name || '|' || coalesce(s.prompt_id, ''))) AS id,
+             coalesce(to_timestamp(min(s.ts))::TIMESTAMP, now()::TIMESTAMP) AS created_at
+           FROM (SELECT model_a AS name, prompt_id, clip_a AS clip, ts FROM incoming_votes
+                 UNION ALL SELECT model_b, prompt_id, clip_b, ts FROM incoming_votes) s
+           JOIN models m ON m.name = s.name GROUP BY s.name, s.prompt_id, s.clip, m.id"""
     )
     con.execute(
         """INSERT INTO prompts SELECT '_imported', 'imported votes without a prompt',
@@ -242,24 +291,31 @@ def _insert(con: duckdb.DuckDBPyConnection, source: str) -> None:
            ON CONFLICT DO NOTHING"""
     )
     con.execute(
-        """INSERT INTO clips (id, model_id, prompt_id, seed, path, sha256, duration, fps, width, height, has_audio, generation_s, created_at)
-           SELECT id, any_value(m), any_value(p), 0, '', '', NULL,
-             NULL, NULL, NULL, FALSE, NULL, min(stamp) FROM (
-             SELECT ca AS id, ma_id AS m, pid AS p, stamp FROM incoming_votes UNION ALL
-             SELECT cb, mb_id, pid, stamp FROM incoming_votes)
-           WHERE id NOT IN (SELECT id FROM clips) GROUP BY id"""
+        """INSERT INTO clips (id, model_id, prompt_id, seed, path, sha256, duration, fps, width,
+             height, has_audio, generation_s, created_at)
+           SELECT id, any_value(model_id), any_value(pid), 0, '', '', NULL, NULL, NULL, NULL,
+             FALSE, NULL, min(created_at)
+           FROM incoming_clips WHERE id NOT IN (SELECT id FROM clips) GROUP BY id"""
     )
     con.execute(
-        """INSERT INTO raters SELECT DISTINCT who, now()::TIMESTAMP, [], FALSE, 0, 0
-           FROM incoming_votes ON CONFLICT DO NOTHING"""
+        """INSERT INTO raters SELECT DISTINCT coalesce(rater, 'imported'), now()::TIMESTAMP, [],
+             FALSE, 0, 0 FROM incoming_votes ON CONFLICT DO NOTHING"""
     )
+    # Rows are numbered after the last imported one: that number is the battle's id, so imports
+    # cannot collide. A usual value is stored as NULL (see arena/store/vote_views.py).
+    last = con.execute("SELECT coalesce(max(rn), 0) FROM imported_votes").fetchall()[0][0]
     con.execute(
-        """INSERT INTO battles SELECT battle_id, pid, ca, cb, who, stamp, p, '', stamp,
-             'imp_' || battle_id || '_l', 'imp_' || battle_id || '_r', 'imported', ma_id, mb_id
-           FROM incoming_votes"""
+        f"""INSERT INTO imported_votes SELECT ? + i.rn, nullif(i.rater, 'imported'),
+             {OUTCOME_SQL}, nullif(i.aspect, 'overall'), coalesce(to_timestamp(i.ts)::TIMESTAMP, now()::TIMESTAMP),
+             nullif(?, 'import'), nullif(i.prompt_id, '_imported'), ca.model_id, cb.model_id,
+             nullif(i.prob, 1.0), ca.id, cb.id
+           FROM (SELECT row_number() OVER () AS rn, * FROM incoming_votes) i
+           JOIN incoming_clips ca ON ca.name = i.model_a
+             AND ca.prompt_id IS NOT DISTINCT FROM i.prompt_id
+             AND ca.clip IS NOT DISTINCT FROM i.clip_a
+           JOIN incoming_clips cb ON cb.name = i.model_b
+             AND cb.prompt_id IS NOT DISTINCT FROM i.prompt_id
+             AND cb.clip IS NOT DISTINCT FROM i.clip_b""",
+        [last, source],
     )
-    con.execute(
-        """INSERT INTO votes SELECT battle_id, who, outcome, 'overall', stamp, NULL, NULL, NULL,
-             ?, pid, ma_id, mb_id, p, [] FROM incoming_votes""",
-        [source],
-    )
+    con.execute("DROP TABLE temp.incoming_clips")

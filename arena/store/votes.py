@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from arena.store.battles import WINNER_LABELS
+
+if TYPE_CHECKING:  # annotations only: `import arena.store` stays free of pandas
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,9 @@ class VoteFilter:
     until: datetime | None = None
     exclude_flagged: bool = True
     models: Sequence[str] | None = None
+    # The overall vote by default: follow-up answers must never reach the overall board.
+    # None: every vote row, each with its aspect (exports).
+    aspect: str | None = "overall"
 
     @classmethod
     def of(
@@ -49,6 +53,9 @@ class VoteQueries:
         exclude_flagged = filters.exclude_flagged
         where = ["TRUE"]
         params: list[Any] = []
+        if filters.aspect is not None:
+            where.append("v.aspect = ?")
+            params.append(filters.aspect)
         if category:
             where.append("p.category = ?")
             params.append(category)
@@ -80,7 +87,8 @@ class VoteQueries:
             params += [list(models), list(models)]
         return " AND ".join(where), params
 
-    _VOTE_JOINS = """FROM votes v JOIN prompts p ON p.id = v.prompt_id
+    # Votes with their battles' clips and kind, live and imported (arena/store/vote_views.py).
+    _VOTE_JOINS = """FROM vote_battles v JOIN prompts p ON p.id = v.prompt_id
         JOIN models ml ON ml.id = v.left_model JOIN models mr ON mr.id = v.right_model"""
 
     def _winner_sql(self, outcome: str = "v.outcome") -> str:
@@ -91,7 +99,7 @@ class VoteQueries:
         """One GROUP BY over the votes: model_a (left), model_b, winner, count, ipw, ipw2."""
         filters = VoteFilter.of(filters, fields, exclude_flagged=True)
         where, params = self._vote_filter(filters)
-        joins = "FROM votes v"
+        joins = "FROM all_votes v"  # live and imported
         if filters.category or filters.audio is not None or filters.tags:
             joins += " JOIN prompts p ON p.id = v.prompt_id"
         if filters.models:
@@ -119,12 +127,12 @@ class VoteQueries:
         where, params = self._vote_filter(filters)
         return self._frame(
             f"""SELECT ml.name AS model_a, mr.name AS model_b, {self._winner_sql()} AS winner,
-                       v.prompt_id, p.text AS prompt, p.category, b.left_clip AS clip_a,
-                       b.right_clip AS clip_b, v.rater_id AS rater,
+                       v.prompt_id, p.text AS prompt, p.category, v.left_clip AS clip_a,
+                       v.right_clip AS clip_b, v.rater_id AS rater,
                        epoch(v.voted_at) AS tstamp, v.sampling_prob, v.aspect,
                        v.time_to_vote_s, v.source
-                {self._VOTE_JOINS} JOIN battles b ON b.id = v.battle_id
-                WHERE {where} ORDER BY v.voted_at, b.id""",
+                {self._VOTE_JOINS}
+                WHERE {where} ORDER BY v.voted_at, v.battle_id, v.aspect""",
             params,
         )
 
@@ -140,12 +148,18 @@ class VoteQueries:
             "incoming_frame", [], lambda row: f"votes, row {row}", source=source, frame=df
         )
 
+    def counts(self) -> dict[str, int]:
+        """Rows per table; battles and votes with the imported ones (arena/store/vote_views.py)."""
+        tables = ("models", "prompts", "clips", "battles", "votes", "raters", "metric_results")
+        named = {"battles": "all_battles", "votes": "all_votes"}
+        return {t: self._query(f"SELECT count(*) FROM {named.get(t, t)}")[0][0] for t in tables}
+
     def pair_prompt_usage(self) -> pd.DataFrame:
         """Battles served per (prompt, unordered model pair): prompt_id, m1, m2 (model ids), n."""
         return self._frame(
             """SELECT prompt_id, least(left_model, right_model) AS m1,
                       greatest(left_model, right_model) AS m2, count(*) AS n
-               FROM battles GROUP BY ALL"""
+               FROM all_battles GROUP BY ALL"""
         )
 
     def vote_outcomes(self, battle_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -154,7 +168,8 @@ class VoteQueries:
         out: dict[str, list[str]] = {b: [] for b in battle_ids}
         if out:
             rows = self._query(
-                "SELECT battle_id, outcome FROM votes WHERE battle_id IN ?", [list(out)]
+                "SELECT battle_id, outcome FROM votes WHERE battle_id IN ? AND aspect = 'overall'",
+                [list(out)],
             )
             for battle_id, outcome in rows:
                 out[battle_id].append(outcome)
@@ -168,17 +183,17 @@ class VoteQueries:
         filters = VoteFilter.of(filters, fields, exclude_flagged=True)
         where, params = self._vote_filter(filters)
         return self._frame(
-            f"""SELECT b.left_clip AS clip_a, b.right_clip AS clip_b,
+            f"""SELECT v.left_clip AS clip_a, v.right_clip AS clip_b,
                        {self._winner_sql()} AS winner, count(*) AS count
-                {self._VOTE_JOINS} JOIN battles b ON b.id = v.battle_id
+                {self._VOTE_JOINS}
                 WHERE {where} GROUP BY ALL ORDER BY ALL""",
             params,
         )
 
     def vote_battle_kinds(self) -> list[str]:
-        """Each vote's battle kind (normal / gold / imported), in `battles_frame` row order."""
+        """Each vote's battle kind (normal / gold / imported), in the row order of
+        `battles_frame(aspect=None)` (every vote row, follow-ups included)."""
         rows = self._query(
-            """SELECT b.kind FROM votes v JOIN battles b ON b.id = v.battle_id
-               ORDER BY v.voted_at, b.id"""
+            """SELECT kind FROM vote_battles ORDER BY voted_at, battle_id, aspect"""
         )
         return [r[0] for r in rows]

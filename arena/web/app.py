@@ -14,8 +14,11 @@ from arena.domain.battles import BattleView, Playback, VoteResult, serve_battle,
 from arena.domain.scheduler import Scheduler
 from arena.errors import AlreadyVoted, PaddockError
 from arena.io.admin_token import load_admin_token
+from arena.io.aspects_file import DEFAULT_ASPECTS
 from arena.store import Store, new_id
 from arena.web.admin import AdminActions, build_admin_tab
+from arena.web.aspect_boards import build_aspect_section
+from arena.web.followups import build_followups, hidden, wire_followups
 from arena.web.leaderboard_view import POOLS as LEADERBOARD_POOLS
 from arena.web.leaderboard_view import BoardView
 from metrics.registry import METRICS  # loaded with the server, not on the first vote
@@ -49,6 +52,8 @@ class ArenaOptions:
     abuse: AbuseConfig = field(default_factory=AbuseConfig)
     # From PADDOCK_ADMIN_TOKEN(_FILE) when not given; None turns admin off.
     admin_token: str | None = field(default_factory=load_admin_token)
+    # The follow-up questions asked after each vote (paddock.toml's `aspects`), in page order.
+    aspects: tuple[str, ...] = DEFAULT_ASPECTS
 
 
 def page_assets() -> tuple[str, str]:
@@ -239,6 +244,7 @@ def build_app(
                         (gr.Button(label, elem_id=elem, variant="primary"), outcome)
                     )
             reveal = gr.Markdown(visible=False, elem_id="pd-reveal")
+            followups = build_followups()
             next_button = gr.Button("Next battle  [N]", elem_id="pd-next", visible=False)
             battle_box = gr.Textbox(
                 elem_id="pd-battle", elem_classes=["pd-hidden"], show_label=False, container=False
@@ -262,6 +268,9 @@ def build_app(
                 battles_plot = gr.Plot(label="Battles")
             agreement_md = gr.Markdown(elem_id="pd-agreement-note")
             agreement_table = gr.Dataframe(interactive=False, elem_id="pd-agreement")
+            build_aspect_section(
+                store, options.aspects, pool, (board_tab.select, refresh.click, pool.change)
+            )
         with gr.Tab("About"):
             gr.Markdown(ABOUT)
         with gr.Tab("Admin"):
@@ -277,13 +286,20 @@ def build_app(
         category.change(
             load, inputs=[rater, category], outputs=load_outputs, api_visibility="private"
         )
+        after_vote = wire_followups(
+            followups, store, guard, options.aspects, battle_box, rater, _client_ip
+        )
+        for trigger in (next_button.click, category.change):  # a new battle: no old question
+            trigger(hidden, outputs=followups.outputs, api_visibility="private")
         for button, outcome in vote_buttons:
-            button.click(
-                _bind(vote, outcome),
-                inputs=[battle_box, rater, playback_box],
-                outputs=[reveal, next_button],
-                api_visibility="private",
-                trigger_mode="once",
+            after_vote(
+                button.click(
+                    _bind(vote, outcome),
+                    inputs=[battle_box, rater, playback_box],
+                    outputs=[reveal, next_button],
+                    api_visibility="private",
+                    trigger_mode="once",
+                )
             )
 
         def show_board(pool_name: str):
@@ -345,8 +361,8 @@ def build_app(
 
 def board_updates(view: BoardView) -> tuple:
     """The Leaderboard tab's outputs, in order: summary, table, the ratings, win-rate and battle
-    figures, agreement note and table, style-control note and table. A table or figure with nothing to show is hidden, not
-    drawn as an empty grid under a note that says why."""
+    figures, agreement note and table, style-control note and table. A table or figure with
+    nothing to show is hidden, not drawn as an empty grid under a note that says why."""
 
     def shown(value):
         empty = value is None or bool(getattr(value, "empty", False))

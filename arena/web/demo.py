@@ -158,6 +158,9 @@ def run_demo(
     from arena.io.serving_file import load_serving_profile
 
     serving = load_serving_profile()  # a bad [serving] section stops here, naming the key
+    from arena.io.aspects_file import load_aspects
+
+    aspects = load_aspects()  # so does an unknown follow-up in `aspects`
     store = Store.open(data)
     try:
         ensure_builtin_models(store)
@@ -185,10 +188,12 @@ def run_demo(
                 "open as soon as two models have a clip for a prompt"
             )
 
+        from arena.web.app import ArenaOptions
         from arena.web.server import run_server
 
         run_server(
             store,
+            options=ArenaOptions(aspects=aspects),
             host=host,
             port=port,
             background=background,

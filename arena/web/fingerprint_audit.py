@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -56,10 +57,24 @@ class AuditReport:
     identifiable: bool  # accuracy above chance by more than the threshold
     top_features: list[tuple[str, float]] = field(default_factory=list)
     renditions: bool = True
-    clip_embedding_accuracy: float | None = None
+    # Identifiable by content alone (CLIP embeddings of served frames, content_audit.py); None
+    # without open_clip weights. Not part of `identifiable`: serving cannot hide content.
+    content_accuracy: float | None = None
+    content_ci: tuple[float, float] | None = None
+    content_identifiable: bool | None = None
+    content_note: str = ""
+    gate: str = "format"  # which classifiers set the exit code: format, content or both
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+class ContentStage(Protocol):
+    """What the audit also runs when content is measured (content_audit.ContentProbe)."""
+
+    def observe(self, content_key: str, body: bytes, prompt_id: str) -> None: ...
+
+    def fill(self, report: AuditReport, observations: list[Observation]) -> None: ...
 
 
 def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -96,10 +111,11 @@ def play_battles(
     n_battles: int,
     on_progress: Callable[[int, int], None] | None = None,
     wait_s: float = 120.0,
+    on_body: Callable[[str, bytes, str], None] | None = None,
 ) -> list[Observation]:
     """Ask for n battles through the JSON API as fresh raters, fetch both clips, vote, and
     label each clip with the model its reveal names. A 503 (no battle yet: renditions still
-    being made) is waited out for up to wait_s."""
+    being made) is waited out for up to wait_s. on_body(content key, bytes, prompt id) sees each body."""
     import httpx
 
     from metrics.fingerprint import extract_features
@@ -125,6 +141,8 @@ def play_battles(
                 body, headers, ttfb, whole = _fetch(client, base + battle[f"{side}_url"])
                 feats, key = extract_features(body, headers)
                 feats["ttfb_ms"], feats["body_ms"] = ttfb, whole
+                if on_body is not None:
+                    on_body(key, body, battle["prompt_id"])
                 seen[side] = (feats, key)
             vote = client.post(
                 f"{base}/api/vote",
@@ -290,13 +308,19 @@ def run_audit(
     on_progress: Callable[[int, int], None] | None = None,
     profile: ServingProfile | None = None,
     workers: int = 2,
+    content: ContentStage | None = None,
 ) -> AuditReport:
     """`paddock audit fingerprint`: play n battles against a copy of the data dir and fit.
-    profile: the serving profile (paddock.toml's by default); workers: rendition processes."""
+    profile: the serving profile (paddock.toml's by default); workers: rendition processes;
+    content: also fit on what the clips show (content_audit.ContentProbe)."""
     if n_battles < 4:
         raise InputError("--battles must be at least 4")
     if not 0 <= threshold < 1:
         raise InputError("--threshold is a share of 1 (e.g. 0.05 for 5 points)")
     with audit_server(Path(data_dir), renditions, profile, workers) as url:
-        observations = play_battles(url, n_battles, on_progress)
-    return fit_audit(observations, n_battles, threshold, renditions)
+        on_body = content.observe if content is not None else None
+        observations = play_battles(url, n_battles, on_progress, on_body=on_body)
+    report = fit_audit(observations, n_battles, threshold, renditions)
+    if content is not None:
+        content.fill(report, observations)
+    return report

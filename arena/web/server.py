@@ -19,7 +19,14 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from arena.domain.abuse import AbuseGuard
-from arena.domain.battles import IMAGE_ROUTE, MEDIA_ROUTE, Playback, serve_battle, submit_vote
+from arena.domain.battles import (
+    IMAGE_ROUTE,
+    MEDIA_ROUTE,
+    Playback,
+    serve_battle,
+    submit_aspect_vote,
+    submit_vote,
+)
 from arena.domain.scheduler import Scheduler, SchedulerConfig
 from arena.errors import http_status
 from arena.io.admin_token import check_admin_token, load_admin_token
@@ -53,6 +60,17 @@ class VoteRequest(BaseModel):
     rater_id: str = Field(max_length=64)
     outcome: str = Field(max_length=16)
     playback: str = Field("", max_length=512)
+
+
+class AspectVoteRequest(BaseModel):
+    """POST /api/aspect-vote: one follow-up answer (left / right / tie on one aspect) of a
+    battle already voted on, with the battle's token."""
+
+    battle_id: str = Field(max_length=64)
+    token: str = Field(max_length=128)
+    rater_id: str = Field(max_length=64)
+    aspect: str = Field(max_length=32)
+    outcome: str = Field(max_length=16)
 
 
 class BackupRequest(BaseModel):
@@ -219,6 +237,27 @@ def build_server(
             except PaddockError as exc:
                 return _error(exc)
             return JSONResponse(result.to_dict())
+
+        return await in_worker(work)
+
+    @api.post("/api/aspect-vote")
+    async def json_aspect_vote(body: AspectVoteRequest, request: Request) -> JSONResponse:
+        def work() -> JSONResponse:
+            try:
+                answer = submit_aspect_vote(
+                    store,
+                    body.battle_id,
+                    body.token,
+                    body.rater_id,
+                    body.aspect,
+                    body.outcome,
+                    options.aspects,
+                    client_ip=client_ip(request),
+                    guard=guard,
+                )
+            except PaddockError as exc:
+                return _error(exc)
+            return JSONResponse(answer)
 
         return await in_worker(work)
 

@@ -6,6 +6,9 @@
 window.paddock = (() => {
   const VOTES = ["pd-vote-a", "pd-vote-b", "pd-vote-tie", "pd-vote-bad"];
   const KEYS = { "1": 0, a: 0, "2": 1, b: 1, "3": 2, t: 2, "4": 3, x: 3 };
+  // After the vote, the same keys answer the optional follow-up question shown (0 skips it).
+  const FOLLOWUPS = ["pd-asp-a", "pd-asp-b", "pd-asp-tie", "pd-asp-skip"];
+  const FOLLOWUP_KEYS = { "1": 0, a: 0, "2": 1, b: 1, "3": 2, t: 2, "0": 3 };
   const st = { battle: null, ended: [false, false], played: [0, 0], start: 0, audio: 0, voted: false, gate: true,
     playing: false, holding: false, votedAt: 0 };
   // Drift (s) under which the follower plays at rate 1, over which it is re-seeked; the rate
@@ -209,7 +212,11 @@ window.paddock = (() => {
     if (["INPUT", "TEXTAREA", "SELECT"].includes(tag) && ev.target.id !== "pd-seek") return;
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     const key = ev.key.toLowerCase();
-    if (key in KEYS) {
+    const ask = $("pd-followup");
+    if (st.voted && key in FOLLOWUP_KEYS && ask && ask.offsetParent !== null) {
+      const btn = $(FOLLOWUPS[FOLLOWUP_KEYS[key]]);
+      if (btn && !btn.disabled) { ev.preventDefault(); btn.click(); }
+    } else if (key in KEYS) {
       const btn = $(VOTES[KEYS[key]]);
       if (btn && !btn.disabled) { ev.preventDefault(); btn.click(); }
     } else if (key === " ") { ev.preventDefault(); playBoth(); }
