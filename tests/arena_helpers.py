@@ -56,12 +56,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def seeded_store(data_dir: Path, n_prompts: int = 3, models=MODELS) -> Store:
-    """A store with a few models, prompts and real tiny clips for each (model, prompt)."""
+def seeded_store(
+    data_dir: Path, n_prompts: int = 3, models=MODELS, category: str = "t2v"
+) -> Store:
+    """A store with a few models, prompts (of ``category``) and real tiny clips for each."""
     store = Store.open(data_dir)
     for name in models:
         store.add_model(name, "imported")
-    prompts = [p for p in ensure_suite(store) if p.category == "t2v"][:n_prompts]
+    prompts = [p for p in ensure_suite(store) if p.category == category][:n_prompts]
     src = data_dir / "src"
     src.mkdir(exist_ok=True)
     staged = []

@@ -84,3 +84,25 @@ def test_reveal_fits_the_screen(scored_store, tmp_path, width, height, name, uns
             assert question["y"] + question["height"] <= height, (question, height)
         else:  # on a phone the page brings the reveal into view; its top must be readable
             assert 0 <= box["y"] < height - 100, (box, height)
+
+
+@pytest.mark.parametrize(("width", "height"), [(1440, 900), (1280, 800)])
+def test_image_to_video_battle_fits_the_screen(tmp_path, width, height):
+    """The input image of an image-to-video battle does not push the clips' play control or the
+    vote buttons below the fold on a laptop screen."""
+    store = seeded_store(tmp_path / "i2v", n_prompts=1, category="i2v")
+    try:
+        with ServerThread(store) as server, browser_page((width, height)) as page:
+            page.goto(server.url, wait_until="networkidle")
+            page.wait_for_selector(".pd-prompt-image", timeout=30_000)
+            page.wait_for_function(
+                "document.querySelector('.pd-prompt-image').naturalWidth > 0", timeout=15_000
+            )
+            page.screenshot(path=str(tmp_path / f"i2v-{width}.png"))
+            assert page.evaluate("window.scrollY") == 0
+            for selector in (".pd-prompt-image", "#pd-video-a", "#pd-play", "#pd-vote-a"):
+                box = _box(page, selector)
+                assert box["y"] >= 0 and box["y"] + box["height"] <= height, (selector, box)
+            assert _box(page, "#pd-video-a")["height"] >= 150
+    finally:
+        store.close()

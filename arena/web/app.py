@@ -67,8 +67,8 @@ def player_html(view: BattleView, require_full_play: bool) -> str:
     image = ""
     if view.image_url:
         image = (
-            '<div class="pd-input"><span>Input image (the first frame both models start from):'
-            f'</span><br><img class="pd-prompt-image" src="{view.image_url}" alt="input image">'
+            f'<div class="pd-input"><img class="pd-prompt-image" src="{view.image_url}" '
+            'alt="input image"><span>Input image: the first frame both models start from.</span>'
             "</div>"
         )
     gate = "1" if require_full_play else "0"
