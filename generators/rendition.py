@@ -27,6 +27,8 @@ from generators.errors import MediaError
 from generators.loudness import integrated_loudness, normalize_loudness
 from generators.serving_profile import ServingProfile
 
+LOUDNESS_PASSES = 4  # corrections of a served cut's gain after measuring what decodes
+LOUDNESS_TOLERANCE_LU = 0.001
 AUDIO_LOWPASS_HZ = 15000  # below the bandwidth of every common source codec and bitrate
 VIDEO_TIMESCALE = 90000  # divisible by every common frame rate
 CONTAINER_OPTIONS = {
@@ -312,22 +314,28 @@ def cut_to_frames(
         if info.has_audio:
             source = probe_clip(original)
             audio = _serving_audio(os.fspath(original), source, profile, n_frames / profile.fps)
-        with (
-            av.open(os.fspath(rendition)) as inp,
-            av.open(str(tmp), mode="w", format="mp4", options=CONTAINER_OPTIONS) as out,
-        ):
-            video_in = inp.streams.video[0]
-            video_out = out.add_stream_from_template(video_in)
-            video_out.metadata.clear()
-            astream = _audio_stream(out, profile) if audio is not None else None
-            for packet in inp.demux(video_in):
-                if packet.dts is None or packet.pts is None or kept >= n_frames:
-                    continue
-                kept += 1
-                packet.stream = video_out
-                out.mux(packet)
-            if astream is not None and audio is not None:
-                _mux_audio(out, astream, _audio_planar(audio), profile.sample_rate)
+        best = None  # (error in LU, gain) of the pass closest to the target
+        gain = np.float32(1.0)
+        for _ in range(1 + LOUDNESS_PASSES):
+            kept = _write_cut(rendition, tmp, n_frames, profile, audio, gain)
+            if audio is None:
+                break
+            # AAC coding moves the loudness a little, by how much depends on the source (the
+            # audit read it): measure what decodes and correct the gain. The coder's choices
+            # move with the gain, so passes land near, not on, the target: keep the closest.
+            track = decode_soundtrack(tmp)
+            measured = integrated_loudness(*track) if track is not None else None
+            if measured is None:
+                break
+            error = measured - profile.loudness_lufs
+            if best is None or abs(error) < abs(best[0]):
+                best = (error, gain)
+            if abs(error) <= LOUDNESS_TOLERANCE_LU:
+                break
+            gain = np.float32(gain * 10 ** (-error / 20))
+        else:
+            if best is not None and best[1] != gain:
+                kept = _write_cut(rendition, tmp, n_frames, profile, audio, best[1])
         os.replace(tmp, dst)
     except av.error.FFmpegError as exc:
         tmp.unlink(missing_ok=True)
@@ -335,6 +343,28 @@ def cut_to_frames(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    return kept
+
+
+def _write_cut(rendition, tmp: Path, n_frames: int, profile: ServingProfile, audio, gain) -> int:
+    """Write the cut at tmp: the first n_frames video packets, and `audio` times gain encoded."""
+    kept = 0
+    with (
+        av.open(os.fspath(rendition)) as inp,
+        av.open(str(tmp), mode="w", format="mp4", options=CONTAINER_OPTIONS) as out,
+    ):
+        video_in = inp.streams.video[0]
+        video_out = out.add_stream_from_template(video_in)
+        video_out.metadata.clear()
+        astream = _audio_stream(out, profile) if audio is not None else None
+        for packet in inp.demux(video_in):
+            if packet.dts is None or packet.pts is None or kept >= n_frames:
+                continue
+            kept += 1
+            packet.stream = video_out
+            out.mux(packet)
+        if astream is not None and audio is not None:
+            _mux_audio(out, astream, _audio_planar(audio * gain), profile.sample_rate)
     return kept
 
 

@@ -14,10 +14,9 @@ import av
 import httpx
 import numpy as np
 import pytest
-from arena_helpers import free_port, seeded_store, tiny_clip
-from fair_serving_support import MAKERS, TINY_PROFILE, fingerprint_store, make_clip
+from arena_helpers import seeded_store, tiny_clip
+from fair_serving_support import MAKERS, TINY_PROFILE, Serving, fingerprint_store, make_clip
 
-from arena.domain.abuse import AbuseConfig
 from arena.domain.scheduler import NoBattleAvailable, Scheduler
 from arena.io.serving_file import load_serving_profile
 from arena.jobs.renditions import render_missing, start_rendition_thread, start_serving
@@ -176,38 +175,6 @@ def test_profile_from_paddock_toml(tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------- serving through the server
-
-
-class Serving:
-    """The real server (uvicorn) serving renditions, in a thread of the test process."""
-
-    def __init__(self, store, profile) -> None:
-        import uvicorn
-
-        from arena.web.app import ArenaOptions
-        from arena.web.server import build_server
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        options = ArenaOptions(require_full_play=False, abuse=AbuseConfig.unlimited())
-        app = build_server(store, Scheduler(store, seed=0), options, serving=profile)
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc):
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-    def battle(self, rater: str) -> httpx.Response:
-        return httpx.post(f"{self.url}/api/battle", json={"rater_id": rater}, timeout=30)
 
 
 @pytest.fixture

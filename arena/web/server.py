@@ -272,6 +272,8 @@ def run_server(
     renditions of this profile only, made by a background thread (first_prompts' clips first)."""
     import uvicorn
 
+    if serving is None:  # originals reach raters only through build_server (tests, the audit)
+        raise InputError("the arena serves renditions only: run_server needs a serving profile")
     if not port_is_free(host, port):
         raise InputError(f"port {port} on {host} is in use; pick another with --port")
     scheduler = Scheduler(store, config=scheduler_config)
