@@ -296,11 +296,11 @@ def test_audit_stays_at_chance_with_renditions(fingerprint_data, tmp_path, monke
     )
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["renditions"] and report["clips"] >= 140
-    # The target is chance + 5 points; measured runs give 26-34% against 25% (the sound's AAC
-    # bitrate and loudness still differ a little by source: see docs/fair-serving.md), so this
-    # asserts the margin that holds run after run, far from the originals' 100%.
-    assert report["accuracy"] <= report["chance"] + 0.12, report
-    assert result.exit_code in (0, 1) and result.exit_code == int(report["identifiable"])
+    # The issue's threshold: within chance + 5 points (the originals: 100%). Five fixture seeds
+    # measured 23.6-27.2% against 25% (docs/fair-serving.md); every served clip of a prompt has
+    # the same sample sizes and a loudness on target as decoded, so what is left is timing noise.
+    assert report["accuracy"] <= report["chance"] + 0.05, report
+    assert result.exit_code == 0 and not report["identifiable"]
 
 
 def test_audit_interval_and_exit_code_follow_the_threshold():

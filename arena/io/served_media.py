@@ -162,9 +162,10 @@ def battle_media_path(store: Store, media_id: str, profile: ServingProfile) -> P
     side = store.media_side(media_id)
     if side is None:
         return None
-    cut = store.battle_cut(side.battle_id) or make_battle_cut(
-        store, side.battle_id, side.left_clip, side.right_clip, profile
-    )
+    # The same work for either side and every request, whether the cut is recorded yet or
+    # not: the first request of a battle (the left one, in most players) doing more would
+    # show the side in its timing, and with it whatever the side says.
+    cut = make_battle_cut(store, side.battle_id, side.left_clip, side.right_clip, profile)
     if cut is None:
         return None
     path = store.data_dir / (cut.left_path if side.side == "left" else cut.right_path)
