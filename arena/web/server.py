@@ -89,7 +89,8 @@ def build_server(
     """FastAPI app with the media routes and the Gradio arena mounted at /.
 
     serving: the pool's serving profile; the media route then serves only renditions (cut and
-    padded per battle), never an original (see arena/io/served_media.py)."""
+    padded per battle), never an original (see arena/io/served_media.py). Without it originals
+    are served: tests and the audit's --originals only (run_server refuses to)."""
     import gradio as gr
 
     api = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
