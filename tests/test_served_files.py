@@ -176,3 +176,31 @@ def test_rendition_job_runs_in_worker_processes(data_dir):
     served = list((data_dir / "renditions" / TINY_PROFILE.digest() / "served").glob("*.mp4"))
     assert len(served) == 18  # the served files of every prompt are prepared too
     store.close()
+
+
+def test_generate_suite_renders_the_clips_a_folder_generator_brought_in(data_dir, tmp_path):
+    from arena.io.catalog import ensure_suite
+
+    with Store.open(data_dir) as store:
+        prompts = [p for p in ensure_suite(store) if p.category == "t2v" and p.audio][:2]
+        ready = tmp_path / "ready"
+        ready.mkdir()
+        for shade, prompt in zip((50, 150), prompts, strict=True):
+            tiny_clip(ready / f"{prompt.id}.mp4", shade, seconds=0.5)
+        store.add_model("team-x", "imported", generator=f"folder:{ready}")
+    config = tmp_path / "paddock.toml"
+    config.write_text(TINY_TOML)
+    command = [sys.executable, "-c", "from arena.cli import main; main()", "generate"]
+    run = subprocess.run(
+        [*command, "--suite", "default", "--model", "team-x", "--data", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PADDOCK_CONFIG": str(config)},
+    )
+    assert run.returncode == 1  # the suite's other prompts have no clip in the folder
+    assert "generated 2 clip(s)" in run.stdout
+    assert "rendered 2 clip(s) for serving, 0 failed" in run.stdout
+    with Store.open(data_dir) as store:
+        frame = store.renditions_frame(TINY_PROFILE.digest())
+        assert len(frame) == 2 and set(frame["status"]) == {"ready"}
