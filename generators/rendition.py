@@ -10,7 +10,6 @@ at one integrated loudness, in an mp4 with faststart, one video timescale, no ed
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -374,37 +373,3 @@ def _audio_stream(out: av.container.OutputContainer, profile: ServingProfile):
     stream.bit_rate = profile.audio_bitrate_kbps * 1000
     stream.options = {"aac_coder": _AAC_CODER, "profile": "aac_low"}
     return stream
-
-
-def padded_length(sizes: list[int], bucket: int) -> int:
-    """The byte length every file of a group is padded to: above the largest by at least a
-    `free` box header, rounded up to a multiple of bucket."""
-    need = max(sizes) + 8
-    return -(-need // bucket) * bucket
-
-
-def pad_to_length(src: str | os.PathLike, dst: str | os.PathLike, length: int) -> None:
-    """Copy an mp4 and append one top-level `free` box of zeros so that it is `length` bytes.
-
-    Players skip `free` boxes, so the file plays as before; the padding goes at the end, after
-    the media, so faststart (index first) is kept."""
-    size = os.path.getsize(src)
-    extra = length - size
-    if extra < 8 and extra != 0:
-        raise MediaError(f"{src}: cannot pad {size} bytes to {length} (needs 0 or >= 8 more)")
-    dst = Path(dst)
-    tmp = _temp_path_for(dst)
-    try:
-        with open(src, "rb") as fin, open(tmp, "wb") as fout:
-            shutil.copyfileobj(fin, fout)
-            if extra:
-                fout.write(extra.to_bytes(4, "big") + b"free")
-                zeros = bytes(min(extra - 8, 1 << 20))
-                left = extra - 8
-                while left > 0:
-                    fout.write(zeros[: min(left, len(zeros))])
-                    left -= len(zeros)
-        os.replace(tmp, dst)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

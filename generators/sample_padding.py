@@ -1,4 +1,4 @@
-"""Every sample of a group of served clips padded to one size per position, so that frame sizes,
+"""Padding served clips: every sample of a group to one size per position, so that frame sizes,
 bitrates and the index (stsz, esds, btrt) say nothing about which source a clip came from.
 
 Constant quality spends bits by the picture, and a source's sharpness or codec noise shows in
@@ -6,12 +6,14 @@ the rendition's frame sizes; AAC's bit reservoir does the same for sound. A clip
 decides what is coded, but after this step every clip of a prompt has the same size at every
 frame and every audio packet: an H.264 sample grows by a filler-data NAL unit (type 12, which
 decoders skip) and an AAC packet by fill elements (ID_FIL, EXT_FILL) placed before its END
-element. What decodes is unchanged, bit for bit.
+element. What decodes is unchanged, bit for bit. Last, a top-level `free` box pads each file to
+one length for the group (`pad_to_length`).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import av
@@ -168,6 +170,40 @@ def pad_samples(
     except av.error.FFmpegError as exc:
         tmp.unlink(missing_ok=True)
         raise MediaError(f"{src}: cannot be padded ({exc})") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def padded_length(sizes: list[int], bucket: int) -> int:
+    """The byte length every file of a group is padded to: above the largest by at least a
+    `free` box header, rounded up to a multiple of bucket."""
+    need = max(sizes) + 8
+    return -(-need // bucket) * bucket
+
+
+def pad_to_length(src: str | os.PathLike, dst: str | os.PathLike, length: int) -> None:
+    """Copy an mp4 and append one top-level `free` box of zeros so that it is `length` bytes.
+
+    Players skip `free` boxes, so the file plays as before; the padding goes at the end, after
+    the media, so faststart (index first) is kept."""
+    size = os.path.getsize(src)
+    extra = length - size
+    if extra < 8 and extra != 0:
+        raise MediaError(f"{src}: cannot pad {size} bytes to {length} (needs 0 or >= 8 more)")
+    dst = Path(dst)
+    tmp = _temp_path_for(dst)
+    try:
+        with open(src, "rb") as fin, open(tmp, "wb") as fout:
+            shutil.copyfileobj(fin, fout)
+            if extra:
+                fout.write(extra.to_bytes(4, "big") + b"free")
+                zeros = bytes(min(extra - 8, 1 << 20))
+                left = extra - 8
+                while left > 0:
+                    fout.write(zeros[: min(left, len(zeros))])
+                    left -= len(zeros)
+        os.replace(tmp, dst)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

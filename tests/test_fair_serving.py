@@ -23,13 +23,8 @@ from arena.jobs.renditions import render_missing, start_rendition_thread, start_
 from generators.decode import decode_clip, decode_soundtrack, probe_clip
 from generators.errors import InputError, MediaError
 from generators.loudness import integrated_loudness, true_peak_dbtp
-from generators.rendition import (
-    cut_to_frames,
-    fit_box,
-    make_rendition,
-    pad_to_length,
-    padded_length,
-)
+from generators.rendition import cut_to_frames, fit_box, make_rendition
+from generators.sample_padding import pad_to_length, padded_length
 from generators.serving_profile import ServingProfile
 from metrics.fingerprint import extract_features
 

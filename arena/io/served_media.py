@@ -19,8 +19,15 @@ from pathlib import Path
 
 from arena.store import Store
 from arena.store.renditions import BattleCut
-from generators.rendition import CONTAINER_OPTIONS, cut_to_frames, pad_to_length, padded_length
-from generators.sample_padding import FILLER_MIN, group_targets, pad_samples, sample_sizes
+from generators.rendition import CONTAINER_OPTIONS, cut_to_frames
+from generators.sample_padding import (
+    FILLER_MIN,
+    group_targets,
+    pad_samples,
+    pad_to_length,
+    padded_length,
+    sample_sizes,
+)
 from generators.serving_profile import ServingProfile
 
 log = logging.getLogger("paddock.renditions")
