@@ -10,7 +10,6 @@ at one integrated loudness, in an mp4 with faststart, one video timescale, no ed
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -27,6 +26,8 @@ from generators.errors import MediaError
 from generators.loudness import integrated_loudness, normalize_loudness
 from generators.serving_profile import ServingProfile
 
+LOUDNESS_PASSES = 4  # corrections of a served cut's gain after measuring what decodes
+LOUDNESS_TOLERANCE_LU = 0.001
 AUDIO_LOWPASS_HZ = 15000  # below the bandwidth of every common source codec and bitrate
 VIDEO_TIMESCALE = 90000  # divisible by every common frame rate
 CONTAINER_OPTIONS = {
@@ -312,22 +313,28 @@ def cut_to_frames(
         if info.has_audio:
             source = probe_clip(original)
             audio = _serving_audio(os.fspath(original), source, profile, n_frames / profile.fps)
-        with (
-            av.open(os.fspath(rendition)) as inp,
-            av.open(str(tmp), mode="w", format="mp4", options=CONTAINER_OPTIONS) as out,
-        ):
-            video_in = inp.streams.video[0]
-            video_out = out.add_stream_from_template(video_in)
-            video_out.metadata.clear()
-            astream = _audio_stream(out, profile) if audio is not None else None
-            for packet in inp.demux(video_in):
-                if packet.dts is None or packet.pts is None or kept >= n_frames:
-                    continue
-                kept += 1
-                packet.stream = video_out
-                out.mux(packet)
-            if astream is not None and audio is not None:
-                _mux_audio(out, astream, _audio_planar(audio), profile.sample_rate)
+        best = None  # (error in LU, gain) of the pass closest to the target
+        gain = np.float32(1.0)
+        for _ in range(1 + LOUDNESS_PASSES):
+            kept = _write_cut(rendition, tmp, n_frames, profile, audio, gain)
+            if audio is None:
+                break
+            # AAC coding moves the loudness a little, by how much depends on the source (the
+            # audit read it): measure what decodes and correct the gain. The coder's choices
+            # move with the gain, so passes land near, not on, the target: keep the closest.
+            track = decode_soundtrack(tmp)
+            measured = integrated_loudness(*track) if track is not None else None
+            if measured is None:
+                break
+            error = measured - profile.loudness_lufs
+            if best is None or abs(error) < abs(best[0]):
+                best = (error, gain)
+            if abs(error) <= LOUDNESS_TOLERANCE_LU:
+                break
+            gain = np.float32(gain * 10 ** (-error / 20))
+        else:
+            if best is not None and best[1] != gain:
+                kept = _write_cut(rendition, tmp, n_frames, profile, audio, best[1])
         os.replace(tmp, dst)
     except av.error.FFmpegError as exc:
         tmp.unlink(missing_ok=True)
@@ -338,43 +345,31 @@ def cut_to_frames(
     return kept
 
 
+def _write_cut(rendition, tmp: Path, n_frames: int, profile: ServingProfile, audio, gain) -> int:
+    """Write the cut at tmp: the first n_frames video packets, and `audio` times gain encoded."""
+    kept = 0
+    with (
+        av.open(os.fspath(rendition)) as inp,
+        av.open(str(tmp), mode="w", format="mp4", options=CONTAINER_OPTIONS) as out,
+    ):
+        video_in = inp.streams.video[0]
+        video_out = out.add_stream_from_template(video_in)
+        video_out.metadata.clear()
+        astream = _audio_stream(out, profile) if audio is not None else None
+        for packet in inp.demux(video_in):
+            if packet.dts is None or packet.pts is None or kept >= n_frames:
+                continue
+            kept += 1
+            packet.stream = video_out
+            out.mux(packet)
+        if astream is not None and audio is not None:
+            _mux_audio(out, astream, _audio_planar(audio * gain), profile.sample_rate)
+    return kept
+
+
 def _audio_stream(out: av.container.OutputContainer, profile: ServingProfile):
     layout = "stereo" if profile.channels == 2 else "mono"
     stream = out.add_stream("aac", rate=profile.sample_rate, layout=layout)
     stream.bit_rate = profile.audio_bitrate_kbps * 1000
     stream.options = {"aac_coder": _AAC_CODER, "profile": "aac_low"}
     return stream
-
-
-def padded_length(sizes: list[int], bucket: int) -> int:
-    """The byte length every file of a group is padded to: above the largest by at least a
-    `free` box header, rounded up to a multiple of bucket."""
-    need = max(sizes) + 8
-    return -(-need // bucket) * bucket
-
-
-def pad_to_length(src: str | os.PathLike, dst: str | os.PathLike, length: int) -> None:
-    """Copy an mp4 and append one top-level `free` box of zeros so that it is `length` bytes.
-
-    Players skip `free` boxes, so the file plays as before; the padding goes at the end, after
-    the media, so faststart (index first) is kept."""
-    size = os.path.getsize(src)
-    extra = length - size
-    if extra < 8 and extra != 0:
-        raise MediaError(f"{src}: cannot pad {size} bytes to {length} (needs 0 or >= 8 more)")
-    dst = Path(dst)
-    tmp = _temp_path_for(dst)
-    try:
-        with open(src, "rb") as fin, open(tmp, "wb") as fout:
-            shutil.copyfileobj(fin, fout)
-            if extra:
-                fout.write(extra.to_bytes(4, "big") + b"free")
-                zeros = bytes(min(extra - 8, 1 << 20))
-                left = extra - 8
-                while left > 0:
-                    fout.write(zeros[: min(left, len(zeros))])
-                    left -= len(zeros)
-        os.replace(tmp, dst)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

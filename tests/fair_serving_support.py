@@ -4,14 +4,20 @@ frame size, frame rate, length, loudness, audio format), in a store, for the fai
 from __future__ import annotations
 
 import multiprocessing
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import av
+import httpx
 import numpy as np
+from arena_helpers import free_port
 
+from arena.domain.abuse import AbuseConfig
+from arena.domain.scheduler import Scheduler
 from arena.io.catalog import ensure_suite
 from arena.io.clipfiles import check_clip, commit_staged, stage_clip
 from arena.store import Store
@@ -111,18 +117,23 @@ def make_clip(path: Path, maker: Maker, prompt_index: int) -> Path:
     return path
 
 
-def fingerprint_store(data_dir: Path, n_prompts: int) -> Store:
-    """A store with every maker's clip of the first n_prompts sound prompts."""
+def fingerprint_store(data_dir: Path, n_prompts: int, seed: int = 0) -> Store:
+    """A store with every maker's clip of the first n_prompts sound prompts; seed picks other
+    content (pictures and sounds) for the same prompts."""
     store = Store.open(data_dir)
     prompts = [p for p in ensure_suite(store) if p.audio][:n_prompts]
     src = data_dir / "src"
     src.mkdir(exist_ok=True)
     jobs = [(maker, pi) for maker in MAKERS for pi in range(len(prompts))]
+    content = [pi + 1000 * seed for _, pi in jobs]
     # Two processes: the clips are independent, and the suite runs on two cores.
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         paths = list(
             pool.map(
-                make_clip, [src / f"{m.name}-{pi}.mp4" for m, pi in jobs], *zip(*jobs, strict=True)
+                make_clip,
+                [src / f"{m.name}-{pi}.mp4" for m, pi in jobs],
+                [m for m, _ in jobs],
+                content,
             )
         )
     models = {maker.name: store.add_model(maker.name, "imported") for maker in MAKERS}
@@ -134,3 +145,35 @@ def fingerprint_store(data_dir: Path, n_prompts: int) -> Store:
         staged.append(stage_clip(store, path, model.id, prompt, prompt.seed, info, 0.1))
     commit_staged(store, staged)
     return store
+
+
+class Serving:
+    """The real server (uvicorn) serving renditions, in a thread of the test process."""
+
+    def __init__(self, store, profile) -> None:
+        import uvicorn
+
+        from arena.web.app import ArenaOptions
+        from arena.web.server import build_server
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        options = ArenaOptions(require_full_play=False, abuse=AbuseConfig.unlimited())
+        app = build_server(store, Scheduler(store, seed=0), options, serving=profile)
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def battle(self, rater: str) -> httpx.Response:
+        return httpx.post(f"{self.url}/api/battle", json={"rater_id": rater}, timeout=30)

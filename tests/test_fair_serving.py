@@ -14,23 +14,17 @@ import av
 import httpx
 import numpy as np
 import pytest
-from arena_helpers import free_port, seeded_store, tiny_clip
-from fair_serving_support import MAKERS, TINY_PROFILE, fingerprint_store, make_clip
+from arena_helpers import seeded_store, tiny_clip
+from fair_serving_support import MAKERS, TINY_PROFILE, Serving, fingerprint_store, make_clip
 
-from arena.domain.abuse import AbuseConfig
 from arena.domain.scheduler import NoBattleAvailable, Scheduler
 from arena.io.serving_file import load_serving_profile
 from arena.jobs.renditions import render_missing, start_rendition_thread, start_serving
 from generators.decode import decode_clip, decode_soundtrack, probe_clip
 from generators.errors import InputError, MediaError
 from generators.loudness import integrated_loudness, true_peak_dbtp
-from generators.rendition import (
-    cut_to_frames,
-    fit_box,
-    make_rendition,
-    pad_to_length,
-    padded_length,
-)
+from generators.rendition import cut_to_frames, fit_box, make_rendition
+from generators.sample_padding import pad_to_length, padded_length
 from generators.serving_profile import ServingProfile
 from metrics.fingerprint import extract_features
 
@@ -178,38 +172,6 @@ def test_profile_from_paddock_toml(tmp_path, monkeypatch):
 # ---------------------------------------------------------------- serving through the server
 
 
-class Serving:
-    """The real server (uvicorn) serving renditions, in a thread of the test process."""
-
-    def __init__(self, store, profile) -> None:
-        import uvicorn
-
-        from arena.web.app import ArenaOptions
-        from arena.web.server import build_server
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        options = ArenaOptions(require_full_play=False, abuse=AbuseConfig.unlimited())
-        app = build_server(store, Scheduler(store, seed=0), options, serving=profile)
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc):
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-    def battle(self, rater: str) -> httpx.Response:
-        return httpx.post(f"{self.url}/api/battle", json={"rater_id": rater}, timeout=30)
-
-
 @pytest.fixture
 def served_store(data_dir):
     store = seeded_store(data_dir)
@@ -329,11 +291,11 @@ def test_audit_stays_at_chance_with_renditions(fingerprint_data, tmp_path, monke
     )
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["renditions"] and report["clips"] >= 140
-    # The target is chance + 5 points; measured runs give 26-34% against 25% (the sound's AAC
-    # bitrate and loudness still differ a little by source: see docs/fair-serving.md), so this
-    # asserts the margin that holds run after run, far from the originals' 100%.
-    assert report["accuracy"] <= report["chance"] + 0.12, report
-    assert result.exit_code in (0, 1) and result.exit_code == int(report["identifiable"])
+    # The issue's threshold: within chance + 5 points (the originals: 100%). Five fixture seeds
+    # measured 23.6-27.2% against 25% (docs/fair-serving.md); every served clip of a prompt has
+    # the same sample sizes and a loudness on target as decoded, so what is left is timing noise.
+    assert report["accuracy"] <= report["chance"] + 0.05, report
+    assert result.exit_code == 0 and not report["identifiable"]
 
 
 def test_audit_interval_and_exit_code_follow_the_threshold():

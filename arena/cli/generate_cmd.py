@@ -66,10 +66,12 @@ def generate(
             raise InputError(
                 "--suite fills the store: do not combine it with --prompt, --image or --out"
             )
+        from arena.io.serving_file import load_serving_profile
         from arena.jobs.engine import check_engine
         from arena.jobs.generation import generate_suite
 
         check_engine(engine, ray_address)
+        serving = load_serving_profile()  # a bad [serving] section stops here, naming the key
 
         report = generate_suite(
             data, model or None, suite, workers, engine=engine, ray_address=ray_address
@@ -84,7 +86,8 @@ def generate(
         )
         for line in report.failed or []:
             echo(f"  failed: {line}")
-        if report.failed:
+        not_served = render_for_serving(data, serving, engine, workers, ray_address)
+        if report.failed or not_served:
             raise typer.Exit(1)
         return
     if explain:
@@ -131,6 +134,23 @@ def generate(
             }
         )
     )
+
+
+def render_for_serving(data, serving, engine="local", workers=2, ray_address=None) -> int:
+    """Make the serving renditions of the clips that just entered the store (the job loop,
+    with a progress bar); one line per clip that cannot be rendered. Returns how many."""
+    from arena.cli.common import open_store
+    from arena.jobs.renditions import render_stored
+
+    with open_store(data, create=False) as store:
+        report = render_stored(
+            store, serving, engine=engine, workers=workers, ray_address=ray_address
+        )
+    if report.made or report.failed:
+        echo(f"rendered {report.made} clip(s) for serving, {len(report.failed)} failed")
+    for line in report.failed:
+        echo(f"  not served: {line}")
+    return len(report.failed)
 
 
 def register(app: typer.Typer) -> None:

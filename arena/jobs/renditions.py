@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from arena.jobs.engine import InlineEngine, make_engine
+from arena.jobs.loop import Work, run_jobs
 from arena.store import Store
-from generators.errors import PaddockError
+from generators.errors import MediaError, PaddockError
 from generators.serving_profile import ServingProfile
 
 log = logging.getLogger("paddock.renditions")
@@ -123,6 +124,93 @@ def render_missing(
     finally:
         if own_runner:
             runner.close(cancel=True)
+    return report
+
+
+@dataclass(frozen=True)
+class RenditionJob:
+    """One clip to render: its id and its original (shipped to a Ray worker as bytes)."""
+
+    clip_id: str
+    src: str
+
+
+def _render_job(job: RenditionJob, profile: ServingProfile, out_path: str):
+    """Worker entry for run_jobs: (frames, bytes, seconds), or ("failed", reason) for a clip
+    that cannot be rendered (so that this process records the reason on the clip)."""
+    try:
+        return _render(job.src, out_path, profile)
+    except Exception as exc:  # noqa: BLE001 - the clip's failure is a result to record
+        Path(out_path).touch()  # a shipping engine reads the output back; nothing is kept
+        return ("failed", _reason(exc))
+
+
+def render_stored(
+    store: Store,
+    profile: ServingProfile,
+    clip_ids: Iterable[str] | None = None,
+    *,
+    engine: str = "local",
+    workers: int = 2,
+    ray_address: str | None = None,
+    progress: str | None = "renditions",
+    stop: threading.Event | None = None,
+) -> RenditionReport:
+    """Make the rendition of every stored clip (of clip_ids, when given) that has none for
+    `profile`, through the job loop (local processes or Ray, with a progress bar), then the
+    served files of their prompts. `paddock generate` and `paddock clips import` call it as
+    clips enter the store. A clip that cannot be rendered is recorded as failed, never served,
+    and is one line of the report naming it."""
+    digest = profile.digest()
+    wanted = set(clip_ids) if clip_ids is not None else None
+    todo = [
+        row for row in store.clips_needing_rendition(digest) if wanted is None or row[0] in wanted
+    ]
+    report = RenditionReport()
+    if not todo:
+        return report
+    out_dir = renditions_dir(store, profile)
+    tmp = out_dir / "incoming"
+    tmp.mkdir(parents=True, exist_ok=True)
+    names = {m.id: m.name for m in store.models()}
+    works = []
+    for clip_id, _, prompt_id in todo:
+        model = names.get(store.clip(clip_id).model_id, "?")
+        job = RenditionJob(clip_id, str(store.clip_path(clip_id)))
+        label = f"clip {clip_id} ({model} / {prompt_id})"
+        works.append(
+            Work(job, _render_job, label, (profile,), ("src",), tmp / f"{clip_id}.part.mp4")
+        )
+
+    def record(work: Work, value) -> None:
+        clip_id = work.job.clip_id
+        if value[0] == "failed":
+            store.record_rendition(clip_id, digest, None, None, None, error=value[1])
+            log.warning("clip %s cannot be rendered for serving: %s", clip_id, value[1])
+            raise MediaError(f"cannot be rendered, never served: {value[1]}")
+        frames, size, seconds = value
+        final = out_dir / f"{clip_id}.mp4"
+        os.replace(work.output, final)
+        store.record_rendition(
+            clip_id, digest, str(final.relative_to(store.data_dir)), frames, size
+        )
+        report.seconds.append(seconds)
+
+    loop = run_jobs(
+        works,
+        record,
+        engine=engine,
+        workers=workers,
+        ray_address=ray_address,
+        initializer=_lower_priority,
+        stop=stop,
+        progress=progress,
+    )
+    report.made, report.failed = loop.done, loop.failed
+    if report.made:
+        from arena.io.served_media import prepare_served
+
+        prepare_served(store, profile)
     return report
 
 

@@ -173,6 +173,16 @@ class RenditionQueries:
         )
         return BattleCut(*rows[0]) if rows else None
 
+    def served_paths_in_use(self) -> set[str]:
+        """Served files (relative to the data dir) of battles not yet expired: a rater's page
+        may still ask for any byte range of them, voted or not."""
+        rows = self._query(
+            """SELECT k.left_path, k.right_path FROM battle_cuts k
+               JOIN battles b ON b.id = k.battle_id WHERE b.expires_at > ?""",
+            [_now()],
+        )
+        return {str(Path(p)) for row in rows for p in row}
+
     def record_battle_cut(self, cut: BattleCut) -> BattleCut:
         """Record a battle's cut once; the first one recorded wins and is returned."""
         with self.transaction() as con:

@@ -42,6 +42,7 @@ class Observation:
     content_key: str
     model: str
     features: dict[str, float]
+    prompt: str = ""  # the battle's prompt: folds keep a prompt's clips together
 
 
 @dataclass
@@ -159,7 +160,8 @@ def play_battles(
             for side in ("left", "right"):
                 feats, key = seen[side]
                 model = reveal[f"{side}_model"]
-                out.append(Observation(battle["battle_id"], side, key, model, feats))
+                obs = Observation(battle["battle_id"], side, key, model, feats, battle["prompt_id"])
+                out.append(obs)
             played += 1
             if on_progress:
                 on_progress(played, n_battles)
@@ -172,7 +174,10 @@ def observations_frame(observations: list[Observation]) -> pd.DataFrame:
     Not a mean over its battles: the scheduler shows some models' clips more often than others,
     and a mean of noisy timings is steadier the more often a clip was seen, so the mean would
     tell the audit how often the scheduler picked a model, not what the bytes say."""
-    rows = [{"content_key": o.content_key, "model": o.model, **o.features} for o in observations]
+    rows = [
+        {"content_key": o.content_key, "model": o.model, "prompt": o.prompt, **o.features}
+        for o in observations
+    ]
     frame = pd.DataFrame(rows)
     first = frame.drop_duplicates(subset=["content_key", "model"], keep="first")
     return first.reset_index(drop=True).fillna(0.0)
@@ -189,7 +194,7 @@ def fit_audit(
     """Cross-validated accuracy of predicting a clip's model from its format, with a 95%
     interval, against chance (one over the number of models)."""
     from sklearn.ensemble import RandomForestClassifier
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
     frame = observations_frame(observations)
     counts = frame["model"].value_counts()
@@ -197,16 +202,21 @@ def fit_audit(
         raise InputError("the audit needs clips of at least two models: play more battles")
     frame = frame[frame["model"].isin(counts[counts >= 2].index)]
     models = sorted(frame["model"].unique())
-    features = [c for c in frame.columns if c not in ("content_key", "model")]
+    features = [c for c in frame.columns if c not in ("content_key", "model", "prompt")]
     x = frame[features].to_numpy(float)
     y = frame["model"].to_numpy()
+    groups = frame["prompt"].where(frame["prompt"] != "", frame["content_key"]).to_numpy()
     folds = int(min(5, frame["model"].value_counts().min()))
     forest = RandomForestClassifier(n_estimators=200, random_state=seed, n_jobs=1)
     # Several shuffles of the folds, averaged: one split alone moves the figure by a few points.
     hits = []
     for repeat in range(repeats if folds >= 2 else 0):
-        cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed + repeat)
-        hits.append(np.mean(cross_val_predict(forest, x, y, cv=cv) == y))
+        # Grouped by prompt: a clip is predicted from other prompts' clips only. Clips of one
+        # prompt served alike would otherwise be told apart by elimination (the same features
+        # under another label in training), which reads as below chance, not as no information.
+        cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed + repeat)
+        predicted = cross_val_predict(forest, x, y, cv=cv, groups=groups)
+        hits.append(np.mean(predicted == y))
     accuracy = float(np.mean(hits)) if hits else 1.0 / len(models)
     correct = int(round(accuracy * len(y)))
     low, high = wilson_interval(correct, len(y))

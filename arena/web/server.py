@@ -107,7 +107,8 @@ def build_server(
     """FastAPI app with the media routes and the Gradio arena mounted at /.
 
     serving: the pool's serving profile; the media route then serves only renditions (cut and
-    padded per battle), never an original (see arena/io/served_media.py)."""
+    padded per battle), never an original (see arena/io/served_media.py). Without it originals
+    are served: tests and the audit's --originals only (run_server refuses to)."""
     import gradio as gr
 
     api = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
@@ -311,6 +312,8 @@ def run_server(
     renditions of this profile only, made by a background thread (first_prompts' clips first)."""
     import uvicorn
 
+    if serving is None:  # originals reach raters only through build_server (tests, the audit)
+        raise InputError("the arena serves renditions only: run_server needs a serving profile")
     if not port_is_free(host, port):
         raise InputError(f"port {port} on {host} is in use; pick another with --port")
     scheduler = Scheduler(store, config=scheduler_config)
