@@ -53,7 +53,7 @@ if str(REPO) not in sys.path:
 
 from arena.domain.gold import GOLD_REFERENCE, GOLD_TWINS, GoldPolicy, record_gold_result  # noqa: E402
 from arena.domain.scheduler import Scheduler, SchedulerConfig  # noqa: E402
-from arena.domain.sim_raters import OUTCOMES, WINNER, true_ratings  # noqa: E402,F401
+from arena.domain.sim_raters import COLUMNS, OUTCOMES, WINNER, true_ratings  # noqa: E402,F401
 from arena.domain.sim_raters import SimRaters as _Sim  # noqa: E402
 from arena.domain.sim_raters import build_sim_store as build_store  # noqa: E402
 from arena.store import Store  # noqa: E402
@@ -176,19 +176,7 @@ def run(cfg: SimConfig, seed: int, mode: str, progress: Progress | None = None) 
                 sim.done(rater)
             votes += size
             store.import_battles(
-                pd.DataFrame(
-                    rows,
-                    columns=[
-                        "model_a",
-                        "model_b",
-                        "winner",
-                        "prompt_id",
-                        "clip_a",
-                        "clip_b",
-                        "rater",
-                        "sampling_prob",
-                    ],
-                )  # fmt: skip
+                pd.DataFrame(rows, columns=COLUMNS)
             )
             scheduler.refresh()
             fitted = _fit(store, names)

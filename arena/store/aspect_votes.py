@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 
 import duckdb
 
 from arena.errors import AlreadyVoted, VoteRefused
-from arena.store.db import now, token_digest
+from arena.store.battles import check_battle_access
 from generators.errors import InputError
 
 #: The vote a battle's rater gives first, and the only one the overall board rates.
@@ -80,16 +79,8 @@ class AspectVoteQueries:
                    WHERE b.id = ?""",
                 [battle_id],
             )
-            if not rows or not secrets.compare_digest(rows[0][0], token_digest(token or "")):
-                raise VoteRefused("this battle token is not valid; load a new battle")
-            _, owner, expires_at, banned, voted, flags = rows[0]
-            if owner != rater_id:
-                raise VoteRefused("this battle was served to another rater")
-            voted_at = now()
-            if voted_at > expires_at:
-                raise VoteRefused("this battle has expired; load a new battle")
-            if banned:
-                raise VoteRefused("this rater is banned")
+            voted_at = check_battle_access(rows, token, rater_id)
+            voted, flags = rows[0][4:6]
             if not voted:
                 raise VoteRefused("follow-up questions come after the battle's vote; vote first")
         try:

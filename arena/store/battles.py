@@ -204,19 +204,9 @@ class BattleQueries:
                    LEFT JOIN raters r ON r.id = b.rater_id WHERE b.id = ?""",
                 [battle_id],
             )
-            if not rows or not secrets.compare_digest(rows[0][0], token_digest(token or "")):
-                raise VoteRefused("this battle token is not valid; load a new battle")
-            (_, owner, expires_at, banned, left_model, right_model, left_clip, right_clip, kind) = (
-                rows[0][:9]
-            )
+            voted_at = check_battle_access(rows, token, rater_id)
+            (left_model, right_model, left_clip, right_clip, kind) = rows[0][4:9]
             served_at, left_duration, right_duration = rows[0][9:]
-            if owner != rater_id:
-                raise VoteRefused("this battle was served to another rater")
-            voted_at = now()
-            if voted_at > expires_at:
-                raise VoteRefused("this battle has expired; load a new battle")
-            if banned:
-                raise VoteRefused("this rater is banned")
             flags: list[str] = []
             if judge is not None:
                 timing = VoteTiming(rater_id, served_at, voted_at, left_duration, right_duration)
@@ -266,3 +256,20 @@ class BattleQueries:
             "SELECT left_clip, right_clip FROM battles WHERE rater_id = ?", [rater_id]
         )
         return {frozenset(r) for r in rows}
+
+
+def check_battle_access(rows: list[tuple], token: str | None, rater_id: str) -> datetime:
+    """The time of a vote on the battle whose row (token hash, owner, expiry, banned, ...) is
+    ``rows[0]``; VoteRefused when the token is not the battle's, the battle was served to another
+    rater or has expired, or the rater is banned."""
+    if not rows or not secrets.compare_digest(rows[0][0], token_digest(token or "")):
+        raise VoteRefused("this battle token is not valid; load a new battle")
+    _, owner, expires_at, banned = rows[0][:4]
+    if owner != rater_id:
+        raise VoteRefused("this battle was served to another rater")
+    voted_at = now()
+    if voted_at > expires_at:
+        raise VoteRefused("this battle has expired; load a new battle")
+    if banned:
+        raise VoteRefused("this rater is banned")
+    return voted_at
