@@ -117,3 +117,18 @@ def test_cli_prints_both_boards_and_refuses_bad_features(tmp_path: Path) -> None
         assert isinstance(result.exception, RatingInputError)
         assert message in str(result.exception), (message, result.exception)
     assert not (tmp_path / "s").exists()
+
+
+def test_cli_refuses_options_the_controlled_board_would_ignore(tmp_path: Path) -> None:
+    votes = simulate(np.zeros(5), 0.25, n=300)
+    path = tmp_path / "votes.csv"
+    votes.to_csv(path, index=False)
+    for extra, named in [
+        (("--robustness",), "--robustness"),
+        (("--silent",), "--audio/--silent"),
+        (("--category", "t2v", "--plot", str(tmp_path / "plots")), "--category, --plot"),
+    ]:
+        result = run("--votes", str(path), "--control", "duration", *extra)
+        assert isinstance(result.exception, RatingInputError), result.output
+        assert f"does not combine with {named}" in str(result.exception)
+    assert not (tmp_path / "plots").exists()

@@ -194,8 +194,9 @@ def leaderboard(
 
         check_options(aspect, composite or weights is not None, features)
     if features:
-        from arena.cli.leaderboard_style import style_control
+        from arena.cli.leaderboard_style import refuse_with_control, style_control
 
+        refuse_with_control(category, audio, tag, since, until, models, robustness, plot)
         style_control(data, votes, features, ci.value, bootstrap, seed, ridge, output_format.value)
         return
     names = _split(models)

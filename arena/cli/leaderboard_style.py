@@ -7,6 +7,22 @@ from pathlib import Path
 import typer
 
 
+def refuse_with_control(*given: object) -> None:
+    """RatingInputError naming the options that the style-controlled board does not take yet
+    (it rates every vote of the store or the file): refused, not silently ignored."""
+    from leaderboards.errors import RatingInputError
+
+    names = ("--category", "--audio/--silent", "--tag", "--since", "--until", "--models",
+             "--robustness", "--plot")  # fmt: skip
+    unset = (None, None, None, None, None, None, False, None)  # the options' defaults
+    used = [n for n, v, d in zip(names, given, unset, strict=True) if v is not d and v != []]
+    if used:
+        raise RatingInputError(
+            f"--control rates every vote; it does not combine with {', '.join(used)} "
+            "(run those without --control)"
+        )
+
+
 def style_control(
     data: Path,
     votes: Path | None,
