@@ -263,6 +263,7 @@ def test_cli_aspect_and_composite_boards(tmp_path, monkeypatch):
         (("--composite", "--weights", "overall=x"), "must look like NAME=WEIGHT"),
         (("--aspect", "sound", "--composite"), "--composite fits them together"),
         (("--aspect", "sound", "--control", "duration"), "does not combine with --aspect"),
+        (("--composite", "--category", "t2v"), "--category select votes in a store"),
     ):
         result = run(*common, *args)
         assert exit_code(result.exception) == 2, result.output

@@ -203,6 +203,15 @@ def leaderboard(
     tags = _split(tag)
     pool: dict = {"models": names or None, **({"aspect": aspect} if aspect else {})}
     board = None
+    if votes is not None:  # a file is rated whole, also in a composite
+        filters = {"--category": category, "--audio/--silent": audio, "--tag": tags or None,
+                   "--since": since, "--until": until}  # fmt: skip
+        used = [flag for flag, value in filters.items() if value is not None]
+        if used or include_flagged:
+            raise RatingInputError(
+                f"{', '.join(used or ['--include-flagged'])} select votes in a store (--data); "
+                f"a --votes file is rated as a whole (filter it first, or use --models)"
+            )
     if composite or weights is not None:
         from arena.cli.leaderboard_aspects import composite_board
 
@@ -215,19 +224,6 @@ def leaderboard(
     elif votes is not None:
         from arena.store import aggregate_votes_file
 
-        filters = {
-            "--category": category,
-            "--audio/--silent": audio,
-            "--tag": tags or None,
-            "--since": since,
-            "--until": until,
-        }
-        used = [flag for flag, value in filters.items() if value is not None]
-        if used or include_flagged:
-            raise RatingInputError(
-                f"{', '.join(used or ['--include-flagged'])} select votes in a store (--data); "
-                f"a --votes file is rated as a whole (filter it first, or use --models)"
-            )
         frame = reading() if reading else aggregate_votes_file(votes, aspect or "overall")
         pool["votes_file"] = str(votes)
     else:
