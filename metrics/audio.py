@@ -3,60 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import signal
 
+from generators.loudness import integrated_loudness  # one BS.1770 meter: the renditions' too
 from metrics.base import ClipContext, Metric, MetricResult
 
 SILENCE_DBFS = -50.0  # a 50 ms window quieter than this counts as silence
 DURATION_TOLERANCE_S = 0.1  # audio and video lengths may differ by this much (AAC framing)
-
-
-def _k_weighting(rate: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """ITU-R BS.1770 K-weighting (high shelf + high pass) designed for any sample rate."""
-    gain_db, q, fc = 4.0, 1 / np.sqrt(2), 1500.0
-    a_gain = 10 ** (gain_db / 40)
-    w0 = 2 * np.pi * fc / rate
-    alpha = np.sin(w0) / (2 * q)
-    cos = np.cos(w0)
-    shelf_b = np.array(
-        [
-            a_gain * ((a_gain + 1) + (a_gain - 1) * cos + 2 * np.sqrt(a_gain) * alpha),
-            -2 * a_gain * ((a_gain - 1) + (a_gain + 1) * cos),
-            a_gain * ((a_gain + 1) + (a_gain - 1) * cos - 2 * np.sqrt(a_gain) * alpha),
-        ]
-    )
-    shelf_a = np.array(
-        [
-            (a_gain + 1) - (a_gain - 1) * cos + 2 * np.sqrt(a_gain) * alpha,
-            2 * ((a_gain - 1) - (a_gain + 1) * cos),
-            (a_gain + 1) - (a_gain - 1) * cos - 2 * np.sqrt(a_gain) * alpha,
-        ]
-    )
-    w0 = 2 * np.pi * 38.0 / rate
-    alpha = np.sin(w0) / (2 * 0.5)
-    cos = np.cos(w0)
-    hp_b = np.array([1.0, -2.0, 1.0]) * (1 + cos) / 2
-    hp_a = np.array([1 + alpha, -2 * cos, 1 - alpha])
-    return [(shelf_b / shelf_a[0], shelf_a / shelf_a[0]), (hp_b / hp_a[0], hp_a / hp_a[0])]
-
-
-def integrated_loudness(audio: np.ndarray, rate: int) -> float | None:
-    """Gated integrated loudness in LUFS (BS.1770-4 gating) of a mono track; None if all gated."""
-    x = audio.astype(np.float64)
-    for b, a in _k_weighting(rate):
-        x = signal.lfilter(b, a, x)
-    block, hop = int(0.4 * rate), int(0.1 * rate)
-    if len(x) < block:
-        return None
-    starts = np.arange(0, len(x) - block + 1, hop)
-    power = np.array([np.mean(x[s : s + block] ** 2) for s in starts])
-    loudness = -0.691 + 10 * np.log10(power + 1e-20)
-    kept = power[loudness > -70.0]
-    if len(kept) == 0:
-        return None
-    relative = -0.691 + 10 * np.log10(kept.mean()) - 10.0
-    kept = kept[-0.691 + 10 * np.log10(kept) > relative]
-    return float(-0.691 + 10 * np.log10(kept.mean())) if len(kept) else None
 
 
 def silence_ratio(audio: np.ndarray, rate: int, threshold_dbfs: float = SILENCE_DBFS) -> float:
