@@ -30,6 +30,7 @@ import os
 import re
 import time
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -38,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from generators.base import GenerationRequest, GenerationResult
 from generators.clipcheck import check_media, check_output, result_from_info
+from generators.decode import ClipInfo
 from generators.encode import strip_metadata_copy
 from generators.errors import GenerationError, InputError, MediaError
 
@@ -414,19 +416,14 @@ class HttpGenerator:
             ) as client:
                 job_id = self.submit(client, request, key, deadline)
                 url = self.poll(client, job_id, deadline)
-                # A signed result URL can expire before it is fetched: ask the job for a new one.
-                for _ in range(3):
-                    if self.download(client, url, part, deadline) is None:
-                        break
-                    url = self.poll(client, job_id, deadline)
-                else:
-                    raise GenerationError(
-                        f"{self.name}: the result URL of job {job_id} keeps answering as expired"
-                    )
-            try:
-                info = check_media(part, label=f"{self.name} result of job {job_id}")
-            except MediaError as exc:
-                raise GenerationError(str(exc)) from None
+                download_result(
+                    self.name,
+                    job_id,
+                    url,
+                    lambda url: self.download(client, url, part, deadline),
+                    lambda: self.poll(client, job_id, deadline),
+                )
+            info = checked_result(part, self.name, job_id)
             check_output(
                 info,
                 request.duration_s if self.config.check_duration else None,
@@ -482,3 +479,27 @@ def build(target: str, params: dict[str, str]) -> HttpGenerator:
             "the API is configured in paddock.toml"
         )
     return HttpGenerator(target, load_api_config(target, config_path(params)))
+
+
+def download_result(
+    name: str,
+    job_id: str,
+    url: str,
+    download: Callable[[str], object | None],
+    ask_again: Callable[[], str],
+) -> None:
+    """Download a job's result; a signed result URL can expire before it is fetched
+    (``download`` then returns non-None), so the job is asked for a new one, up to three times."""
+    for _ in range(3):
+        if download(url) is None:
+            return
+        url = ask_again()
+    raise GenerationError(f"{name}: the result URL of job {job_id} keeps answering as expired")
+
+
+def checked_result(part: Path, name: str, job_id: str) -> ClipInfo:
+    """The downloaded result's media facts; GenerationError when it is not a playable clip."""
+    try:
+        return check_media(part, label=f"{name} result of job {job_id}")
+    except MediaError as exc:
+        raise GenerationError(str(exc)) from None

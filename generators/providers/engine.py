@@ -21,10 +21,18 @@ from typing import Any
 from urllib.parse import urljoin
 
 from generators.base import GenerationRequest, GenerationResult
-from generators.clipcheck import check_media, check_output, result_from_info
+from generators.clipcheck import check_output, result_from_info
 from generators.encode import strip_metadata_copy
-from generators.errors import GenerationError, InputError, MediaError, ModerationRefusal
-from generators.http_gen import HttpApiConfig, HttpGenerator, _snippet, field_at, idempotency_key
+from generators.errors import GenerationError, InputError, ModerationRefusal
+from generators.http_gen import (
+    HttpApiConfig,
+    HttpGenerator,
+    _snippet,
+    checked_result,
+    download_result,
+    field_at,
+    idempotency_key,
+)
 from generators.http_gen import render_template as _render
 from generators.providers.auth import auth_headers, missing_env
 from generators.providers.options import extra_fields, merge, parse_options, prune, texts
@@ -305,18 +313,20 @@ class ProviderGenerator(HttpGenerator):
                 )
                 job_id, submitted = self.submit_job(api, values, image, key, deadline)
                 url, final = self.wait_result(api, job_id, image, deadline, submitted)
-                for _ in range(3):  # a signed result URL can expire: ask the job for a new one
-                    if self.download(fetch, url, part, deadline) is None:
-                        break
-                    url, final = self.wait_result(api, job_id, image, deadline, submitted)
-                else:
-                    raise GenerationError(
-                        f"{self.name}: the result URL of job {job_id} keeps answering as expired"
-                    )
-            try:
-                info = check_media(part, label=f"{self.name} result of job {job_id}")
-            except MediaError as exc:
-                raise GenerationError(str(exc)) from None
+
+                def ask_again() -> str:
+                    nonlocal final
+                    fresh, final = self.wait_result(api, job_id, image, deadline, submitted)
+                    return fresh
+
+                download_result(
+                    self.name,
+                    job_id,
+                    url,
+                    lambda url: self.download(fetch, url, part, deadline),
+                    ask_again,
+                )
+            info = checked_result(part, self.name, job_id)
             check_output(info, values["_duration"], None, f"{self.name} (job {job_id})")
             strip_metadata_copy(part, out)
         except TimeoutError as exc:
