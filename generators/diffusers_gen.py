@@ -18,13 +18,14 @@ import math
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from generators.base import GenerationRequest, GenerationResult
+from generators.base import GenerationRequest, GenerationResult, Generator
 from generators.encode import encode_clip
 from generators.errors import GenerationError, InputError, PaddockError
 from generators.extras import require_ml
@@ -233,7 +234,12 @@ def _fit_length(samples: np.ndarray, n: int) -> np.ndarray:
 class DiffusersGenerator:
     """A diffusers video pipeline behind the Generator protocol; loaded on first use."""
 
-    def __init__(self, target: str, params: dict[str, str]) -> None:
+    def __init__(
+        self,
+        target: str,
+        params: dict[str, str],
+        build_generator: Callable[[str], Generator] | None = None,
+    ) -> None:
         if not target:
             raise InputError(
                 "diffusers: needs a model id or a pipeline folder, e.g. diffusers:/models/wan21-t2v"
@@ -244,6 +250,9 @@ class DiffusersGenerator:
             raise InputError(f"diffusers:{target}: no such pipeline folder")
         self.target = expanded
         self.options = DiffusersOptions.from_params(target, params)
+        if self.options.audio and build_generator is None:
+            raise InputError(f"diffusers:{target}: audio= needs the generator registry")
+        self.build_generator = build_generator
         self.name = f"diffusers:{target}"
 
     def categories(self) -> frozenset[str] | None:
@@ -351,14 +360,13 @@ class DiffusersGenerator:
         from dataclasses import replace
 
         from generators.decode import decode_soundtrack
-        from generators.registry import build_generator
 
         duration = min(max(n_frames / request.fps, 1.0), 15.0)
         # the picture is thrown away: ask for the smallest one
         sound_request = replace(request, duration_s=duration, resolution="480p", aspect="1:1")
         with tempfile.TemporaryDirectory(prefix="paddock-audio-") as tmp:
             path = Path(tmp) / "sound.mp4"
-            build_generator(self.options.audio).generate(sound_request, str(path))
+            self.build_generator(self.options.audio).generate(sound_request, str(path))
             track = decode_soundtrack(path)
         if track is None:
             raise GenerationError(f"audio generator {self.options.audio!r} made no sound")
@@ -382,6 +390,8 @@ def _input_image(path: str, width: int, height: int):
     return img.crop((left, top, left + width, top + height))
 
 
-def build(target: str, params: dict[str, str]) -> DiffusersGenerator:
-    """The `diffusers:` factory of the generator registry."""
-    return DiffusersGenerator(target, params)
+def build(
+    target: str, params: dict[str, str], build_generator: Callable[[str], Generator]
+) -> DiffusersGenerator:
+    """The `diffusers:` factory of the generator registry (which hands over its own builder)."""
+    return DiffusersGenerator(target, params, build_generator)

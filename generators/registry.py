@@ -29,16 +29,24 @@ class GeneratorKind:
     module: str
     model_kind: str  # what the store records for a model of this kind
     needs_gpu: bool = False
+    # Its options name other generators (diffusers' `audio=`): its `build` is handed
+    # `build_generator`, so the kind's module never imports this registry back.
+    builds_others: bool = False
 
     def build(self, target: str, params: dict[str, str]) -> Generator:
-        return importlib.import_module(self.module).build(target, params)
+        module = importlib.import_module(self.module)
+        if self.builds_others:
+            return module.build(target, params, build_generator=build_generator)
+        return module.build(target, params)
 
 
 KINDS: dict[str, GeneratorKind] = {
     kind.name: kind
     for kind in (
         GeneratorKind("builtin", "generators.pony.baselines", model_kind="baseline"),
-        GeneratorKind("diffusers", "generators.diffusers_gen", "diffusers", needs_gpu=True),
+        GeneratorKind(
+            "diffusers", "generators.diffusers_gen", "diffusers", needs_gpu=True, builds_others=True
+        ),
         GeneratorKind("http", "generators.http_gen", model_kind="http"),
         GeneratorKind("folder", "generators.folder_gen", model_kind="imported"),
         # Hosted APIs known by name (generators/providers/): remote models, stored as `http`.
