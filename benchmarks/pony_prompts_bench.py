@@ -32,8 +32,8 @@ DURATION_S = 3.0
 
 def _animals_drawn(plan, view=(854, 480)) -> bool:
     """True when a few frames of the first shot differ where the animals are drawn."""
-    from generators.pony.people import cast_portraits
-    from generators.pony.stage import render_stage
+    from generators.pony.cast_portraits import cast_portraits
+    from generators.pony.shot_frames import render_stage
     from generators.pony.visemes import MouthTrack
 
     n = int(DURATION_S * 24)

@@ -14,11 +14,11 @@ import numpy as np
 from generators.base import GenerationRequest, GenerationResult
 from generators.encode import encode_clip
 from generators.errors import GenerationError, InputError
-from generators.pony.people import cast_portraits
+from generators.pony.cast_portraits import cast_portraits
 from generators.pony.plan import Shot, ShotPlan, dialogue_shots, plan_shots
 from generators.pony.render import ImageRenderer, Motion, first_frame
 from generators.pony.soundtrack import Soundtrack, build_soundtrack
-from generators.pony.stage import render_stage
+from generators.pony.shot_frames import render_stage
 from generators.pony.visemes import MouthTrack, mouth_track
 
 
@@ -83,7 +83,7 @@ class PonyGenerator:
         if self.flaws.drift_amount <= 0 or len(plan.shots) < 2 or not base:
             return base
         from generators.pony.drift import drifted_lead
-        from generators.pony.people import assign_identities
+        from generators.pony.cast_portraits import assign_identities
 
         hopper = assign_identities(plan.cast.people)[0].startswith("hopper")
         return [base] + [[drifted_lead(base[0], float(self.flaws.drift_amount), k, hopper),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from generators.pony.cast import Cast, read_cast
+from generators.pony.cast_from_prompt import Cast, read_cast
 from generators.pony.speech import detect_language
 
 FRAMINGS = ("wide", "medium", "close")

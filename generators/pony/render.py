@@ -10,7 +10,7 @@ import numpy as np
 from generators.pony.face_anim import FaceAnimator, FacePose
 from generators.pony.plan import ShotPlan
 from generators.pony.portrait import Portrait, bust_mask_from_landmarks, face_landmarks
-from generators.pony.scene import WeatherLayer
+from generators.pony.scenery_painted import WeatherLayer
 from generators.pony.visemes import MouthTrack
 
 MARGIN = 0.16  # extra canvas around the view, room for camera moves

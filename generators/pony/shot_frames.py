@@ -22,8 +22,8 @@ from generators.pony.render import (
     canvas_size,
     crop_resize,
 )
-from generators.pony.scene import HORIZON, WeatherLayer, character_grade, paint_background
-from generators.pony.scenery import CloudLayer, Surf, Traffic, paint_crowd
+from generators.pony.scenery_painted import HORIZON, WeatherLayer, character_grade, paint_background
+from generators.pony.scenery_moving import CloudLayer, Surf, Traffic, paint_crowd
 from generators.pony.visemes import MouthTrack
 
 _MOVING = ("walks", "runs", "turns", "rides")

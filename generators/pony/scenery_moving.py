@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from generators.pony.plan import ShotPlan
-from generators.pony.scene import HORIZON
+from generators.pony.scenery_painted import HORIZON
 
 
 class CloudLayer:

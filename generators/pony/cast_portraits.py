@@ -15,7 +15,7 @@ from itertools import combinations
 import cv2
 import numpy as np
 
-from generators.pony.cast import COLOURS, HAIR_COLOURS, Person
+from generators.pony.cast_from_prompt import COLOURS, HAIR_COLOURS, Person
 from generators.pony.portrait import (
     Portrait,
     astronaut_portrait,
