@@ -12,7 +12,8 @@ from pony_checks import face_descriptor, faces_in, lower_motion, plan_mismatches
 
 from generators.base import GenerationRequest
 from generators.decode import decode_clip
-from generators.pony.cast_portraits import BANK, IDENTITY_DISTANCE, MIN_APART, cast_portraits
+from generators.pony.cast_identities import BANK, IDENTITY_DISTANCE, MIN_APART
+from generators.pony.cast_portraits import cast_portraits
 from generators.pony.plan import explain_prompt, plan_shots
 from generators.registry import build_generator
 
@@ -194,7 +195,7 @@ def test_image_to_video_of_an_animal_moves_it_smoothly_with_its_sound(pony, tmp_
 def test_the_demo_first_set_shows_at_least_three_different_casts() -> None:
     from arena.domain.suite import quick_subset
     from arena.io.prompt_files import load_suite
-    from generators.pony.cast_portraits import assign_identities
+    from generators.pony.cast_identities import assign_identities
 
     casts = set()
     for prompt in quick_subset(load_suite()):

@@ -5,171 +5,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-COLOURS = {
-    "red": (190, 35, 40),
-    "yellow": (235, 200, 40),
-    "blue": (40, 80, 190),
-    "green": (50, 140, 60),
-    "black": (25, 25, 28),
-    "white": (235, 235, 235),
-    "grey": (125, 125, 130),
-    "gray": (125, 125, 130),
-    "brown": (110, 70, 40),
-    "orange": (230, 120, 30),
-    "purple": (110, 50, 150),
-    "pink": (230, 130, 170),
-    "navy": (25, 35, 90),
-    "beige": (205, 185, 150),
-    "silver": (190, 190, 200),
-    "gold": (210, 170, 60),
-    "dark": (40, 38, 40),
-}
-HAIR_COLOURS = {
-    "blonde": (215, 180, 110),
-    "blond": (215, 180, 110),
-    "red": (165, 60, 30),
-    "ginger": (175, 85, 35),
-    "brown": (95, 60, 35),
-    "black": (22, 20, 22),
-    "dark": (35, 28, 25),
-    "grey": (150, 150, 150),
-    "gray": (150, 150, 150),
-    "white": (225, 225, 220),
-    "silver": (195, 195, 200),
-}
-CLOTHES = (
-    "raincoat",
-    "coat",
-    "jacket",
-    "scarf",
-    "dress",
-    "shirt",
-    "t-shirt",
-    "sweater",
-    "hoodie",
-    "suit",
-    "uniform",
-    "blouse",
-    "cardigan",
-    "vest",
-    "jumper",
-    "top",
-    "robe",
-    "overcoat",
-    "parka",
+from generators.pony.cast_words import (
+    ACTIONS,
+    ANIMALS,
+    CLOTHES,
+    COLOURS,
+    FEMALE_NAMES,
+    HAIR_COLOURS,
+    HEADWEAR,
+    MALE_NAMES,
+    NOT_NAMES,
+    NUMBERS,
+    PERSON_NOUNS,
+    PLURAL_NOUNS,
 )
-HEADWEAR = ("hat", "cap", "beanie", "helmet", "hood")
-ANIMALS = {
-    "cat": ("cat", "cats", "kitten", "kittens", "kitty"),
-    "dog": ("dog", "dogs", "puppy", "puppies", "hound"),
-    "horse": ("horse", "horses", "pony", "ponies", "stallion", "mare", "foal"),
-    "bird": (
-        "bird",
-        "birds",
-        "seagull",
-        "seagulls",
-        "gull",
-        "gulls",
-        "pigeon",
-        "pigeons",
-        "parrot",
-        "sparrow",
-        "crow",
-        "owl",
-    ),
-}
-ACTIONS = {
-    "stands": ("stand", "stands", "standing", "stood"),
-    "walks": (
-        "walk",
-        "walks",
-        "walking",
-        "stroll",
-        "strolls",
-        "strolling",
-        "wanders",
-        "crosses",
-        "steps",
-    ),
-    "runs": ("run", "runs", "running", "jogs", "jogging", "sprints", "sprinting", "hurries"),
-    "turns": ("turn", "turns", "turning", "spins", "looks back", "glances back"),
-    "waves": ("wave", "waves", "waving"),
-    "looks up": ("looks up", "look up", "looking up", "gazes up", "glances up"),
-    "sits": ("sit", "sits", "sitting", "seated", "sat"),
-    "rides": ("ride", "rides", "riding"),
-}
-NUMBERS = {
-    "a": 1,
-    "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "both": 2,
-    "pair": 2,
-    "couple": 2,
-    "several": 3,
-    "few": 3,
-}
 
-# person nouns: (gender, age) of each; plural forms count as several unless a number says
-_NOUNS: dict[str, tuple[str | None, str]] = {
-    "woman": ("f", "adult"),
-    "women": ("f", "adult"),
-    "lady": ("f", "adult"),
-    "ladies": ("f", "adult"),
-    "girl": ("f", "child"),
-    "girls": ("f", "child"),
-    "man": ("m", "adult"),
-    "men": ("m", "adult"),
-    "guy": ("m", "adult"),
-    "gentleman": ("m", "adult"),
-    "boy": ("m", "child"),
-    "boys": ("m", "child"),
-    "grandmother": ("f", "old"),
-    "grandma": ("f", "old"),
-    "grandfather": ("m", "old"),
-    "grandpa": ("m", "old"),
-    "mother": ("f", "adult"),
-    "father": ("m", "adult"),
-    "person": (None, "adult"),
-    "people": (None, "adult"),
-    "someone": (None, "adult"),
-    "somebody": (None, "adult"),
-    "child": (None, "child"),
-    "children": (None, "child"),
-    "kid": (None, "child"),
-    "kids": (None, "child"),
-    "friends": (None, "adult"),
-    "couple": (None, "adult"),
-    "teenager": (None, "young"),
-    "astronaut": ("f", "adult"),
-    "detective": (None, "adult"),
-    "farmer": (None, "adult"),
-    "chef": (None, "adult"),
-    "reporter": (None, "adult"),
-    "presenter": (None, "adult"),
-    "host": (None, "adult"),
-    "teacher": (None, "adult"),
-    "student": (None, "young"),
-    "soldier": (None, "adult"),
-    "traveler": (None, "adult"),
-    "traveller": (None, "adult"),
-    "rider": (None, "adult"),
-    "cowboy": ("m", "adult"),
-    "king": ("m", "adult"),
-    "queen": ("f", "adult"),
-    "businessman": ("m", "adult"),
-    "businesswoman": ("f", "adult"),
-    "nurse": ("f", "adult"),
-    "doctor": (None, "adult"),
-    "narrator": (None, "adult"),
-    "actor": ("m", "adult"),
-    "actress": ("f", "adult"),
-    "singer": (None, "adult"),
-    "fisherman": ("m", "adult"),
-}
-_PLURAL = {"women", "ladies", "girls", "men", "boys", "people", "children", "kids", "friends"}
 _NOBODY = re.compile(
     r"\b(?:no one|no-one|nobody|no people|noone|empty|deserted|"
     r"unpopulated|no person|no humans?|without people)\b"
@@ -183,95 +33,6 @@ _SAY = (
 _REPLY = re.compile(r"\b(?:replies|replied|answers|answered|responds|responded)\b")
 _QUOTE = re.compile(r'"([^"]+)"|“([^”]+)”|«([^»]+)»|「([^」]+)」|『([^』]+)』|„([^“”]+)[“”]')
 _NAME_COLON = re.compile(r"(?:^|[\s.,;])([A-Z][a-z]{1,15})\s*:\s*$")
-_NOT_NAMES = {
-    "Shot",
-    "Cut",
-    "Scene",
-    "Then",
-    "Close",
-    "Wide",
-    "Medium",
-    "Camera",
-    "Next",
-    "Multi",
-    "Audio",
-    "Sound",
-    "Text",
-    "Prompt",
-    "Title",
-    "Note",
-    "Dialogue",
-    "Narrator",
-    "Voice",
-    "Later",
-    "Finally",
-    "First",
-    "Second",
-    "Third",
-    "Morning",
-    "Night",
-    "Evening",
-    "Time",
-}
-_FEMALE_NAMES = {
-    "anna",
-    "maria",
-    "sara",
-    "sarah",
-    "emma",
-    "julia",
-    "lucy",
-    "mia",
-    "sofia",
-    "alice",
-    "laura",
-    "kate",
-    "lisa",
-    "nina",
-    "eva",
-    "ella",
-    "grace",
-    "jane",
-    "mary",
-    "rose",
-    "amy",
-    "claire",
-    "marie",
-    "elena",
-    "olivia",
-    "zoe",
-    "lena",
-}
-_MALE_NAMES = {
-    "tom",
-    "john",
-    "mark",
-    "paul",
-    "peter",
-    "james",
-    "david",
-    "max",
-    "leo",
-    "ben",
-    "sam",
-    "jack",
-    "luke",
-    "carlos",
-    "pierre",
-    "ravi",
-    "omar",
-    "hans",
-    "mike",
-    "alex",
-    "daniel",
-    "lucas",
-    "marco",
-    "ali",
-    "noah",
-    "adam",
-    "li",
-    "wei",
-}
 
 
 @dataclass(frozen=True)
@@ -325,7 +86,7 @@ def _words_re(words) -> str:
     )
 
 
-_NOUN_RE = re.compile(_words_re(_NOUNS))
+_NOUN_RE = re.compile(_words_re(PERSON_NOUNS))
 _ACTION_RES = {a: re.compile(_words_re(ws)) for a, ws in ACTIONS.items()}
 _ANIMAL_RES = {a: re.compile(_words_re(ws)) for a, ws in ANIMALS.items()}
 _COLOUR_RE = "|".join(sorted(COLOURS, key=len, reverse=True))
@@ -388,10 +149,10 @@ def _count(before: str, noun: str) -> int:
     words = re.findall(r"[\w-]+", before)[-2:]
     for w in reversed(words):
         if w in NUMBERS:
-            return NUMBERS[w] if noun in _PLURAL or noun == "couple" else 1
+            return NUMBERS[w] if noun in PLURAL_NOUNS or noun == "couple" else 1
     if noun == "couple":
         return 2
-    return 2 if noun in _PLURAL else 1
+    return 2 if noun in PLURAL_NOUNS else 1
 
 
 def _mentions(text: str) -> list[tuple[int, int, str]]:
@@ -403,10 +164,10 @@ def _names(prompt: str) -> list[str]:
     names: list[str] = []
     for m in _QUOTE.finditer(prompt):
         nm = _NAME_COLON.search(prompt[max(0, m.start() - 30) : m.start()])
-        if nm and nm.group(1) not in _NOT_NAMES:
+        if nm and nm.group(1) not in NOT_NAMES:
             names.append(nm.group(1))
     for m in re.finditer(rf"\b([A-Z][a-z]{{1,15}})\s+{_SAY}\b", _strip_quotes(prompt)):
-        if m.group(1) not in _NOT_NAMES and m.group(1).lower() not in (
+        if m.group(1) not in NOT_NAMES and m.group(1).lower() not in (
             "she",
             "he",
             "it",
@@ -419,7 +180,7 @@ def _names(prompt: str) -> list[str]:
 
 def _name_gender(name: str) -> str | None:
     low = name.lower()
-    return "f" if low in _FEMALE_NAMES else "m" if low in _MALE_NAMES else None
+    return "f" if low in FEMALE_NAMES else "m" if low in MALE_NAMES else None
 
 
 def _people(prompt: str, n_lines: int) -> list[Person]:
@@ -438,7 +199,7 @@ def _people(prompt: str, n_lines: int) -> list[Person]:
             continue  # "the woman" again: the same person
         if re.search(r"\bno\s+$", before):
             continue
-        gender, age = _NOUNS[noun]
+        gender, age = PERSON_NOUNS[noun]
         if noun in ("couple",) and _count(before, noun) == 2:
             genders: list[str | None] = ["f", "m"]
         else:

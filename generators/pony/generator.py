@@ -17,8 +17,8 @@ from generators.errors import GenerationError, InputError
 from generators.pony.cast_portraits import cast_portraits
 from generators.pony.plan import Shot, ShotPlan, dialogue_shots, plan_shots
 from generators.pony.render import ImageRenderer, Motion, first_frame
-from generators.pony.soundtrack import Soundtrack, build_soundtrack
 from generators.pony.shot_frames import render_stage
+from generators.pony.soundtrack import Soundtrack, build_soundtrack
 from generators.pony.visemes import MouthTrack, mouth_track
 
 
@@ -82,8 +82,8 @@ class PonyGenerator:
         base = cast_portraits(plan.cast.people)
         if self.flaws.drift_amount <= 0 or len(plan.shots) < 2 or not base:
             return base
+        from generators.pony.cast_identities import assign_identities
         from generators.pony.drift import drifted_lead
-        from generators.pony.cast_portraits import assign_identities
 
         hopper = assign_identities(plan.cast.people)[0].startswith("hopper")
         return [base] + [[drifted_lead(base[0], float(self.flaws.drift_amount), k, hopper),
