@@ -1,6 +1,6 @@
 """Benchmark: `paddock votes import` of a Parquet battle file beside DuckDB's raw copy of it.
 
-Writes votes (10 million among 100 models by default, the generator of ``rating_bench.py``,
+Writes votes (10 million among 100 models by default, the generator of ``bench_votes.py``,
 with a ``tstamp`` column) to Parquet, then times in the same run
 
   (a) DuckDB alone: ``CREATE TABLE t AS SELECT * FROM read_parquet(...)`` into a new database
@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from rating_bench import WINNERS, console, generate_votes, model_names  # noqa: E402
+from bench_votes import WINNERS, console, generate_votes, model_names  # noqa: E402
 
 
 def write_battles(path: Path, n_votes: int, n_models: int, seed: int) -> None:

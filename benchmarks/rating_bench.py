@@ -24,194 +24,29 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import multiprocessing as mp
 import os
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from functools import partial
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
-from rich.console import Console
-from rich.progress import Progress
-from scipy.optimize import minimize
-from scipy.special import expit
 
 REPO = Path(__file__).resolve().parent.parent
-WINNERS = ("model_a", "model_b", "tie", "tie (bothbad)")
-console = Console(stderr=True)
+sys.path.insert(0, str(REPO / "benchmarks"))
 
-
-# ---------------------------------------------------------------- synthetic votes
-
-
-def generate_votes(
-    n_votes: int, n_models: int, seed: int, tie_scale: float = 0.6
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(left, right, outcome codes, true log-strengths): uniform random pairs and sides.
-
-    P(left wins) + P(tie) / 2 = expit(theta_left - theta_right), with P(tie or both bad) =
-    ``tie_scale`` * p * (1 - p) (15% for an even pair; a third of them both-bad), so the
-    half-a-win Bradley-Terry model is exactly right and its ratings are unbiased.
-    """
-    rng = np.random.default_rng(seed)
-    theta = rng.normal(0.0, 1.0, n_models)
-    left = np.empty(n_votes, dtype=np.int16)
-    right = np.empty(n_votes, dtype=np.int16)
-    outcome = np.empty(n_votes, dtype=np.int8)
-    step = 1_000_000
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("generating votes", total=n_votes)
-        for start in range(0, n_votes, step):
-            n = min(step, n_votes - start)
-            a = rng.integers(0, n_models, n)
-            b = (a + rng.integers(1, n_models, n)) % n_models
-            p = expit(theta[a] - theta[b])
-            tie = tie_scale * p * (1.0 - p)
-            win = p - tie / 2.0
-            u = rng.random(n)
-            code = np.where(
-                u < win, 0, np.where(u < win + tie * 2 / 3, 2, np.where(u < win + tie, 3, 1))
-            )
-            left[start : start + n], right[start : start + n] = a, b
-            outcome[start : start + n] = code
-            progress.advance(task, n)
-    return left, right, outcome, theta
-
-
-def model_names(n_models: int) -> list[str]:
-    return [f"model-{k:03d}" for k in range(n_models)]
-
-
-def write_parquet(path: Path, left, right, outcome, names: list[str]) -> None:
-    dictionary = pa.array(names)
-    table = pa.table(
-        {
-            "model_a": pa.DictionaryArray.from_arrays(pa.array(left.astype(np.int32)), dictionary),
-            "model_b": pa.DictionaryArray.from_arrays(pa.array(right.astype(np.int32)), dictionary),
-            "winner": pa.DictionaryArray.from_arrays(
-                pa.array(outcome.astype(np.int32)), pa.array(WINNERS)
-            ),
-        }
-    )
-    pq.write_table(table, path)
-
-
-def battles_frame(left, right, outcome, names: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "model_a": pd.Categorical.from_codes(left, names),
-            "model_b": pd.Categorical.from_codes(right, names),
-            "winner": pd.Categorical.from_codes(outcome, list(WINNERS)),
-        }
-    )
-
-
-def build_store(data_dir: Path, frame: pd.DataFrame, names: list[str]) -> float:
-    from arena.store import Store
-
-    start = time.perf_counter()
-    with Store.open(data_dir) as store:
-        for name in names:
-            store.add_model(name, kind="imported")
-        store.import_battles(frame)
-        store.checkpoint()
-    return time.perf_counter() - start
-
-
-# ---------------------------------------------------------------- reference (FastChat)
-
-
-def preprocess_for_bt(df: pd.DataFrame):
-    """FastChat: deduplicate (model_a, model_b, outcome) rows into unique rows with counts."""
-    n_rows = len(df)
-    model_indices, models = pd.factorize(pd.concat([df["model_a"], df["model_b"]]))
-    matchups = np.column_stack([model_indices[:n_rows], model_indices[n_rows:]])
-    schedule = np.full((n_rows, 3), fill_value=1, dtype=np.int32)
-    schedule[:, [0, 1]] = matchups
-    schedule[(df["winner"] == "model_a").to_numpy(), 2] = 2
-    schedule[(df["winner"] == "model_b").to_numpy(), 2] = 0
-    matchups_outcomes, weights = np.unique(schedule, return_counts=True, axis=0)
-    matchups = matchups_outcomes[:, [0, 1]]
-    outcomes = matchups_outcomes[:, 2].astype(np.float64) / 2.0
-    return matchups, outcomes, list(models), weights.astype(np.float64)
-
-
-def bt_loss_and_grad(ratings, matchups, outcomes, weights, alpha=1.0):
-    matchup_ratings = ratings[matchups]
-    logits = alpha * (matchup_ratings[:, 0] - matchup_ratings[:, 1])
-    probs = expit(logits)
-    loss = -((np.log(probs) * outcomes + np.log(1.0 - probs) * (1.0 - outcomes)) * weights).sum()
-    matchups_grads = -alpha * (outcomes - probs) * weights
-    model_grad = np.zeros_like(ratings)
-    np.add.at(
-        model_grad,
-        matchups[:, [0, 1]],
-        matchups_grads[:, None] * np.array([1.0, -1.0], dtype=np.float64),
-    )
-    return loss, model_grad
-
-
-def fit_bt(matchups, outcomes, weights, n_models, alpha, tol=1e-6):
-    result = minimize(
-        fun=bt_loss_and_grad,
-        x0=np.zeros(n_models, dtype=np.float64),
-        args=(matchups, outcomes, weights, alpha),
-        jac=True,
-        method="L-BFGS-B",
-        options={"maxiter": 100, "gtol": tol},
-    )
-    return result["x"]
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def reference_method(df: pd.DataFrame, replicates: int, timed_replicates: int) -> dict:
-    """Chatbot Arena's compute_bt + compute_bootstrap_bt; bootstrap time scaled to ``replicates``."""
-    alpha = math.log(10.0)
-    cpu0 = time.process_time() + _children_cpu()
-    t0 = time.perf_counter()
-    matchups, outcomes, models, weights = preprocess_for_bt(df)
-    t1 = time.perf_counter()
-    point = fit_bt(matchups, outcomes, weights, len(models), alpha)
-    t2 = time.perf_counter()
-    cpu2 = time.process_time() + _children_cpu()
-    rng = np.random.default_rng(seed=0)
-    idxs = rng.multinomial(n=len(df), pvals=weights / weights.sum(), size=timed_replicates)
-    boot_weights = idxs.astype(np.float64) / len(df)
-    bt_fn = partial(fit_bt, matchups, outcomes, n_models=len(models), alpha=alpha)
-    with mp.get_context("fork").Pool(os.cpu_count()) as pool:
-        results = list(pool.imap_unordered(bt_fn, boot_weights))
-    t3 = time.perf_counter()
-    cpu3 = time.process_time() + _children_cpu()
-    boot = np.array(results) * 400.0 + 1000.0
-    per_replicate = (t3 - t2) / timed_replicates
-    return {
-        "models": models,
-        "ratings": point * 400.0 + 1000.0,
-        "ci": np.percentile(boot, [2.5, 97.5], axis=0),
-        "preprocess_s": t1 - t0,
-        "fit_s": t2 - t1,
-        "bootstrap_timed_s": t3 - t2,
-        "bootstrap_timed_replicates": timed_replicates,
-        "bootstrap_s": per_replicate * replicates,
-        "cpu_timed_s": cpu3 - cpu0,
-        "cpu_s": (cpu2 - cpu0) + (cpu3 - cpu2) * replicates / timed_replicates,
-        "total_s": (t1 - t0) + (t2 - t1) + per_replicate * replicates,
-        "unique_rows": len(weights),
-    }
-
+from arena_reference import reference_method  # noqa: E402
+from bench_votes import (  # noqa: E402
+    battles_frame,
+    build_store,
+    console,
+    generate_votes,
+    model_names,
+    write_parquet,
+)
 
 # ---------------------------------------------------------------- Paddock, in a fresh process
 

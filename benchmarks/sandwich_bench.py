@@ -1,7 +1,7 @@
 """Benchmark: sandwich intervals against LMArena's arena-rank on the same votes, and the command.
 
 For each size (votes x models) it writes votes with known Bradley-Terry strengths to Parquet
-(the generator of ``rating_bench.py``), then
+(the generator of ``bench_votes.py``), then
 
   (a) fits them with Paddock (``aggregate_votes_file`` + ``compute_leaderboard`` with
       ``intervals="sandwich"``) and times the fit and the intervals;
@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from rating_bench import console, generate_votes, model_names, write_parquet  # noqa: E402
+from bench_votes import console, generate_votes, model_names, write_parquet  # noqa: E402
 
 # Run by the arena-rank interpreter: fit, time, print ratings and bounds as JSON.
 ARENA_RANK = r"""
