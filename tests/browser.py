@@ -28,9 +28,13 @@ def chromium_path() -> str:
     return path
 
 
+# Chromium's mobile emulation of a phone: touch, a mobile viewport and a 3x screen.
+PHONE = {"is_mobile": True, "has_touch": True, "device_scale_factor": 3}
+
+
 @contextmanager
-def browser_page(viewport=(1280, 900)):
-    """A page in a fresh chromium with a fresh user-data dir."""
+def browser_page(viewport=(1280, 900), phone: bool = False):
+    """A page in a fresh chromium with a fresh user-data dir (emulating a phone if asked)."""
     from playwright.sync_api import sync_playwright
 
     executable = chromium_path()
@@ -43,6 +47,7 @@ def browser_page(viewport=(1280, 900)):
                 headless=True,
                 args=CHROMIUM_ARGS,
                 viewport={"width": viewport[0], "height": viewport[1]},
+                **(PHONE if phone else {}),
             )
             try:
                 yield context.pages[0] if context.pages else context.new_page()

@@ -46,6 +46,64 @@ def test_rater_plays_both_votes_with_keyboard_and_sees_names(data_dir, tmp_path)
     store.close()
 
 
+def test_on_a_phone_players_show_a_first_frame_and_the_votes_come_into_view(data_dir, tmp_path):
+    """390x844 in Chromium's mobile emulation: a poster before play, the vote row after."""
+    import io
+    import re
+
+    import numpy as np
+    from PIL import Image
+
+    def brightness(png: bytes) -> float:
+        return float(np.asarray(Image.open(io.BytesIO(png)).convert("L"), float).mean())
+
+    store = seeded_store(data_dir)
+    width, height = 390, 844
+    clips = re.compile(r"/media/[0-9a-f]{32}$")
+    with ServerThread(store) as server, browser_page((width, height), phone=True) as page:
+        # A phone may fetch nothing of a clip before a tap: hold the clips back, not the posters.
+        page.route(clips, lambda route: route.abort())
+        page.goto(server.url, wait_until="networkidle")
+        page.wait_for_selector("#pd-video-a", timeout=30_000)
+        for side in "ab":
+            video = f"#pd-video-{side}"
+            src, poster = page.get_attribute(video, "src"), page.get_attribute(video, "poster")
+            # through the clip's own opaque id: the poster names nothing the clip does not
+            assert poster == f"{src}/poster", (src, poster)
+            response = page.request.get(server.url.rstrip("/") + poster)
+            assert response.status == 200 and response.headers["content-type"] == "image/jpeg"
+            assert Image.open(io.BytesIO(response.body())).size == (64, 48)  # the clip's frame
+            # what the rater sees: a picture (about 90 and 120 here), not a black box (about 15)
+            page.wait_for_function(
+                f"document.querySelector('{video}').readyState === 0", timeout=15_000
+            )
+            for _ in range(50):
+                if brightness(page.locator(video).screenshot()) > 40:
+                    break
+                page.wait_for_timeout(200)
+            assert brightness(page.locator(video).screenshot()) > 40, f"{video} is black"
+        page.screenshot(path=str(tmp_path / "phone-before-play.png"))
+        page.unroute(clips)
+        page.reload(wait_until="networkidle")
+        page.wait_for_selector("#pd-video-a", timeout=30_000)
+        page.tap("#pd-play")
+        page.wait_for_function(
+            "document.getElementById('pd-video-a').ended"
+            " && document.getElementById('pd-video-b').ended",
+            timeout=30_000,
+        )
+        page.wait_for_function("document.getElementById('pd-vote-a').disabled === false")
+        page.wait_for_timeout(300)  # the page's own scroll has settled
+        page.screenshot(path=str(tmp_path / "phone-votes-open.png"))
+        for button in ("a", "b", "tie", "bad"):  # in view without the rater scrolling
+            box = page.locator(f"#pd-vote-{button}").bounding_box()
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, box
+        page.tap("#pd-vote-b")
+        page.locator("#pd-reveal").wait_for(state="visible", timeout=15_000)
+    assert store.vote_count() == 1
+    store.close()
+
+
 SECRET_MODELS = ("zebracorn-7b", "quokkavid-2")
 
 

@@ -201,6 +201,30 @@ def test_battle_clips_are_cut_and_padded_to_one_length(served_store):
     assert left.content[:4096] not in originals
 
 
+def test_posters_are_the_renditions_first_frames_through_the_opaque_route(served_store):
+    import io
+
+    from PIL import Image
+
+    with Serving(served_store, TINY_PROFILE) as server:
+        battle = server.battle("rater-poster").json()
+        posters = [
+            httpx.get(server.url + battle[f"{s}_url"] + "/poster") for s in ("left", "right")
+        ]
+        wrong = httpx.get(server.url + "/media/" + "0" * 32 + "/poster")
+    assert wrong.status_code == 404
+    for poster in posters:
+        assert poster.status_code == 200 and poster.headers["content-type"] == "image/jpeg"
+        assert "etag" not in poster.headers and "last-modified" not in poster.headers
+        image = Image.open(io.BytesIO(poster.content))
+        # the rendition's frame (one size for the pool), not the original's, and no metadata
+        assert image.size[0] == 128 and not image.getexif() and "comment" not in image.info
+    assert (
+        Image.open(io.BytesIO(posters[0].content)).size
+        == Image.open(io.BytesIO(posters[1].content)).size
+    )
+
+
 def test_range_requests_work_over_the_padding(served_store):
     with Serving(served_store, TINY_PROFILE) as server:
         battle = server.battle("rater-range-1").json()

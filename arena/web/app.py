@@ -76,10 +76,12 @@ def player_html(view: BattleView, require_full_play: bool) -> str:
 <div class="pd-duel" data-battle="{html.escape(view.battle_id)}" data-gate="{gate}">
   <div class="pd-side"><span class="pd-label">A</span>
     <button id="pd-solo-a" class="pd-solo" type="button">Play A alone</button>
-    <video id="pd-video-a" src="{view.left_url}" preload="auto" playsinline></video></div>
+    <video id="pd-video-a" src="{view.left_url}" poster="{view.left_url}/poster"
+      preload="auto" playsinline></video></div>
   <div class="pd-side"><span class="pd-label">B</span>
     <button id="pd-solo-b" class="pd-solo" type="button">Play B alone</button>
-    <video id="pd-video-b" src="{view.right_url}" preload="auto" playsinline muted></video></div>
+    <video id="pd-video-b" src="{view.right_url}" poster="{view.right_url}/poster" preload="auto"
+      playsinline muted></video></div>
 </div>
 <div class="pd-controls">
   <button id="pd-play" type="button">Play / pause both</button>
@@ -233,7 +235,7 @@ def build_app(
             category = gr.Radio(CATEGORY_CHOICES, value="", label="Category", elem_id="pd-category")
             prompt = gr.Markdown(elem_id="pd-prompt")
             player = gr.HTML(elem_id="pd-player", js_on_load=None)
-            with gr.Row():
+            with gr.Row(elem_id="pd-votes"):
                 for label, outcome, elem in (
                     ("A is better  [1]", "left", "pd-vote-a"),
                     ("B is better  [2]", "right", "pd-vote-b"),

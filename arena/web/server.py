@@ -118,20 +118,36 @@ def build_server(
     options = options or ArenaOptions()
     guard = AbuseGuard(options.abuse)
 
-    @api.get(MEDIA_ROUTE + "/{media_id}")
-    def media(media_id: str, request: Request) -> Response:
+    def media_path(media_id: str) -> Path:
         # Only a battle's random media id leads to a file, and only inside the clip store.
         if not MEDIA_ID.fullmatch(media_id):
             raise HTTPException(404)
         if serving is not None:
-            path = served_path(media_id)
-        else:
-            path = store.media_clip(media_id)
-            if path is None:
-                raise HTTPException(404)
-            path = path.resolve()
-            if clips_root not in path.parents or not path.is_file():
-                raise HTTPException(404)
+            return served_path(media_id)
+        path = store.media_clip(media_id)
+        if path is None:
+            raise HTTPException(404)
+        path = path.resolve()
+        if clips_root not in path.parents or not path.is_file():
+            raise HTTPException(404)
+        return path
+
+    @api.get(MEDIA_ROUTE + "/{media_id}/poster")
+    def poster(media_id: str) -> Response:
+        """The served file's first frame, for the player to show before it plays."""
+        from arena.web.poster import poster_jpeg
+
+        try:
+            body = poster_jpeg(media_path(media_id))
+        except PaddockError as exc:
+            log.warning("poster %s not served: %s", media_id, exc)
+            raise HTTPException(404) from None
+        headers = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
+        return Response(body, media_type="image/jpeg", headers=headers)
+
+    @api.get(MEDIA_ROUTE + "/{media_id}")
+    def media(media_id: str, request: Request) -> Response:
+        path = media_path(media_id)
         size = path.stat().st_size
         if not range_is_satisfiable(request.headers.get("range"), size):
             return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})

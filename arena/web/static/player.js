@@ -10,7 +10,7 @@ window.paddock = (() => {
   const FOLLOWUPS = ["pd-asp-a", "pd-asp-b", "pd-asp-tie", "pd-asp-skip"];
   const FOLLOWUP_KEYS = { "1": 0, a: 0, "2": 1, b: 1, "3": 2, t: 2, "0": 3 };
   const st = { battle: null, ended: [false, false], played: [0, 0], start: 0, audio: 0, voted: false, gate: true,
-    playing: false, holding: false, votedAt: 0 };
+    playing: false, holding: false, votedAt: 0, votesShown: false };
   // Drift (s) under which the follower plays at rate 1, over which it is re-seeked; the rate
   // correction per second of drift, and its largest step (0.75x-1.25x keeps speech natural).
   const SYNC = { tickMs: 40, deadband: 0.012, seekAt: 0.4, gain: 3, maxStep: 0.25 };
@@ -69,9 +69,20 @@ window.paddock = (() => {
     st.audio = 0;
     st.playing = false;
     st.holding = false;
+    st.votesShown = false;
     applyAudio();
     refreshButtons();
     report();
+  }
+
+  // Voting just opened after the clips played: on a short screen (a phone) the vote row sits
+  // below the clips, out of view; bring it up once, its bottom at the screen's bottom.
+  function showVotes() {
+    const row = $("pd-votes");
+    if (!row || st.votesShown || st.voted || !st.gate || !unlocked()) return;
+    st.votesShown = true;
+    const box = row.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) row.scrollIntoView({ block: "end" });
   }
 
   function playBoth() {
@@ -176,6 +187,7 @@ window.paddock = (() => {
     // now, while a seek would stall a slow decoder for longer than the gap it closes.
     if (st.ended[0] && st.ended[1]) st.playing = false;
     refreshButtons();
+    showVotes();
     report();
   }
 
