@@ -4,7 +4,7 @@ Usage: .venv/bin/python benchmarks/speech_check.py [--count 20] [--seconds 4] [-
 Makes pony clips (480p) of the default suite's text-to-video prompts, half dialogue and half
 ambient or silent (all with sound), and checks: the clean clip's `speech` verdict is never a
 false alarm; its sound replaced by room tone under its dialogue prompt is `speech missing`; a
-real talking head's speech mixed into a nobody-speaks scene is `unexpected speech`; pink noise
+real talking head's speech mixed into a nobody-speaks scene at the scene's mean level is `unexpected speech`; pink noise
 10 dB under the clean mean level lowers DNSMOS `bak` by >= 0.5 and `ovrl` by >= 0.2.
 The last line is one JSON object with the rates.
 """
@@ -44,6 +44,7 @@ def main() -> None:
     from audio_damage import (
         add_pink_noise,
         clip_audio,
+        mean_level_db,
         pony_clip,
         replace_with_room_tone,
         sound_context,
@@ -78,7 +79,9 @@ def main() -> None:
             else:
                 row["quality"] = f"{q0.reason} / {q1.reason}"
         elif clean["expected"] == "none":
-            talk = audio + 0.7 * voice[: len(audio)]
+            # a voice at the scene's own mean level (0 dB against the ambience)
+            part = voice[: len(audio)]
+            talk = audio + part * 10 ** ((mean_level_db(audio) - mean_level_db(part)) / 20)
             row["damaged"] = SPEECH.compute(sound_context(talk.clip(-1, 1), text)).values["verdict"]
         rows.append(row)
         print(json.dumps(row), flush=True)
