@@ -8,6 +8,7 @@ from functools import lru_cache
 import numpy as np
 
 from generators.errors import PaddockError
+from generators.extras import missing_modules
 from metrics.base import ClipContext, Metric, MetricResult
 
 RATE = 16000  # the decode's analysis rate, and one of the four the WebRTC VAD takes
@@ -71,9 +72,7 @@ class SoundModelError(PaddockError):
 
 def check_speech() -> None:
     """Start-up check: the WebRTC VAD is installed (SoundModelError naming the fix)."""
-    import importlib.util
-
-    if importlib.util.find_spec("webrtcvad") is None:
+    if missing_modules(("webrtcvad",)):
         raise SoundModelError(
             "the speech metrics need webrtcvad (package webrtcvad-wheels), not installed: "
             "run `make setup` (or `pip install -e .`)"

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from generators.extras import missing_modules
 from metrics.base import ClipContext, Metric, MetricResult, file_sha256
 from metrics.speech import SoundModelError, check_speech, has_audio, speech_segments
 
@@ -60,7 +61,7 @@ _lock = threading.Lock()
 def dnsmos_session(path: str | None = None):
     """The onnxruntime session for the model, built once per process (1 intra-op thread: the
     runner already gives each core a clip). SoundModelError, one line, when it cannot be built."""
-    if importlib.util.find_spec("onnxruntime") is None:
+    if missing_modules(("onnxruntime",)):
         raise SoundModelError(
             f"the speech_quality metric needs onnxruntime, not installed: {INSTALL}"
         )

@@ -17,6 +17,7 @@ from audio_damage import (
     sound_context,
 )
 
+from metrics.registry import check_ready
 from metrics.speech import CACHE_KEY
 from metrics.speech_quality import (
     MODEL_ENV,
@@ -162,3 +163,18 @@ def test_cli_stops_at_start_up_on_a_corrupt_model(tmp_path: Path, command: str) 
     assert len(lines) == 1, done.stderr
     assert str(bad) in lines[0] and "pip install" in lines[0]
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("hidden", "metric"),
+    [("onnxruntime", "speech_quality"), ("webrtcvad", "speech"), ("webrtcvad", "speech_quality")],
+)
+def test_a_missing_package_is_one_line_naming_the_install(
+    monkeypatch: pytest.MonkeyPatch, hidden: str, metric: str
+) -> None:
+    monkeypatch.setitem(sys.modules, hidden, None)  # as if not installed: find_spec fails
+    with pytest.raises(SoundModelError) as info:
+        check_ready([metric])
+    message = str(info.value)
+    assert "\n" not in message
+    assert hidden in message and "make setup" in message
