@@ -78,13 +78,14 @@ def mean_level_db(audio: np.ndarray) -> float:
     return float(20 * np.log10(np.sqrt(np.mean(np.square(audio, dtype=np.float64))) + 1e-12))
 
 
-def pink_noise(n: int, seed: int = 0) -> np.ndarray:
-    """n samples of pink (1/f power) noise with unit RMS."""
+def pink_noise(n: int, seed: int = 0, rate: int = RATE) -> np.ndarray:
+    """n samples of pink (1/f power) noise with unit RMS, nothing under 20 Hz: the inaudible
+    bottom would otherwise take most of the power and make the level depend on the seed."""
     rng = np.random.default_rng(seed)
     spectrum = rng.standard_normal(n // 2 + 1) + 1j * rng.standard_normal(n // 2 + 1)
-    f = np.arange(n // 2 + 1, dtype=np.float64)
-    f[0] = 1.0
-    noise = np.fft.irfft(spectrum / np.sqrt(f), n)
+    f = np.fft.rfftfreq(n, 1.0 / rate)
+    shape = np.where(f >= 20.0, 1.0 / np.sqrt(np.maximum(f, 20.0)), 0.0)
+    noise = np.fft.irfft(spectrum * shape, n)
     return noise / np.sqrt(np.mean(noise**2))
 
 
