@@ -15,6 +15,8 @@ from metrics.container import CONTAINER
 from metrics.identity import IDENTITY
 from metrics.lipsync import LIPSYNC
 from metrics.sharpness import SHARPNESS
+from metrics.speech import SPEECH, check_speech
+from metrics.speech_quality import SPEECH_QUALITY, check_speech_quality
 from metrics.syncnet import SYNCNET
 from metrics.temporal import TEMPORAL
 
@@ -30,10 +32,25 @@ METRICS: dict[str, Metric] = {
         SYNCNET,
         CLIP_SCORE,
         CLIP_CONSISTENCY,
+        SPEECH,
+        SPEECH_QUALITY,
     )
 }
 # Failures of the code itself (not of the clip) carry this prefix; the runner does not cache them.
 ERROR_PREFIX = "error: "
+
+
+# Checks run at start-up of `metrics score` and `metrics run`, so a missing package or a broken
+# model file is one line before any clip is scored, not a failure per clip mid-run.
+STARTUP_CHECKS = {SPEECH.name: check_speech, SPEECH_QUALITY.name: check_speech_quality}
+
+
+def check_ready(metrics: list[str] | None = None) -> None:
+    """Run the start-up checks of the named metrics (all by default); raises a PaddockError."""
+    for metric in _resolve(metrics):
+        check = STARTUP_CHECKS.get(metric.name)
+        if check is not None:
+            check()
 
 
 def available_metrics() -> list[str]:
