@@ -101,6 +101,18 @@ def build_generator(spec: str, **params: object) -> Generator:
     return kind.build(target, spec_params)
 
 
+def builtin_spec(name: str) -> str:
+    """The spec of a built-in model given by its bare name ("pony" -> "builtin:pony");
+    UnknownGeneratorError saying what --model and a spec accept when it is none."""
+    names = builtin_model_names()
+    if name in names:
+        return f"builtin:{name}"
+    raise UnknownGeneratorError(
+        f"{name!r} is neither a generator spec of the form kind:target (e.g. builtin:pony), "
+        f"a model in the store, nor a built-in model ({', '.join(names)})"
+    )
+
+
 def builtin_model_names() -> list[str]:
     """Names of the built-in model and its baselines, as registered in the store."""
     from generators.pony.baselines import BUILTIN_NAMES
