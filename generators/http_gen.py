@@ -29,22 +29,20 @@ import mimetypes
 import os
 import re
 import time
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from generators.base import GenerationRequest, GenerationResult
 from generators.clipcheck import check_media, check_output, result_from_info
+from generators.config_file import CONFIG_ENV, check_section, paddock_toml_path, read_toml, table
 from generators.decode import ClipInfo
 from generators.encode import strip_metadata_copy
 from generators.errors import GenerationError, InputError, MediaError
 
-CONFIG_ENV = "PADDOCK_CONFIG"
-DEFAULT_CONFIG = "paddock.toml"
 PLACEHOLDERS = (
     "prompt",
     "seed",
@@ -149,39 +147,23 @@ def field_at(payload: Any, path: str) -> Any:
 
 
 def config_path(params: dict[str, str]) -> Path:
-    return Path(params.get("config") or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
-
-
-def read_toml(path: Path, missing: str) -> dict[str, Any]:
-    """A TOML file's tables; InputError with `missing` when there is no file, or naming the
-    syntax error."""
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(missing) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    return Path(params["config"]) if params.get("config") else paddock_toml_path()
 
 
 def load_api_config(name: str, path: str | os.PathLike) -> HttpApiConfig:
     """The `[http.NAME]` section of a paddock.toml, validated; InputError naming what is wrong."""
     path = Path(path)
     data = read_toml(path, f"http:{name}: no config file {path} (set {CONFIG_ENV} or ?config=PATH)")
-    section = (data.get("http") or {}).get(name)
-    if not isinstance(section, dict):
-        known = ", ".join(sorted(data.get("http") or {})) or "none"
+    section = table(data, path, f"http.{name}")
+    if section is None:
+        known = ", ".join(sorted(table(data, path, "http", default={}))) or "none"
         raise InputError(f"{path}: no [http.{name}] section (known: {known})")
-    return parse_api_config(name, section, str(path))
+    return parse_api_config(name, section, path)
 
 
-def parse_api_config(name: str, section: dict, where: str) -> HttpApiConfig:
-    try:
-        return HttpApiConfig.model_validate(section)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'section'}: {e['msg']}" for e in exc.errors()
-        )
-        raise InputError(f"{where} [http.{name}]: {problems}") from None
+def parse_api_config(name: str, section: dict, path: str | os.PathLike) -> HttpApiConfig:
+    """One `[http.NAME]` section checked by its schema; errors name the file, section and key."""
+    return check_section(path, f"http.{name}", HttpApiConfig.model_validate, section)
 
 
 def idempotency_key(name: str, request: GenerationRequest) -> str:
