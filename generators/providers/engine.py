@@ -1,4 +1,4 @@
-"""The one engine behind every provider kind: a Protocol (data) driven through the `http:` machinery.
+"""The one engine behind every provider kind: a Protocol (data) run by the HTTP job machinery.
 
 A provider spec is `<kind>:<target>?option=value&...`. Options every provider takes:
 base_url (a proxy, a regional endpoint, a test server), max_concurrent (jobs in flight at this
@@ -64,8 +64,8 @@ def build(protocol: Protocol, target: str, params: dict[str, str]) -> ProviderGe
 
 
 class ProviderGenerator(HttpJobGenerator):
-    """A hosted model behind the Generator protocol, with the `http:` retries, idempotency key,
-    expired-URL refetch and result checks, plus Retry-After, refusals, slots and provenance."""
+    """A hosted model behind the Generator protocol: the shared retries, idempotency key,
+    expired-URL refetch and result checks, plus the provider's refusals, slots and provenance."""
 
     def __init__(
         self,
