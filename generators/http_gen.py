@@ -23,28 +23,34 @@ idempotency key derived from the API and the request, so a submit retried after 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import mimetypes
 import os
-import re
-import time
-import tomllib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
-from generators.base import GenerationRequest, GenerationResult
-from generators.clipcheck import check_media, check_output, result_from_info
-from generators.decode import ClipInfo
-from generators.encode import strip_metadata_copy
-from generators.errors import GenerationError, InputError, MediaError
+from generators.base import GenerationRequest
+from generators.config_file import (
+    CONFIG_ENV,
+    check_section,
+    paddock_toml_path,
+    read_toml,
+    table,
+)
+from generators.errors import GenerationError, InputError
+from generators.http_jobs import (
+    HttpJobGenerator,
+    JobRun,
+    JobSettings,
+    field_at,
+    placeholders,
+    render_template,
+    snippet,
+)
 
-CONFIG_ENV = "PADDOCK_CONFIG"
-DEFAULT_CONFIG = "paddock.toml"
 PLACEHOLDERS = (
     "prompt",
     "seed",
@@ -58,16 +64,11 @@ PLACEHOLDERS = (
     "idempotency_key",
     "image_data_uri",
 )
-_EXPIRED = (401, 403, 404, 410)  # a signed result URL past its time answers one of these
-_VIDEO_TYPES = ("video/", "application/octet-stream", "binary/octet-stream")
 
 
-class HttpApiConfig(BaseModel):
+class HttpApiConfig(JobSettings):
     """One `[http.NAME]` section: how to talk to a queue-style video API."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    endpoint: str
     submit_path: str = "/jobs"
     status_path: str = "/jobs/{id}"
     request: dict[str, Any] = Field(default_factory=lambda: {"prompt": "{prompt}"})
@@ -80,28 +81,13 @@ class HttpApiConfig(BaseModel):
     auth_env: str | None = None
     auth_header: str = "Authorization"
     auth_scheme: str = "Bearer"
-    idempotency_header: str = "Idempotency-Key"
-    timeout_s: float = Field(30.0, gt=0)  # one HTTP request
-    job_timeout_s: float = Field(900.0, gt=0)  # submit to downloaded clip
-    poll_interval_s: float = Field(2.0, gt=0)
-    retries: int = Field(4, ge=0, le=20)  # per request, after the first try
-    backoff_s: float = Field(1.0, ge=0)  # first retry waits this, then doubles
-    backoff_max_s: float = Field(30.0, ge=0)
-    max_bytes: int = Field(512 * 1024 * 1024, gt=0)
     check_duration: bool = True
     check_size: bool = True
-
-    @field_validator("endpoint")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError(f"endpoint {value!r} is not an http(s) URL")
-        return value.rstrip("/")
 
     @field_validator("request")
     @classmethod
     def _known_placeholders(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for name in _placeholders(value):
+        for name in placeholders(value):
             if name not in PLACEHOLDERS:
                 raise ValueError(
                     f"unknown placeholder {{{name}}} in request; known: {', '.join(PLACEHOLDERS)}"
@@ -109,115 +95,41 @@ class HttpApiConfig(BaseModel):
         return value
 
 
-def _placeholders(template: Any) -> set[str]:
-    if isinstance(template, str):
-        return set(re.findall(r"{(\w+)}", template))
-    if isinstance(template, dict):
-        return set().union(*(_placeholders(v) for v in template.values())) if template else set()
-    if isinstance(template, list):
-        return set().union(*(_placeholders(v) for v in template)) if template else set()
-    return set()
-
-
-def render_template(template: Any, values: dict[str, Any]) -> Any:
-    """Fill placeholders; a string that is exactly "{name}" becomes the value itself."""
-    if isinstance(template, str):
-        whole = re.fullmatch(r"{(\w+)}", template)
-        if whole:
-            return values[whole.group(1)]
-        return re.sub(r"{(\w+)}", lambda m: str(values[m.group(1)]), template)
-    if isinstance(template, dict):
-        return {k: render_template(v, values) for k, v in template.items()}
-    if isinstance(template, list):
-        return [render_template(v, values) for v in template]
-    return template
-
-
-def field_at(payload: Any, path: str) -> Any:
-    """The value at a dotted path ("output.0.url"); None when any step is missing."""
-    node = payload
-    for part in path.split("."):
-        if isinstance(node, dict):
-            node = node.get(part)
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-        if node is None:
-            return None
-    return node
-
-
 def config_path(params: dict[str, str]) -> Path:
-    return Path(params.get("config") or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
-
-
-def read_toml(path: Path, missing: str) -> dict[str, Any]:
-    """A TOML file's tables; InputError with `missing` when there is no file, or naming the
-    syntax error."""
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(missing) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    return Path(params["config"]) if params.get("config") else paddock_toml_path()
 
 
 def load_api_config(name: str, path: str | os.PathLike) -> HttpApiConfig:
     """The `[http.NAME]` section of a paddock.toml, validated; InputError naming what is wrong."""
     path = Path(path)
     data = read_toml(path, f"http:{name}: no config file {path} (set {CONFIG_ENV} or ?config=PATH)")
-    section = (data.get("http") or {}).get(name)
-    if not isinstance(section, dict):
-        known = ", ".join(sorted(data.get("http") or {})) or "none"
+    section = table(data, path, f"http.{name}")
+    if section is None:
+        known = ", ".join(sorted(table(data, path, "http", default={}))) or "none"
         raise InputError(f"{path}: no [http.{name}] section (known: {known})")
-    return parse_api_config(name, section, str(path))
+    return parse_api_config(name, section, path)
 
 
-def parse_api_config(name: str, section: dict, where: str) -> HttpApiConfig:
-    try:
-        return HttpApiConfig.model_validate(section)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'section'}: {e['msg']}" for e in exc.errors()
-        )
-        raise InputError(f"{where} [http.{name}]: {problems}") from None
+def parse_api_config(name: str, section: dict, path: str | os.PathLike) -> HttpApiConfig:
+    """One `[http.NAME]` section checked by its schema; errors name the file, section and key."""
+    return check_section(path, f"http.{name}", HttpApiConfig.model_validate, section)
 
 
-def idempotency_key(name: str, request: GenerationRequest) -> str:
-    """The same API and request always give the same key (the image by its content)."""
-    image = ""
-    if request.image:
-        image = hashlib.sha256(Path(request.image).read_bytes()).hexdigest()
-    fields = [
-        name,
-        request.prompt,
-        request.seed,
-        request.duration_s,
-        request.resolution,
-        request.aspect,
-        request.fps,
-        request.audio,
-        image,
-    ]
-    return "paddock-" + hashlib.sha256(json.dumps(fields).encode()).hexdigest()[:32]
-
-
-class HttpGenerator:
+class HttpGenerator(HttpJobGenerator):
     """A queue-style remote API behind the Generator protocol."""
 
+    config: HttpApiConfig
+
     def __init__(self, name: str, config: HttpApiConfig) -> None:
-        self.name = f"http:{name}"
+        super().__init__(f"http:{name}", config)
         self.api = name
-        self.config = config
 
     def categories(self) -> frozenset[str]:
         """An API whose request template sends no image takes text-to-video prompts only."""
-        if "image_data_uri" in _placeholders(self.config.request):
+        if "image_data_uri" in placeholders(self.config.request):
             return frozenset({"t2v", "i2v"})
         return frozenset({"t2v"})
 
-    # ------------------------------------------------------------------ HTTP with retries
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json"}
         if self.config.auth_env:
@@ -231,60 +143,17 @@ class HttpGenerator:
             headers[self.config.auth_header] = scheme + secret
         return headers
 
-    def _sleep_before(self, attempt: int, deadline: float, at_least: float | None = None) -> None:
-        """Back off before retry number attempt+1; a server's Retry-After (at_least) wins."""
-        delay = min(self.config.backoff_s * (2**attempt), self.config.backoff_max_s)
-        if at_least is not None:
-            delay = at_least
-        if time.monotonic() + delay > deadline:
-            raise GenerationError(
-                f"{self.name}: gave up after {self.config.job_timeout_s:g} s (job timeout)"
-            )
-        time.sleep(delay)
-
-    def _json_call(self, client, method: str, url: str, deadline: float, what: str, **kw) -> Any:
-        """One API call answered with JSON, retried with exponential backoff on transient faults:
-        connection errors, timeouts, 429 and 5xx answers, and bodies that are not JSON."""
-        import httpx
-
-        last = ""
-        retry_after: float | None = None
-        for attempt in range(self.config.retries + 1):
-            if attempt:
-                self._sleep_before(attempt - 1, deadline, retry_after)
-            retry_after = None
-            try:
-                response = client.request(method, url, **kw)
-            except httpx.TimeoutException:
-                last = f"no answer within {self.config.timeout_s:g} s"
-                continue
-            except httpx.TransportError as exc:
-                last = f"connection failed ({type(exc).__name__})"
-                continue
-            if response.status_code == 429 or response.status_code >= 500:
-                last = f"HTTP {response.status_code}"
-                if response.status_code == 429:
-                    retry_after = retry_after_s(response.headers.get("retry-after"))
-                continue
-            if response.status_code >= 400:
-                raise self._refused(response, what)
-            try:
-                return response.json()
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                last = f"malformed JSON ({_snippet(response.text)!r})"
-                continue
-        raise GenerationError(
-            f"{self.name}: {what} failed after {self.config.retries + 1} tries: {last}"
+    def expected(self, request, prepared):
+        return (
+            request.duration_s if self.config.check_duration else None,
+            request.size if self.config.check_size else None,
         )
 
-    def _refused(self, response, what: str) -> GenerationError:
-        """The error for a 4xx answer other than 429 (a provider names its key, its message)."""
-        return GenerationError(
-            f"{self.name}: {what} refused with HTTP {response.status_code}: "
-            f"{_snippet(response.text)}"
-        )
+    def run_job(self, client, request, prepared, key: str, deadline: float) -> JobRun:
+        job_id = self.submit(client, request, key, deadline)
+        url = self.poll(client, job_id, deadline)
+        return JobRun(job_id, url, lambda: self.poll(client, job_id, deadline))
 
-    # ------------------------------------------------------------------ the protocol
     def submit(self, client, request: GenerationRequest, key: str, deadline: float) -> str:
         width, height = request.size
         values = {
@@ -300,7 +169,7 @@ class HttpGenerator:
             "idempotency_key": key,
             "image_data_uri": _data_uri(request.image) if request.image else None,
         }
-        if request.image and "image_data_uri" not in _placeholders(self.config.request):
+        if request.image and "image_data_uri" not in placeholders(self.config.request):
             raise GenerationError(
                 f"{self.name}: the request template sends no image ({{image_data_uri}}), so "
                 "this API cannot take an image-to-video prompt"
@@ -320,7 +189,7 @@ class HttpGenerator:
         if job_id is None or isinstance(job_id, dict | list):
             raise GenerationError(
                 f"{self.name}: the submit answer has no job id at {self.config.id_field!r}: "
-                f"{_snippet(json.dumps(answer))}"
+                f"{snippet(json.dumps(answer))}"
             )
         return str(job_id)
 
@@ -344,122 +213,9 @@ class HttpGenerator:
             if status is None:
                 raise GenerationError(
                     f"{self.name}: status answer for job {job_id} has no {self.config.status_field!r}"
-                    f": {_snippet(json.dumps(answer))}"
+                    f": {snippet(json.dumps(answer))}"
                 )
             self._wait_to_poll(job_id, status, deadline)
-
-    def _wait_to_poll(self, job_id: str, status: Any, deadline: float) -> None:
-        """Sleep until the next status poll, or fail the job if that would pass its deadline."""
-        if time.monotonic() + self.config.poll_interval_s > deadline:
-            raise GenerationError(
-                f"{self.name}: job {job_id} still {status!r} after "
-                f"{self.config.job_timeout_s:g} s (job timeout)"
-            )
-        time.sleep(self.config.poll_interval_s)
-
-    def download(self, client, url: str, dest: Path, deadline: float) -> str | None:
-        """Fetch the result into dest; None on success, 'expired' when the URL is no longer good."""
-        import httpx
-
-        last = ""
-        for attempt in range(self.config.retries + 1):
-            if attempt:
-                self._sleep_before(attempt - 1, deadline)
-            try:
-                with client.stream("GET", url) as response:
-                    if response.status_code in _EXPIRED:
-                        return "expired"
-                    if response.status_code == 429 or response.status_code >= 500:
-                        last = f"HTTP {response.status_code}"
-                        continue
-                    if response.status_code >= 400:
-                        raise GenerationError(
-                            f"{self.name}: download refused with HTTP {response.status_code}"
-                        )
-                    ctype = response.headers.get("content-type", "").split(";")[0].strip()
-                    if ctype and not ctype.lower().startswith(_VIDEO_TYPES):
-                        raise GenerationError(
-                            f"{self.name}: the result at {url} is {ctype!r}, not a video"
-                        )
-                    size = 0
-                    with open(dest, "wb") as fh:
-                        for block in response.iter_bytes(1 << 16):
-                            size += len(block)
-                            if size > self.config.max_bytes:
-                                raise GenerationError(
-                                    f"{self.name}: the result is larger than "
-                                    f"{self.config.max_bytes} bytes"
-                                )
-                            fh.write(block)
-                    return None
-            except httpx.TimeoutException:
-                last = f"no data within {self.config.timeout_s:g} s"
-            except httpx.TransportError as exc:
-                last = f"connection failed ({type(exc).__name__})"
-        raise GenerationError(
-            f"{self.name}: download failed after {self.config.retries + 1} tries: {last}"
-        )
-
-    def generate(self, request: GenerationRequest, out_path: str) -> GenerationResult:
-        import httpx
-
-        start = time.perf_counter()
-        deadline = time.monotonic() + self.config.job_timeout_s
-        key = idempotency_key(self.api, request)
-        out = Path(out_path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        part = out.with_name(f".{out.name}.download")
-        timeout = httpx.Timeout(self.config.timeout_s)
-        try:
-            with httpx.Client(
-                timeout=timeout, headers=self._headers(), follow_redirects=True
-            ) as client:
-                job_id = self.submit(client, request, key, deadline)
-                url = self.poll(client, job_id, deadline)
-                download_result(
-                    self.name,
-                    job_id,
-                    url,
-                    lambda url: self.download(client, url, part, deadline),
-                    lambda: self.poll(client, job_id, deadline),
-                )
-            info = checked_result(part, self.name, job_id)
-            check_output(
-                info,
-                request.duration_s if self.config.check_duration else None,
-                request.size if self.config.check_size else None,
-                f"{self.name} (job {job_id})",
-            )
-            strip_metadata_copy(part, out)
-        finally:
-            part.unlink(missing_ok=True)
-        return result_from_info(out, info, time.perf_counter() - start)
-
-
-def retry_after_s(value: str | None, cap_s: float = 300.0) -> float | None:
-    """Seconds a Retry-After header asks to wait (delta-seconds or an HTTP date); None if absent
-    or unreadable. Capped, so a hostile header cannot stall a run for hours."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - time.time()
-    if seconds != seconds:  # NaN
-        return None
-    return min(max(seconds, 0.0), cap_s)
-
-
-def _snippet(text: str, n: int = 120) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[:n] + "..."
 
 
 def _data_uri(path: str) -> str:
@@ -479,27 +235,3 @@ def build(target: str, params: dict[str, str]) -> HttpGenerator:
             "the API is configured in paddock.toml"
         )
     return HttpGenerator(target, load_api_config(target, config_path(params)))
-
-
-def download_result(
-    name: str,
-    job_id: str,
-    url: str,
-    download: Callable[[str], object | None],
-    ask_again: Callable[[], str],
-) -> None:
-    """Download a job's result; a signed result URL can expire before it is fetched
-    (``download`` then returns non-None), so the job is asked for a new one, up to three times."""
-    for _ in range(3):
-        if download(url) is None:
-            return
-        url = ask_again()
-    raise GenerationError(f"{name}: the result URL of job {job_id} keeps answering as expired")
-
-
-def checked_result(part: Path, name: str, job_id: str) -> ClipInfo:
-    """The downloaded result's media facts; GenerationError when it is not a playable clip."""
-    try:
-        return check_media(part, label=f"{name} result of job {job_id}")
-    except MediaError as exc:
-        raise GenerationError(str(exc)) from None

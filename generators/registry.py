@@ -2,9 +2,10 @@
 
 A spec is `<kind>:<target>?k=v` (`builtin:pony`, `diffusers:<id or path>`, `http:<name>`,
 `folder:<path>`). Each kind is one row of KINDS: the module that builds it (imported on first
-use, so the heavy dependencies of one kind never load for another), whether it needs a GPU, and
-the kind of model the store records for it. Adding a kind is one module with `build(target,
-params)` and one row here.
+use, so the heavy dependencies of one kind never load for another), whether it needs a GPU, the
+kind of model the store records for it, and what its target is (a name, a path, a path or a hub
+id), so paddock.toml's relative paths are made absolute for it. Adding a kind is one module with
+`build(target, params)` and one row here.
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ from generators.providers import PROVIDER_MODULES
 
 GeneratorFactory = Callable[[str, dict[str, str]], Generator]
 
+# What a kind's target is: paddock.toml makes a relative path absolute (from the file's folder).
+TARGET_NAME = "name"  # a name (builtin:pony, http:acme, fal:<endpoint id>): kept as written
+TARGET_PATH = "path"  # always a file or folder
+TARGET_PATH_OR_ID = "path or id"  # a path when it starts with . or ~ or exists, else a hub id
+
 
 @dataclass(frozen=True)
 class GeneratorKind:
@@ -29,6 +35,8 @@ class GeneratorKind:
     module: str
     model_kind: str  # what the store records for a model of this kind
     needs_gpu: bool = False
+    target: str = TARGET_NAME
+    reads_config: bool = False  # settings in paddock.toml: the spec carries the file's path
     # Its options name other generators (diffusers' `audio=`): its `build` is handed
     # `build_generator`, so the kind's module never imports this registry back.
     builds_others: bool = False
@@ -45,10 +53,15 @@ KINDS: dict[str, GeneratorKind] = {
     for kind in (
         GeneratorKind("builtin", "generators.pony.baselines", model_kind="baseline"),
         GeneratorKind(
-            "diffusers", "generators.diffusers_gen", "diffusers", needs_gpu=True, builds_others=True
+            "diffusers",
+            "generators.diffusers_gen",
+            "diffusers",
+            needs_gpu=True,
+            target=TARGET_PATH_OR_ID,
+            builds_others=True,
         ),
-        GeneratorKind("http", "generators.http_gen", model_kind="http"),
-        GeneratorKind("folder", "generators.folder_gen", model_kind="imported"),
+        GeneratorKind("http", "generators.http_gen", model_kind="http", reads_config=True),
+        GeneratorKind("folder", "generators.folder_gen", "imported", target=TARGET_PATH),
         # Hosted APIs known by name (generators/providers/): remote models, stored as `http`.
         *(GeneratorKind(kind, module, model_kind="http") for kind, module in PROVIDER_MODULES),
     )
@@ -107,6 +120,18 @@ def build_generator(spec: str, **params: object) -> Generator:
     _, target, spec_params = parse_spec(spec)
     spec_params.update({k: str(v) for k, v in params.items()})
     return kind.build(target, spec_params)
+
+
+def builtin_spec(name: str) -> str:
+    """The spec of a built-in model given by its bare name ("pony" -> "builtin:pony");
+    UnknownGeneratorError saying what --model and a spec accept when it is none."""
+    names = builtin_model_names()
+    if name in names:
+        return f"builtin:{name}"
+    raise UnknownGeneratorError(
+        f"{name!r} is neither a generator spec of the form kind:target (e.g. builtin:pony), "
+        f"a model in the store, nor a built-in model ({', '.join(names)})"
+    )
 
 
 def builtin_model_names() -> list[str]:

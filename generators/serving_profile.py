@@ -8,7 +8,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from generators.errors import InputError
+from generators.config_file import ConfigValueError
 
 #: Bumped when the rendition code changes what it writes, so every rendition is made again.
 RENDITION_VERSION = "1"
@@ -16,8 +16,8 @@ PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "sl
 DEFAULT_SIZES = (("16:9", 1280, 720), ("9:16", 720, 1280), ("1:1", 720, 720))
 
 
-def _fail(key: str, why: str) -> InputError:
-    return InputError(f"[serving] {key}: {why}")
+def _fail(key: str, why: str) -> ConfigValueError:
+    return ConfigValueError("serving", key, why)
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
+from generators.config_file import read_toml
 from generators.decode import DecodedClip
 from metrics.facetrack import FaceTrack, add_landmarks, track_face
 from metrics.frames import detect_shot_cuts, small_frames
@@ -59,8 +59,7 @@ class MetricsConfig:
     @classmethod
     def load(cls, path: str) -> MetricsConfig:
         """Read a TOML file whose keys are this class's fields (a [metrics] table or top level)."""
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+        data = read_toml(path)
         data = data.get("metrics", data)
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from generators.config_file import config_error, read_toml
 from generators.errors import InputError
 
 # Default tolerances, per headline value "metric.key", in the value's own unit. A difference
@@ -151,13 +151,8 @@ class RegressionResult:
 def load_tolerances(path: str | Path) -> dict[str, float]:
     """Read tolerance overrides from TOML: a [tolerances] table (or the top level) whose entries
     are `"metric.key" = number` or sub-tables `[tolerances.metric]` with `key = number`."""
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such tolerances file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML ({exc})") from None
+    data = read_toml(path, f"{path}: no such tolerances file")
+    section = "tolerances" if "tolerances" in data else None
     data = data.get("tolerances", data)
     out: dict[str, float] = {}
     for name, value in data.items():
@@ -165,9 +160,9 @@ def load_tolerances(path: str | Path) -> dict[str, float]:
         for key, number in entries:
             full = f"{name}.{key}" if key is not None else name
             if "." not in full:
-                raise InputError(f"{path}: tolerance {full!r} must be named metric.key")
+                raise config_error(path, section, full, "must be named metric.key")
             if isinstance(number, bool) or not isinstance(number, int | float) or number < 0:
-                raise InputError(f"{path}: tolerance {full!r} must be a number >= 0")
+                raise config_error(path, section, full, "must be a number >= 0")
             out[full] = float(number)
     return out
 

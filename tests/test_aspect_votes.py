@@ -123,10 +123,10 @@ def test_aspects_config_is_read_and_checked(tmp_path: Path):
     toml.write_text("[serving]\nfps = 24\n")
     assert load_aspects(toml) == DEFAULT_ASPECTS
     toml.write_text('aspects = ["sound", "smell"]\n')
-    with pytest.raises(InputError, match=r"paddock.toml: aspects: unknown aspect 'smell'"):
+    with pytest.raises(InputError, match=r"paddock.toml aspects: unknown aspect 'smell'"):
         load_aspects(toml)
     toml.write_text('aspects = "sound"\n')
-    with pytest.raises(InputError, match="aspects must be a list"):
+    with pytest.raises(InputError, match="paddock.toml aspects: must be a list"):
         load_aspects(toml)
 
 

@@ -162,3 +162,21 @@ def test_votes_import_names_line_and_column(data_dir, tmp_path):
     assert result.returncode == 2 and "not UTF-8" in result.stderr
     with Store.open(data_dir) as again:
         assert again.vote_count() == 0
+
+
+def test_generate_takes_a_model_name_as_the_board_spells_it(data_dir, tmp_path):
+    """--model pony (a built-in name) and --model NAME (a model in the store) make a clip."""
+    clip = ["--prompt", "a calm beach", "--duration", "1", "--resolution", "480p"]
+    bare = paddock("generate", "--model", "pony", *clip, "--out", str(tmp_path / "a.mp4"))
+    assert bare.returncode == 0, bare.stderr
+    assert json.loads(bare.stdout)["frames"] == 24
+    with Store.open(data_dir) as store:
+        store.add_model("team-lag", "baseline", generator="builtin:pony-lag?ms=200")
+    named = paddock(
+        "generate", "--model", "team-lag", *clip, "--out", str(tmp_path / "b.mp4"), data=data_dir
+    )
+    assert named.returncode == 0, named.stderr
+    assert (tmp_path / "b.mp4").stat().st_size > 0
+    unknown = paddock("generate", "--model", "nosuch", *clip, "--out", str(tmp_path / "c.mp4"))
+    assert unknown.returncode == 2 and "built-in model" in unknown.stderr
+    assert not (tmp_path / "c.mp4").exists()

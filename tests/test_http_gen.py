@@ -10,7 +10,7 @@ from http_support import TOKEN, QueueApi, Script
 from generators.base import GenerationRequest
 from generators.decode import probe_clip
 from generators.errors import GenerationError, InputError
-from generators.http_gen import field_at, idempotency_key, render_template
+from generators.http_jobs import field_at, idempotency_key, render_template
 from generators.registry import build_generator
 
 

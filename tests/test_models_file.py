@@ -110,8 +110,8 @@ def test_sync_registers_once_and_refuses_a_changed_generator(project, tmp_path):
     "section, message",
     [
         ('[models.x]\ngenerator = "nope:thing"\n', r"\[models.x\]: unknown generator kind 'nope'"),
-        ('[models.x]\ngenerator = "pony"\n', r"\[models.x\]: generator: Value error"),
-        ("[models.x]\nsteps = 3\n", r"\[models.x\]: generator: Field required"),
+        ('[models.x]\ngenerator = "pony"\n', r"paddock.toml \[models.x\] generator: Value error"),
+        ("[models.x]\nsteps = 3\n", r"paddock.toml \[models.x\] generator: Field required"),
         ('[models.x]\ngenerator = "diffusers:./missing"\n', "no such pipeline folder"),
         ('[models.x]\ngenerator = "diffusers:./pipelines/wan"\nstepz = 2\n', "unknown option"),
         ('[models.x]\ngenerator = "folder:./nowhere"\n', "no such folder"),
@@ -119,7 +119,7 @@ def test_sync_registers_once_and_refuses_a_changed_generator(project, tmp_path):
         ('[models.x]\ngenerator = "builtin:pony"\nsizes = [1, 2]\n', "must be a string, number"),
         (
             '[http.bad]\nendpoint = "gopher://x"\n[models.x]\ngenerator = "builtin:pony"\n',
-            r"\[http.bad\]: endpoint",
+            r"paddock.toml \[http.bad\] endpoint: Value error",
         ),
         ("[other]\nx = 1\n", r"no \[models.NAME\] sections"),
         ("[models.x\n", "not valid TOML"),

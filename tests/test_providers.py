@@ -307,7 +307,7 @@ def test_runway_sends_each_model_only_the_fields_its_form_takes():
 def test_retry_after_reads_seconds_and_dates_and_is_capped():
     from email.utils import formatdate
 
-    from generators.http_gen import retry_after_s
+    from generators.http_jobs import retry_after_s
 
     assert retry_after_s("2") == 2.0 and retry_after_s(None) is None
     assert retry_after_s("soon") is None and retry_after_s("nan") is None

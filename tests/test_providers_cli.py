@@ -17,7 +17,7 @@ from arena.store import Store
 from arena.web.admin import register_model
 from generators.clipcheck import check_media
 from generators.errors import GenerationError, InputError
-from generators.providers.catalog import check_provider
+from generators.providers.overview import check_provider
 
 PADDOCK = [sys.executable, "-c", "from arena.cli import main; main()"]
 
@@ -35,6 +35,25 @@ def keys(monkeypatch, tmp_path):
         for name, value in env.items():
             monkeypatch.setenv(name, value)
     monkeypatch.setenv("PADDOCK_SLOT_DIR", str(tmp_path / "slots"))
+
+
+def test_a_new_provider_is_its_module_and_one_row(tmp_path, monkeypatch):
+    """A provider's example lives in its own module: the table row is all `providers list` and
+    the key check need besides it."""
+    import generators.providers as providers
+    from generators.providers import overview
+
+    (tmp_path / "acme_videos.py").write_text(
+        "from dataclasses import replace\n"
+        "from generators.providers.luma import PROTOCOL as LUMA\n"
+        "PROTOCOL = replace(LUMA, kind='acme', title='Acme', example='ray-flash-2')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    rows = (*providers.PROVIDER_MODULES, ("acme", "acme_videos"))
+    monkeypatch.setattr(providers, "PROVIDER_MODULES", rows)
+    monkeypatch.setattr(overview, "PROVIDER_MODULES", rows)
+    acme = {row.kind: row for row in overview.provider_rows()}["acme"]
+    assert acme.example == "acme:ray-flash-2" and acme.t2v
 
 
 def test_list_shows_every_preset_and_which_variables_are_set_never_their_values(data_dir):

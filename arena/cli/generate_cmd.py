@@ -30,9 +30,9 @@ def generate(
         str,
         typer.Option(
             "--model",
-            help="Generator spec (builtin:pony, "
-            "builtin:pony-lag?ms=200, ...) or, with --suite, a "
-            "model name in the store (all models when omitted).",
+            help="A model name in the store or a built-in name (pony, pony-lag, ...), or a "
+            "generator spec (builtin:pony-lag?ms=200, ...); with --suite, a model name in the "
+            "store (all models when omitted).",
         ),
     ] = "",
     prompt: Annotated[str | None, typer.Option("--prompt", help="Text of the clip.")] = None,
@@ -118,7 +118,7 @@ def generate(
         audio=audio,
         image=str(image) if image else None,
     )
-    generator = build_generator(model)
+    generator = build_generator(model_spec(model, data))
     result = generator.generate(request, str(out))
     echo(
         json.dumps(
@@ -134,6 +134,28 @@ def generate(
             }
         )
     )
+
+
+def model_spec(model: str, data: Path) -> str:
+    """The generator spec --model names: a spec as given, else the generator of the store's model
+    of that name, else a built-in model's name (as the leaderboard spells them all)."""
+    from arena.store import Store
+    from arena.store.db import DB_NAME
+    from generators.registry import builtin_spec
+
+    if ":" in model:
+        return model
+    if (data / DB_NAME).exists():
+        with Store.open_snapshot(data) as store:
+            found = store.find_model(model)
+        if found is not None:
+            if not found.generator:
+                raise InputError(
+                    f"model {model!r} has no generator (its clips were imported): "
+                    "give a generator spec such as builtin:pony"
+                )
+            return found.generator
+    return builtin_spec(model)
 
 
 def render_for_serving(data, serving, engine="local", workers=2, ray_address=None) -> int:

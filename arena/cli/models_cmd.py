@@ -48,9 +48,10 @@ def models_sync(
     data: DataOpt = DEFAULT_DATA,
 ) -> None:
     """Register every model of a paddock.toml that is not registered yet (all or nothing)."""
-    from arena.io.models_file import default_models_file, load_models_file, sync_models
+    from arena.io.models_file import load_models_file, sync_models
+    from generators.config_file import paddock_toml_path
 
-    decls = load_models_file(file or default_models_file())
+    decls = load_models_file(file or paddock_toml_path())
     with open_store(data) as store:
         report = sync_models(store, decls)
     specs = {d.name: d.spec for d in decls}

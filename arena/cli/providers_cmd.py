@@ -12,7 +12,7 @@ providers_app = typer.Typer(help="Hosted video APIs known by name (fal, Runway, 
 @providers_app.command("list")
 def providers_list() -> None:
     """Every preset: its spec, environment variables (set or not), T2V/I2V/audio."""
-    from generators.providers.catalog import provider_rows
+    from generators.providers.overview import provider_rows
 
     for row in provider_rows():
         env = ", ".join(f"{name} ({'set' if ok else 'not set'})" for name, ok in row.env.items())
@@ -34,7 +34,7 @@ def providers_check(
     base_url: Annotated[str | None, typer.Option("--base-url", help="Another endpoint.")] = None,
 ) -> None:
     """Make the provider's cheapest authenticated call (none is made where it has none)."""
-    from generators.providers.catalog import check_provider
+    from generators.providers.overview import check_provider
 
     typer.echo(check_provider(name, model, base_url))
 

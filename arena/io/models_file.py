@@ -25,15 +25,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from arena.store import Store
+from generators.config_file import check_section, config_error, read_toml, table
 from generators.errors import InputError, PaddockError
-from generators.registry import build_generator, model_kind_of, parse_spec
-
-CONFIG_ENV = "PADDOCK_CONFIG"
-DEFAULT_FILE = Path("paddock.toml")
-_LOCAL_TARGETS = ("diffusers", "folder")
+from generators.registry import (
+    KINDS,
+    TARGET_NAME,
+    TARGET_PATH,
+    build_generator,
+    model_kind_of,
+    parse_spec,
+)
 
 
 class ModelSection(BaseModel):
@@ -83,26 +87,18 @@ class SyncReport:
     unchanged: list[str] = field(default_factory=list)
 
 
-def default_models_file() -> Path:
-    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_FILE)
-
-
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'section'}: {e['msg']}" for e in exc.errors()
-    )
-
-
 def full_spec(generator: str, params: dict[str, str], base: Path, config: Path) -> str:
-    """The spec the store keeps: relative paths made absolute, the file's own path given to
-    `http:` (its API section lives there), and the parameters in the query."""
+    """The spec the store keeps: relative paths made absolute, the file's own path given to a
+    kind that reads its settings from it (`http:`), and the parameters in the query."""
     kind, target, query = parse_spec(generator)
-    if kind in _LOCAL_TARGETS and target and not os.path.isabs(os.path.expanduser(target)):
+    row = KINDS.get(kind)  # an unknown kind is refused when the spec is built
+    takes_path = row is not None and row.target != TARGET_NAME
+    if takes_path and target and not os.path.isabs(os.path.expanduser(target)):
         candidate = (base / target).resolve()
         # a hub id ("org/name") is not a folder here and stays as it is
-        if target.startswith((".", "~")) or candidate.exists() or kind == "folder":
+        if row.target == TARGET_PATH or target.startswith((".", "~")) or candidate.exists():
             target = str(candidate)
-    if kind == "http":
+    if row is not None and row.reads_config:
         query.setdefault("config", str(config.resolve()))
     query.update(params)
     query_text = urlencode(sorted(query.items()), safe="/:")  # paths stay readable
@@ -111,37 +107,27 @@ def full_spec(generator: str, params: dict[str, str], base: Path, config: Path) 
 
 def load_models_file(path: str | os.PathLike) -> list[ModelDecl]:
     """Parse and check a paddock.toml; InputError naming the file, section and problem."""
-    from generators.http_gen import parse_api_config, read_toml
+    from generators.http_gen import parse_api_config
 
     path = Path(path)
     data = read_toml(path, f"{path}: no such file (a paddock.toml with [models.NAME] sections)")
     models = data.get("models")
     if not isinstance(models, dict) or not models:
         raise InputError(f"{path}: no [models.NAME] sections")
-    http = data.get("http") or {}
-    if not isinstance(http, dict):
-        raise InputError(f"{path}: [http] must hold [http.NAME] sections")
-    for name, section in http.items():
-        if not isinstance(section, dict):
-            raise InputError(f"{path}: [http.{name}] must be a table")
-        parse_api_config(name, section, str(path))
+    for name in table(data, path, "http", default={}):
+        parse_api_config(name, table(data, path, f"http.{name}"), path)
     decls = []
     for name, section in models.items():
-        where = f"{path} [models.{name}]"
+        where = f"models.{name}"
         if not isinstance(section, dict):
-            raise InputError(f'{where}: must be a table with generator = "kind:target"')
-        try:
-            model = ModelSection.model_validate(section)
-            params = model.params()
-        except ValidationError as exc:
-            raise InputError(f"{where}: {_problems(exc)}") from None
-        except ValueError as exc:
-            raise InputError(f"{where}: {exc}") from None
+            raise config_error(path, where, None, 'must be a table with generator = "kind:target"')
+        model = check_section(path, where, ModelSection.model_validate, section)
+        params = check_section(path, where, ModelSection.params, model)
         spec = full_spec(model.generator, params, path.parent, path)
         try:
             build_generator(spec)  # a spec that cannot be built is refused before any write
         except PaddockError as exc:
-            raise InputError(f"{where}: {exc}") from None
+            raise config_error(path, where, None, str(exc)) from None
         kind = model.kind or ("checkpoint" if model.parent else model_kind_of(spec))
         decls.append(ModelDecl(name, spec, kind, model.display_name or name, model.parent, params))
     return decls

@@ -14,32 +14,13 @@ naming the key, before the server starts.
 from __future__ import annotations
 
 import os
-import tomllib
-from pathlib import Path
 
-from arena.io.models_file import default_models_file
-from generators.errors import InputError
+from generators.config_file import check_section, read_paddock_toml, table
 from generators.serving_profile import ServingProfile
 
 
 def load_serving_profile(path: str | os.PathLike | None = None) -> ServingProfile:
     """The profile a paddock.toml declares ($PADDOCK_CONFIG or ./paddock.toml by default)."""
-    explicit = path is not None
-    path = Path(path) if explicit else default_models_file()
-    if not path.exists():
-        if explicit:
-            raise InputError(f"{path}: no such file")
-        return ServingProfile()
-    try:
-        data = tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid TOML ({exc})") from exc
-    section = data.get("serving", {})
-    if not isinstance(section, dict):
-        raise InputError(f"{path}: [serving] must be a table")
-    try:
-        return ServingProfile.from_mapping(section)
-    except TypeError as exc:  # a value of the wrong shape (e.g. a table where a number goes)
-        raise InputError(f"{path}: [serving] {exc}") from exc
-    except InputError as exc:
-        raise InputError(f"{path}: {exc}") from exc
+    path, data = read_paddock_toml(path)
+    section = table(data, path, "serving", default={})
+    return check_section(path, "serving", ServingProfile.from_mapping, section)

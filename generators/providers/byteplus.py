@@ -72,6 +72,7 @@ PROTOCOL = Protocol(
     auth="bearer",
     resolve=_resolve,
     target_help="ModelArk model or endpoint id",
+    example="dreamina-seedance-2-0-260128",
     status_field="status",
     done_values=("succeeded",),
     failed_values=("failed", "cancelled", "expired"),

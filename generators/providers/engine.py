@@ -1,4 +1,4 @@
-"""The one engine behind every provider kind: a Protocol (data) driven through the `http:` machinery.
+"""The one engine behind every provider kind: a Protocol (data) run by the HTTP job machinery.
 
 A provider spec is `<kind>:<target>?option=value&...`. Options every provider takes:
 base_url (a proxy, a regional endpoint, a test server), max_concurrent (jobs in flight at this
@@ -12,28 +12,25 @@ sent parsed) for what Paddock's request does not carry.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import mimetypes
-import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
 from generators.base import GenerationRequest, GenerationResult
-from generators.clipcheck import check_output, result_from_info
-from generators.encode import strip_metadata_copy
 from generators.errors import GenerationError, InputError, ModerationRefusal
-from generators.http_gen import (
-    HttpApiConfig,
-    HttpGenerator,
-    _snippet,
-    checked_result,
-    download_result,
+from generators.http_jobs import (
+    HttpJobGenerator,
+    JobRun,
+    JobSettings,
     field_at,
-    idempotency_key,
+    render_template,
+    snippet,
 )
-from generators.http_gen import render_template as _render
 from generators.providers.auth import auth_headers, missing_env
 from generators.providers.options import extra_fields, merge, parse_options, prune, texts
 from generators.providers.protocol import (
@@ -66,9 +63,9 @@ def build(protocol: Protocol, target: str, params: dict[str, str]) -> ProviderGe
     return ProviderGenerator(protocol, target, endpoint, options, extra_fields(params))
 
 
-class ProviderGenerator(HttpGenerator):
-    """A hosted model behind the Generator protocol, with the `http:` retries, idempotency key,
-    expired-URL refetch and result checks, plus Retry-After, refusals, slots and provenance."""
+class ProviderGenerator(HttpJobGenerator):
+    """A hosted model behind the Generator protocol: the shared retries, idempotency key,
+    expired-URL refetch and result checks, plus the provider's refusals, slots and provenance."""
 
     def __init__(
         self,
@@ -78,7 +75,7 @@ class ProviderGenerator(HttpGenerator):
         options: dict[str, Any],
         extra: dict[str, Any],
     ) -> None:
-        config = HttpApiConfig(
+        settings = JobSettings(
             endpoint=options["base_url"],
             timeout_s=options["timeout_s"],
             job_timeout_s=options["job_timeout_s"],
@@ -87,9 +84,7 @@ class ProviderGenerator(HttpGenerator):
             backoff_s=options["backoff_s"],
             backoff_max_s=options["backoff_max_s"],
         )
-        super().__init__(target, config)
-        self.name = f"{protocol.kind}:{target}"
-        self.api = self.name
+        super().__init__(f"{protocol.kind}:{target}", settings)
         self.protocol, self.target, self.endpoint = protocol, target, endpoint
         self.options, self.extra = options, extra
 
@@ -122,9 +117,9 @@ class ProviderGenerator(HttpGenerator):
 
     def _refused(self, response, what: str) -> GenerationError:
         try:
-            reason = self._reason(response.json()) or _snippet(response.text)
+            reason = self._reason(response.json()) or snippet(response.text)
         except ValueError:
-            reason = _snippet(response.text)
+            reason = snippet(response.text)
         code = response.status_code
         if code != 401 and self._is_moderation(reason):
             return ModerationRefusal(f"{self.name}: {what} refused on content grounds: {reason}")
@@ -201,7 +196,7 @@ class ProviderGenerator(HttpGenerator):
         template = self.endpoint.body
         if image and self.endpoint.body_i2v:
             template = merge(template, self.endpoint.body_i2v)
-        return merge(prune(_render(template, values)), self.extra)
+        return merge(prune(render_template(template, values)), self.extra)
 
     def submit_job(self, client, values, image: bool, key: str, deadline: float):
         path = (image and self.endpoint.submit_path_i2v) or self.endpoint.submit_path
@@ -218,7 +213,7 @@ class ProviderGenerator(HttpGenerator):
         if job_id is None or isinstance(job_id, dict | list):
             raise GenerationError(
                 f"{self.name}: the submit answer has no job id at {self.protocol.id_field!r}: "
-                f"{_snippet(json.dumps(answer))}"
+                f"{snippet(json.dumps(answer))}"
             )
         return str(job_id), answer
 
@@ -254,7 +249,7 @@ class ProviderGenerator(HttpGenerator):
             if status is None and p.status_field not in ("done",):
                 raise GenerationError(
                     f"{self.name}: status answer for job {job_id} has no {p.status_field!r}: "
-                    f"{_snippet(json.dumps(answer))}"
+                    f"{snippet(json.dumps(answer))}"
                 )
             self._wait_to_poll(job_id, status, deadline)
 
@@ -283,17 +278,17 @@ class ProviderGenerator(HttpGenerator):
         return urljoin(self.config.endpoint + "/", result), answers
 
     # ------------------------------------------------------------------ one clip
-    def generate(self, request: GenerationRequest, out_path: str) -> GenerationResult:
+    def prepare(self, request: GenerationRequest) -> tuple[dict[str, Any], dict[str, list]]:
+        return self.fitted(request)
+
+    def expected(self, request, prepared):
+        values, _ = prepared
+        return values["_duration"], None
+
+    @contextlib.contextmanager
+    def _clients(self, deadline: float) -> Iterator[tuple[Any, Any]]:
         import httpx
 
-        start = time.perf_counter()
-        deadline = time.monotonic() + self.config.job_timeout_s
-        values, adjusted = self.fitted(request)
-        image = bool(request.image)
-        key = idempotency_key(self.api, request)
-        out = Path(out_path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        part = out.with_name(f".{out.name}.download")
         timeout = httpx.Timeout(self.config.timeout_s)
         try:
             with (
@@ -308,33 +303,34 @@ class ProviderGenerator(HttpGenerator):
             ):
                 # Signed storage URLs refuse a second credential: only the provider's own
                 # download route gets the key.
-                fetch = (
-                    api if (self.protocol.download_path or self.protocol.download_auth) else bare
-                )
-                job_id, submitted = self.submit_job(api, values, image, key, deadline)
-                url, final = self.wait_result(api, job_id, image, deadline, submitted)
-
-                def ask_again() -> str:
-                    nonlocal final
-                    fresh, final = self.wait_result(api, job_id, image, deadline, submitted)
-                    return fresh
-
-                download_result(
-                    self.name,
-                    job_id,
-                    url,
-                    lambda url: self.download(fetch, url, part, deadline),
-                    ask_again,
-                )
-            info = checked_result(part, self.name, job_id)
-            check_output(info, values["_duration"], None, f"{self.name} (job {job_id})")
-            strip_metadata_copy(part, out)
+                p = self.protocol
+                yield api, (api if (p.download_path or p.download_auth) else bare)
         except TimeoutError as exc:
             raise GenerationError(f"{self.name}: {exc} until the job timeout") from None
-        finally:
-            part.unlink(missing_ok=True)
-        result = result_from_info(out, info, time.perf_counter() - start)
-        return replace(result, provenance=self._provenance(job_id, submitted, final, adjusted))
+
+    def run_job(self, client, request, prepared, key: str, deadline: float) -> JobRun:
+        values, adjusted = prepared
+        image = bool(request.image)
+        job_id, submitted = self.submit_job(client, values, image, key, deadline)
+        url, final = self.wait_result(client, job_id, image, deadline, submitted)
+        job = JobRun(job_id, url, lambda: "", {"submitted": submitted, "final": final})
+
+        def ask_again() -> str:
+            fresh, job.answers["final"] = self.wait_result(
+                client, job_id, image, deadline, submitted
+            )
+            return fresh
+
+        job.ask_again = ask_again
+        job.answers["adjusted"] = adjusted
+        return job
+
+    def finish(self, result: GenerationResult, job: JobRun) -> GenerationResult:
+        answers = job.answers
+        provenance = self._provenance(
+            job.job_id, answers["submitted"], answers["final"], answers["adjusted"]
+        )
+        return replace(result, provenance=provenance)
 
     def _provenance(self, job_id: str, submitted: Any, finals: list, adjusted: dict) -> dict:
         """Request id and reported cost from the answers, newest first; what was rounded."""

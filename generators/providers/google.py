@@ -73,6 +73,7 @@ PROTOCOL = Protocol(
     auth="goog",
     resolve=_resolve,
     target_help="veo-<version>",
+    example="veo-3.1-generate-preview",
     id_field="name",
     request_id_field="name",
     status_field="done",

@@ -63,6 +63,7 @@ PROTOCOL = Protocol(
     auth="jwt",
     resolve=_resolve,
     target_help="kling-v<version>",
+    example="kling-v2-6",
     id_field="data.task_id",
     request_id_field="request_id",
     status_field="data.task_status",

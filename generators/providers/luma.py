@@ -52,6 +52,7 @@ PROTOCOL = Protocol(
     auth="bearer",
     resolve=_resolve,
     target_help=" | ".join(MODELS),
+    example="ray-2",
     status_field="state",
     done_values=("completed",),
     failed_values=("failed",),

@@ -54,6 +54,7 @@ PROTOCOL = Protocol(
     auth="bearer",
     resolve=_resolve,
     target_help=" | ".join(MODELS),
+    example="sora-2",
     status_field="status",
     done_values=("completed",),
     failed_values=("failed",),

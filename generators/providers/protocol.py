@@ -75,6 +75,9 @@ class Protocol:
     auth: str  # bearer | key | goog | jwt
     resolve: Callable[[str], Endpoint]  # target -> its endpoint; InputError on a bad target
     target_help: str  # the target's form, for messages ("owner/model[:version]")
+    # An endpoint whose abilities stand for the provider in `paddock providers list`, and the
+    # model `providers check` asks about when given none.
+    example: str
     id_field: str = "id"
     status_field: str = "status"
     done_values: tuple[Any, ...] = ("succeeded",)
@@ -104,6 +107,7 @@ class Protocol:
     headers: dict[str, str] = field(default_factory=dict)
     check_path: str | None = None  # the cheapest authenticated GET, if the provider has one
     retired: str | None = None  # why the default endpoint no longer serves, when it does not
+    note: str = ""  # shown beside the example's abilities (when they differ per endpoint)
     max_concurrent: int = 4
     poll_interval_s: float = 5.0
 

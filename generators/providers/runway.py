@@ -76,6 +76,7 @@ PROTOCOL = Protocol(
     headers={"X-Runway-Version": "2024-11-06"},
     resolve=_resolve,
     target_help=" | ".join(MODELS),
+    example="gen4.5",
     status_field="status",
     done_values=("SUCCEEDED",),
     failed_values=("FAILED", "CANCELLED"),

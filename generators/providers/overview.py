@@ -1,4 +1,4 @@
-"""What `paddock providers` shows and does: each preset's variables and abilities, and a key check."""
+"""The providers at a glance for `paddock providers`: variables, abilities and a key check."""
 
 from __future__ import annotations
 
@@ -8,18 +8,6 @@ from dataclasses import dataclass
 from generators.errors import GenerationError, InputError
 from generators.providers import PROVIDER_MODULES, provider_protocol
 from generators.providers.auth import auth_headers, missing_env
-
-# An endpoint of each provider whose abilities stand for the preset in `providers list`.
-EXAMPLES = {
-    "fal": "fal-ai/kling-video/v2.6/pro/text-to-video",
-    "replicate": "google/veo-3",
-    "runway": "gen4.5",
-    "luma": "ray-2",
-    "google": "veo-3.1-generate-preview",
-    "openai": "sora-2",
-    "byteplus": "dreamina-seedance-2-0-260128",
-    "kling": "kling-v2-6",
-}
 
 
 @dataclass(frozen=True)
@@ -39,19 +27,18 @@ def provider_rows() -> list[ProviderRow]:
     rows = []
     for kind, _ in PROVIDER_MODULES:
         p = provider_protocol(kind)
-        limits = p.resolve(EXAMPLES[kind]).limits
-        notes = {"fal": "abilities differ per endpoint", "replicate": "abilities differ per model"}
+        limits = p.resolve(p.example).limits
         rows.append(
             ProviderRow(
                 kind=kind,
                 spec=f"{kind}:<{p.target_help}>",
-                example=f"{kind}:{EXAMPLES[kind]}",
+                example=f"{kind}:{p.example}",
                 env={name: bool(os.environ.get(name)) for name in p.env_names},
                 t2v=limits.t2v,
                 i2v=limits.i2v,
                 audio=limits.audio,
                 reference=p.reference,
-                note=p.retired or notes.get(kind, ""),
+                note=p.retired or p.note,
             )
         )
     return rows
@@ -70,7 +57,7 @@ def check_provider(kind: str, target: str | None = None, base_url: str | None = 
     missing = missing_env(p.env)
     if missing:
         raise InputError(f"{kind}: environment variable {', '.join(missing)} is not set")
-    url = (base_url or p.base_url).rstrip("/") + p.check_path.format(model=target or EXAMPLES[kind])
+    url = (base_url or p.base_url).rstrip("/") + p.check_path.format(model=target or p.example)
     headers = {"Accept": "application/json", **p.headers, **auth_headers(p.auth, p.env)}
     try:
         response = httpx.get(url, headers=headers, timeout=15.0)
