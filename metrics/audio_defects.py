@@ -17,6 +17,7 @@ SPECTRUM_FRAME_S = 0.04  # STFT frame (rounded up to a power of two), half overl
 SPECTRUM_LOUD_SHARE = 0.20  # the bandwidth is read from the loudest 20% of STFT frames
 SPECTRUM_RANGE_DB = 60.0  # real energy: within this much of the spectral peak ...
 FLOOR_MARGIN_DB = 3.0  # ... and this much above the noise floor's spectrum
+CONTENT_FLOOR_DB = 40.0  # a floor within this much of the peak is steady content, not hiss
 FLOOR_PERCENTILE = 10  # the floor's spectrum: each bin's 10th percentile over the frames
 STEADY_SPREAD_DB = 12.0  # loud-to-quiet spread below this: a steady sound, no separate floor
 SMOOTH_HZ = 300.0  # spectrum smoothed over this width before reading the edge
@@ -28,7 +29,9 @@ SOUND_BELOW_LOUD_DB = 40.0
 # Verdict thresholds, calibrated on clean real talking heads and clean pony clips (docs/metrics.md).
 CLIPPED_SHARE = 0.005  # clean: < 0.05%; clipped 20 dB then AAC: 3-5.5%
 MUFFLED_KHZ = 5.0  # clean talking heads 8.6-10.5 kHz; a 2.5 kHz low-pass reads 3.3-4.4 kHz
-NOISY_FLOOR_DB = -20.0  # quiet frames within 20 dB of the loud ones, with a foreground above them
+# pony's own beds sit 14 dB under its speech (floors -19 to -24 dB): noisy starts above them
+NOISY_FLOOR_DB = -18.0
+FOREGROUND_DB = 4.0  # the median frame this far above the floor: the floor is under something
 DC_OFFSET = 0.02
 VERDICTS = ("clipped", "dropouts", "noisy", "muffled", "dc offset")  # worst first
 
@@ -70,7 +73,8 @@ def bandwidth_khz(x: np.ndarray, rate: int) -> float:
     """Highest frequency where the loud frames' mean power spectrum is within
     SPECTRUM_RANGE_DB of its peak and FLOOR_MARGIN_DB above the noise floor (each bin's
     FLOOR_PERCENTILE over all frames: minimum statistics, so the quiet high-frequency frames of
-    speech, its fricatives, do not count as the floor)."""
+    speech, its fricatives, do not count as the floor), unless that floor is itself within
+    CONTENT_FLOOR_DB of the peak."""
     n_fft = 1 << int(np.ceil(np.log2(max(64, SPECTRUM_FRAME_S * rate))))
     hop = n_fft // 2
     count = 1 + (x.shape[1] - n_fft) // hop if x.shape[1] >= n_fft else 0
@@ -86,7 +90,10 @@ def bandwidth_khz(x: np.ndarray, rate: int) -> float:
     loudest = np.argsort(power.sum(axis=1))[-max(1, int(round(SPECTRUM_LOUD_SHARE * count))) :]
     loud = 10 * np.log10(np.maximum(power[loudest].mean(axis=0), 1e-30))
     floor = 10 * np.log10(np.maximum(np.percentile(power, FLOOR_PERCENTILE, axis=0), 1e-30))
-    ok = (loud >= loud.max() - SPECTRUM_RANGE_DB) & (loud >= floor + FLOOR_MARGIN_DB)
+    peak = loud.max()
+    # a steady sound loud enough to be the content itself (sizzle, rain) is not hiss
+    above_floor = (loud >= floor + FLOOR_MARGIN_DB) | (floor >= peak - CONTENT_FLOOR_DB)
+    ok = (loud >= peak - SPECTRUM_RANGE_DB) & above_floor
     ok[0] = False  # DC is not bandwidth
     hits = np.flatnonzero(ok)
     return float(hits[-1] * rate / n_fft / 1000) if hits.size else 0.0
@@ -113,15 +120,29 @@ def count_dropouts(x: np.ndarray, rate: int, loud_dbfs: float) -> int:
     return count
 
 
-def verdict(values: dict, steady: bool) -> str:
-    """The worst defect present (VERDICTS order), or "clean". A steady sound (rain, wind, a
-    crowd) has no floor under a foreground, so it is not called noisy."""
+def steady_offset(channel: np.ndarray, dc: float) -> bool:
+    """Whether the offset holds through the clip (every eighth of it has at least half of it,
+    same sign): a true offset does, the drift of rumble or a slow swell does not."""
+    parts = [float(p.mean()) for p in np.array_split(channel, 8) if p.size]
+    return all(p * np.sign(dc) >= DC_OFFSET / 2 for p in parts)
+
+
+def verdict(values: dict, steady: bool, foreground_db: float, dc_holds: bool) -> str:
+    """The worst defect present (VERDICTS order), or "clean".
+
+    A steady sound (rain, wind, a room's hum: its quiet frames within STEADY_SPREAD_DB of the
+    loud ones) has no floor under a foreground, so it is neither called noisy nor muffled: a
+    dull room tone is what it is. Noisy wants the floor under a foreground that most of the
+    clip (its median frame) stands FOREGROUND_DB above.
+    """
     found = {
         "clipped": values["clipped_share"] >= CLIPPED_SHARE,
         "dropouts": values["dropouts"] > 0,
-        "noisy": values["noise_floor_db"] > NOISY_FLOOR_DB and not steady,
-        "muffled": values["bandwidth_khz"] < MUFFLED_KHZ,
-        "dc offset": abs(values["dc_offset"]) >= DC_OFFSET,
+        "noisy": not steady
+        and values["noise_floor_db"] > NOISY_FLOOR_DB
+        and foreground_db >= FOREGROUND_DB,
+        "muffled": not steady and values["bandwidth_khz"] < MUFFLED_KHZ,
+        "dc offset": abs(values["dc_offset"]) >= DC_OFFSET and dc_holds,
     }
     return next((name for name in VERDICTS if found[name]), "clean")
 
@@ -141,10 +162,12 @@ def _compute(ctx: ClipContext) -> MetricResult:
     # per channel, the worst one: a downmix halves a clip on one side and blurs it on both
     clipped = float(max(np.mean(np.abs(ch) >= CEILING) for ch in x))
     means = x.astype(np.float64).mean(axis=1)
-    dc = float(means[np.argmax(np.abs(means))])
+    worst = int(np.argmax(np.abs(means)))
+    dc = float(means[worst])
     levels = frame_levels_db(x - means[:, None].astype(np.float32), rate)
     floor_db, loud_dbfs = noise_floor(levels)
     steady = floor_db > -STEADY_SPREAD_DB
+    foreground_db = float(np.median(levels)) - loud_dbfs - floor_db
     values = {
         "clipped_share": round(clipped, 5),
         "bandwidth_khz": round(bandwidth_khz(x, rate), 2),
@@ -152,8 +175,8 @@ def _compute(ctx: ClipContext) -> MetricResult:
         "dropouts": count_dropouts(x, rate, loud_dbfs),
         "dc_offset": round(dc, 5),
     }
-    values["verdict"] = verdict(values, steady)
-    params["steady"] = bool(steady)
+    values["verdict"] = verdict(values, steady, foreground_db, steady_offset(x[worst], dc))
+    params.update(steady=bool(steady), foreground_db=round(foreground_db, 2))
     return AUDIO_DEFECTS.result(values, params=params)
 
 

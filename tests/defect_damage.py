@@ -7,17 +7,18 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
-from generators.decode import decode_clip
+from generators.decode import decode_clip, decode_soundtrack
 from generators.encode import encode_clip
 from metrics.audio_defects import AUDIO_DEFECTS
 from metrics.base import ClipContext, MetricResult, MetricsConfig
 
 
 def native_track(path: str | Path, seconds: float | None = None) -> tuple[np.ndarray, int]:
-    """A clip's decoded audio at its own rate, (channels, samples) float32, cut to `seconds`."""
-    clip = decode_clip(path, max_frames=None if seconds is None else int(seconds * 30) + 2)
-    x, rate = clip.native_audio, clip.native_audio_rate
-    assert x is not None, f"{path} has no audio"
+    """A clip's decoded audio at its own rate, (2, samples) float32, cut to `seconds` (the
+    sound alone is decoded: the 1080x1920 pictures of the real clips are not needed)."""
+    track = decode_soundtrack(path)
+    assert track is not None, f"{path} has no audio"
+    x, rate = np.ascontiguousarray(track[0].T), track[1]
     if seconds is not None:
         x = x[:, : int(seconds * rate)]
     return np.ascontiguousarray(x), rate
@@ -84,7 +85,8 @@ def write_sound(path: Path, x: np.ndarray, rate: int) -> Path:
     return path
 
 
-def score(path: str | Path) -> MetricResult:
-    """audio_defects of a clip file, decoded the way score_clip decodes it."""
-    ctx = ClipContext(path=str(path), clip=decode_clip(path), config=MetricsConfig())
+def score(path: str | Path, max_frames: int | None = None) -> MetricResult:
+    """audio_defects of a clip file (its first max_frames), decoded as score_clip decodes it."""
+    clip = decode_clip(path, max_frames=max_frames)
+    ctx = ClipContext(path=str(path), clip=clip, config=MetricsConfig())
     return AUDIO_DEFECTS.compute(ctx)
