@@ -9,6 +9,7 @@ from generators.decode import decode_clip
 from generators.errors import InputError, MediaError
 from generators.extras import ML_INSTALL, missing_modules, require_ml
 from metrics.audio import AUDIO
+from metrics.audio_defects import AUDIO_DEFECTS
 from metrics.base import ClipContext, Metric, MetricResult, MetricsConfig
 from metrics.clip_score import CLIP_CONSISTENCY, CLIP_SCORE
 from metrics.container import CONTAINER
@@ -25,6 +26,7 @@ METRICS: dict[str, Metric] = {
     for m in (
         CONTAINER,
         AUDIO,
+        AUDIO_DEFECTS,
         TEMPORAL,
         SHARPNESS,
         LIPSYNC,
