@@ -9,6 +9,7 @@ from generators.decode import decode_clip
 from generators.errors import InputError, MediaError
 from generators.extras import ML_INSTALL, missing_modules, require_ml
 from metrics.audio import AUDIO
+from metrics.av_sync import AV_SYNC
 from metrics.base import ClipContext, Metric, MetricResult, MetricsConfig
 from metrics.clip_score import CLIP_CONSISTENCY, CLIP_SCORE
 from metrics.container import CONTAINER
@@ -26,6 +27,7 @@ METRICS: dict[str, Metric] = {
         TEMPORAL,
         SHARPNESS,
         LIPSYNC,
+        AV_SYNC,
         IDENTITY,
         SYNCNET,
         CLIP_SCORE,
