@@ -86,8 +86,10 @@ def picture_changes(small: np.ndarray, cuts: list[int], grid: int = GRID) -> np.
     h, w = small.shape[1:3]
     size = (max(grid, (w // (4 * grid)) * grid), max(grid, (h // (4 * grid)) * grid))
     grey = np.stack(
-        [cv2.resize(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA)
-         for f in small]
+        [
+            cv2.resize(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA)
+            for f in small
+        ]
     ).astype(np.float32)
     diff = np.abs(np.diff(grey, axis=0))  # (t-1, h, w)
     gh, gw = size[1] // grid, size[0] // grid

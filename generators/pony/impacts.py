@@ -15,8 +15,17 @@ import numpy as np
 
 IMPACT_WORDS = {
     "ball": ("ball", "bounces", "bouncing", "bounce", "basketball"),
-    "drum": ("drum", "drums", "drummer", "drumming", "hammer", "hammering", "knock", "knocks",
-             "knocking"),
+    "drum": (
+        "drum",
+        "drums",
+        "drummer",
+        "drumming",
+        "hammer",
+        "hammering",
+        "knock",
+        "knocks",
+        "knocking",
+    ),
 }
 IMPACT_PEAK = 0.5  # peak of one hit in the mix (-6 dBFS), well above the ambient bed
 
@@ -83,14 +92,41 @@ def _ball(frame: np.ndarray, t: float, times: np.ndarray) -> None:
         spread = int(r * (1.5 + 8 * since))
         fade = 1.0 - since / 0.25
         dust = frame.copy()
-        cv2.ellipse(dust, (int(x), floor), (spread, max(2, spread // 3)), 0, 180, 360,
-                    (255, 255, 240), -1, cv2.LINE_AA)
+        cv2.ellipse(
+            dust,
+            (int(x), floor),
+            (spread, max(2, spread // 3)),
+            0,
+            180,
+            360,
+            (255, 255, 240),
+            -1,
+            cv2.LINE_AA,
+        )
         cv2.addWeighted(dust, fade, frame, 1.0 - fade, 0.0, dst=frame)
-    cv2.ellipse(frame, (int(x), floor + 2), (int(r * 1.1), max(2, r // 4)), 0, 0, 360,
-                (25, 25, 25), -1, cv2.LINE_AA)  # shadow
+    cv2.ellipse(
+        frame,
+        (int(x), floor + 2),
+        (int(r * 1.1), max(2, r // 4)),
+        0,
+        0,
+        360,
+        (25, 25, 25),
+        -1,
+        cv2.LINE_AA,
+    )  # shadow
     cv2.ellipse(frame, (int(x), cy), (ax, ay), 0, 0, 360, (220, 70, 40), -1, cv2.LINE_AA)
-    cv2.ellipse(frame, (int(x) - ax // 3, cy - ay // 3), (max(1, ax // 4), max(1, ay // 4)), 0,
-                0, 360, (250, 180, 160), -1, cv2.LINE_AA)
+    cv2.ellipse(
+        frame,
+        (int(x) - ax // 3, cy - ay // 3),
+        (max(1, ax // 4), max(1, ay // 4)),
+        0,
+        0,
+        360,
+        (250, 180, 160),
+        -1,
+        cv2.LINE_AA,
+    )
 
 
 def _drum(frame: np.ndarray, t: float, times: np.ndarray) -> None:
@@ -109,12 +145,19 @@ def _drum(frame: np.ndarray, t: float, times: np.ndarray) -> None:
     angle = 0.15 + 0.9 * lift
     tip = (cx - 0.2 * s, cy - 0.05 * s)
     end = (tip[0] + 1.6 * s * np.cos(angle), tip[1] - 1.6 * s * np.sin(angle))
-    cv2.line(frame, (int(tip[0]), int(tip[1])), (int(end[0]), int(end[1])), (90, 60, 30),
-             max(2, int(0.08 * s)), cv2.LINE_AA)
+    cv2.line(
+        frame,
+        (int(tip[0]), int(tip[1])),
+        (int(end[0]), int(end[1])),
+        (90, 60, 30),
+        max(2, int(0.08 * s)),
+        cv2.LINE_AA,
+    )
 
 
-def with_impacts(frames: Iterator[np.ndarray], kind: str | None, seed: int, fps: int,
-                 duration_s: float) -> Iterator[np.ndarray]:
+def with_impacts(
+    frames: Iterator[np.ndarray], kind: str | None, seed: int, fps: int, duration_s: float
+) -> Iterator[np.ndarray]:
     """The frames with the impact source drawn in front (frame i shows the moment i / fps)."""
     if kind is None:
         yield from frames
