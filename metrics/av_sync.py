@@ -17,15 +17,29 @@ from metrics.lipsync import refine_peak, zscore
 MAX_LAG_S = 1.0  # lags searched either side
 GRID = 4  # picture cells per side
 FLUX_WINDOW_S, FLUX_HOP_S = 0.032, 0.01  # STFT of the onset envelope
-FLUX_BAND_HZ = (40.0, 7500.0)
+FLUX_BAND_HZ = (60.0, 7500.0)
+FLUX_BANDS = 32
 DETREND_S = 0.6  # moving median removed from both envelopes: only changes faster than this count
 SMOOTH_FRAMES = 0.7  # Gaussian smoothing of both envelopes (sigma, frames)
+WHITEN_BINS = 15  # auto-spectrum smoothing (frequency bins) of the whitened correlation
 WEIGHT_SHARPNESS = 2.0  # softmax over the cells' peak z: 0 would average a small object away
+EDGE_S = 0.2  # envelopes ignored at each end of the clip
 MIN_DURATION_S = 2.0
 MIN_EVENTS = 3
 MIN_CONFIDENCE = 4.5  # z of the peak against the far lags (calibrated in docs/metrics.md)
+MIN_MARGIN = 2.0  # ... and over the runner-up peak within +-MAX_LAG_S, on the same scale
 OUT_OF_SYNC_MS = 80.0
 EVENT_SPACING_S = 0.1  # onsets closer than this count once
+
+
+def _band_edges(top_hz: float, min_width_hz: float) -> np.ndarray:
+    """Log-spaced band edges from FLUX_BAND_HZ[0], no band narrower than min_width_hz (a band
+    of one or two FFT bins is mostly noise)."""
+    ratio = (top_hz / FLUX_BAND_HZ[0]) ** (1.0 / FLUX_BANDS)
+    edges = [FLUX_BAND_HZ[0]]
+    while edges[-1] < top_hz:
+        edges.append(min(max(edges[-1] * ratio, edges[-1] + min_width_hz), top_hz))
+    return np.asarray(edges)
 
 
 def onset_strength(audio: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
@@ -38,13 +52,22 @@ def onset_strength(audio: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray
         return np.zeros(0), np.zeros(0)
     n = 1 + (len(x) - win) // hop
     idx = np.arange(win)[None, :] + hop * np.arange(n)[:, None]
-    spectrum = np.abs(np.fft.rfft(x[idx] * np.hanning(win), axis=1))
+    power = np.abs(np.fft.rfft(x[idx] * np.hanning(win), axis=1)) ** 2
     freqs = np.fft.rfftfreq(win, 1.0 / rate)
-    band = (freqs >= FLUX_BAND_HZ[0]) & (freqs <= FLUX_BAND_HZ[1])
-    # log compression with a floor 80 dB under the loudest bin: quiet hiss gives no flux
-    floor = max(float(spectrum[:, band].max()) * 1e-4, 1e-9)
-    log_mag = np.log(np.maximum(spectrum[:, band], floor))
-    flux = np.maximum(np.diff(log_mag, axis=0), 0.0).sum(axis=1)
+    # log-spaced bands, as a mel spectrogram has: per-bin log magnitudes of noise jump about
+    # from frame to frame and would read as onsets everywhere
+    edges = _band_edges(min(FLUX_BAND_HZ[1], rate / 2), 4 * rate / win)
+    band = np.searchsorted(edges, freqs, side="right") - 1
+    inside = (band >= 0) & (band < len(edges) - 1)
+    bands = np.zeros((n, len(edges) - 1))
+    for k in np.unique(band[inside]):
+        bands[:, k] = power[:, band == k].sum(axis=1)
+    used = bands[:, bands.max(axis=0) > 0]
+    if used.size == 0:
+        return np.zeros(n - 1), (np.arange(1, n) * hop + win / 2) / rate
+    # log compression with a floor 60 dB under the loudest band: quiet hiss gives no flux
+    log_band = np.log10(np.maximum(used, float(used.max()) * 1e-6))
+    flux = np.maximum(np.diff(log_band, axis=0), 0.0).sum(axis=1)
     times = (np.arange(1, n) * hop + win / 2) / rate
     return flux, times
 
@@ -59,7 +82,9 @@ def audio_onsets(
     edges = np.concatenate([[frame_times[0] - step], frame_times])
     which = np.searchsorted(edges, clip_times, side="left") - 1
     inside = (which >= 0) & (which < len(frame_times))
-    return np.bincount(which[inside], weights=flux[inside], minlength=len(frame_times))
+    summed = np.bincount(which[inside], weights=flux[inside], minlength=len(frame_times))
+    # compressed: one burst (a splice, a gap of digital silence) must not outweigh every event
+    return np.log1p(summed / (float(np.median(summed)) + 1e-9))
 
 
 def count_events(flux: np.ndarray) -> int:
@@ -116,20 +141,32 @@ def _detrend(x: np.ndarray, fps: float) -> np.ndarray:
 
 
 def _circular_xcorr(picture: np.ndarray, audio: np.ndarray) -> np.ndarray:
-    """Correlation at every circular lag L (picture[t] against audio[t - L]); rows: signals."""
+    """Correlation at every circular lag L (picture[t] against audio[t - L]); rows: signals.
+
+    Whitened (SCOT, as lipsync's confidence): each cross-spectrum is divided by the smoothed
+    auto-spectra, so the rhythm of speech or of a walk (a broad, periodic correlation) does
+    not pass for an alignment and a train of sharp events gives a sharp peak.
+    """
     n = picture.shape[-1]
-    spec = np.fft.rfft(picture, axis=-1) * np.conj(np.fft.rfft(audio))
-    return np.fft.irfft(spec, n, axis=-1) / n
+    spec_p, spec_a = np.fft.rfft(picture, axis=-1), np.fft.rfft(audio)
+    if WHITEN_BINS:
+        smooth = min(WHITEN_BINS, max(1, spec_a.shape[-1] // 4))
+        power_p = ndimage.uniform_filter1d(np.abs(spec_p) ** 2, smooth, axis=-1)
+        power_a = ndimage.uniform_filter1d(np.abs(spec_a) ** 2, smooth)
+        spec_p = spec_p / (np.sqrt(power_p) + 1e-12)
+        spec_a = spec_a / (np.sqrt(power_a) + 1e-12)
+    return np.fft.irfft(spec_p * np.conj(spec_a), n, axis=-1) / n
 
 
-def sync_offset(picture: np.ndarray, audio: np.ndarray, fps: float) -> tuple[float, float]:
-    """(offset in frames, positive: sound late; confidence z) of audio onsets against the
-    picture change envelopes (rows of `picture`, e.g. from picture_changes).
+def sync_offset(picture: np.ndarray, audio: np.ndarray, fps: float) -> tuple[float, float, float]:
+    """(offset in frames, positive: sound late; confidence z; margin z) of audio onsets against
+    the picture change envelopes (rows of `picture`, e.g. from picture_changes).
 
     Each envelope's correlation curve is weighted by exp(WEIGHT_SHARPNESS * z) of its own best
     value at any circular lag (so the cells that hold the events dominate, and choosing the
     weights favours no lag over another); the combined curve's peak within +-MAX_LAG_S is the offset and its height
-    against the curve's values at the far lags (a null of circular shifts) the confidence.
+    against the curve's values at the far lags (a null of circular shifts) the confidence;
+    the margin is its height over the runner-up peak in the window, on the same scale.
     """
     n = picture.shape[1]
     max_lag = int(min(round(MAX_LAG_S * fps), n // 4))
@@ -138,7 +175,7 @@ def sync_offset(picture: np.ndarray, audio: np.ndarray, fps: float) -> tuple[flo
     curves = _circular_xcorr(rows, a)
     spread = curves.std(axis=1)
     if not (spread > 0).any():
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     peak_z = (curves.max(axis=1) - curves.mean(axis=1)) / np.where(spread > 0, spread, np.inf)
     weights = np.exp(WEIGHT_SHARPNESS * (peak_z - peak_z.max()))
     combined = weights @ curves / weights.sum()
@@ -150,14 +187,20 @@ def sync_offset(picture: np.ndarray, audio: np.ndarray, fps: float) -> tuple[flo
     distance = np.minimum(np.arange(n), n - np.arange(n))
     null = combined[distance > max_lag + 2]
     if len(null) < 10 or float(np.std(null)) <= 0:
-        return offset, 0.0
-    return offset, (float(window[best]) - float(np.mean(null))) / float(np.std(null))
+        return offset, 0.0, 0.0
+    mean, std = float(np.mean(null)), float(np.std(null))
+    # the runner-up: the highest other local peak in the window (a periodic motion or rhythm
+    # puts one a beat away, and then the alignment is ambiguous however high the peak)
+    peaks, _ = signal.find_peaks(np.concatenate([[-np.inf], window, [-np.inf]]))
+    others = [float(window[p - 1]) for p in peaks if abs(p - 1 - best) > 2]
+    runner_up = max(others) if others else mean
+    return offset, (float(window[best]) - mean) / std, (float(window[best]) - runner_up) / std
 
 
-def verdict(offset_ms: float, confidence: float, events: int) -> str:
+def verdict(offset_ms: float, confidence: float, margin: float, events: int) -> str:
     if events < MIN_EVENTS:
         return "too few events"
-    if confidence < MIN_CONFIDENCE:
+    if confidence < MIN_CONFIDENCE or margin < MIN_MARGIN:
         return "uncertain"
     return "out of sync" if abs(offset_ms) > OUT_OF_SYNC_MS else "in sync"
 
@@ -175,13 +218,19 @@ def analyse(
     flux, times = onset_strength(audio, rate)
     events = count_events(flux)
     onsets = audio_onsets(flux, times, frame_times, audio_start_s)
-    offset_frames, confidence = sync_offset(picture_changes(small, cuts), onsets, fps)
+    picture = picture_changes(small, cuts)
+    # the ends hold fades, codec priming and the first frame: nothing there says sync
+    edge = max(1, int(round(EDGE_S * fps)))
+    onsets[:edge], onsets[-edge:] = np.median(onsets), np.median(onsets)
+    picture[:, :edge] = np.median(picture, axis=1, keepdims=True)
+    picture[:, -edge:] = np.median(picture, axis=1, keepdims=True)
+    offset_frames, confidence, margin = sync_offset(picture, onsets, fps)
     offset_ms = offset_frames * 1000.0 / fps
-    found = verdict(offset_ms, confidence, events)
+    found = verdict(offset_ms, confidence, margin, events)
     return {
         # an offset read from noise would only add noise to averages and the regress gate
         "offset_ms": round(offset_ms, 1) if found in ("in sync", "out of sync") else None,
-        "confidence": round(confidence, 3),
+        "confidence": round(float(confidence), 3),
         "events": events,
         "verdict": found,
     }
@@ -193,6 +242,7 @@ def _compute(ctx: ClipContext) -> MetricResult:
         "max_lag_s": MAX_LAG_S,
         "grid": GRID,
         "min_confidence": MIN_CONFIDENCE,
+        "min_margin": MIN_MARGIN,
         "min_events": MIN_EVENTS,
         "out_of_sync_ms": OUT_OF_SYNC_MS,
         "fps": clip.fps,
