@@ -15,17 +15,7 @@ import numpy as np
 
 IMPACT_WORDS = {
     "ball": ("ball", "bounces", "bouncing", "bounce", "basketball"),
-    "drum": (
-        "drum",
-        "drums",
-        "drummer",
-        "drumming",
-        "hammer",
-        "hammering",
-        "knock",
-        "knocks",
-        "knocking",
-    ),
+    "drum": ("drum", "drums", "drummer", "drumming"),
 }
 IMPACT_PEAK = 0.5  # peak of one hit in the mix (-6 dBFS), well above the ambient bed
 
