@@ -1,7 +1,7 @@
 """av_sync accuracy and false alarms: sound moved by known amounts on drawn, pony and real clips.
 
 Usage: .venv/bin/python benchmarks/av_sync_validation.py [--prompts 20] [--seconds 5]
-Shifted sets: drawn flashes with knocks (3 seeds), pony impact scenes (4 prompts) and the real
+Shifted sets: drawn flashes with knocks (3 seeds), pony impact scenes (5 prompts) and the real
 talking heads (first 10 s), each with the sound looped by -300, -120, 0, +120, +300 ms.
 Accuracy: share of shifted clips whose offset_ms is within one frame of the shift.
 False alarms: share of clean clips (the unshifted sets and `--prompts` pony clips spread over
@@ -29,6 +29,7 @@ EVENT_PROMPTS = (
     "a drummer plays the drums on a street at night",
     "a girl plays a drum in a sunny park",
     "a red ball bounces on a wooden floor in a quiet room",
+    "a child watches a ball bouncing in a sunny park",
 )
 
 
