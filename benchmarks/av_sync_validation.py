@@ -5,7 +5,8 @@ Shifted sets: drawn flashes with knocks (3 seeds), pony impact scenes (5 prompts
 talking heads (first 10 s), each with the sound looped by -300, -120, 0, +120, +300 ms.
 Accuracy: share of shifted clips whose offset_ms is within one frame of the shift.
 False alarms: share of clean clips (the unshifted sets and `--prompts` pony clips spread over
-the default suite's text-to-video prompts) whose verdict is "out of sync". The last line is one JSON object.
+the default suite's text-to-video prompts) whose verdict is "out of sync". The last line is
+one JSON object.
 """
 
 from __future__ import annotations
