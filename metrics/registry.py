@@ -10,6 +10,7 @@ from generators.errors import InputError, MediaError
 from generators.extras import ML_INSTALL, missing_modules, require_ml
 from metrics.audio import AUDIO
 from metrics.audio_defects import AUDIO_DEFECTS
+from metrics.av_sync import AV_SYNC
 from metrics.base import ClipContext, Metric, MetricResult, MetricsConfig
 from metrics.clip_score import CLIP_CONSISTENCY, CLIP_SCORE
 from metrics.container import CONTAINER
@@ -30,6 +31,7 @@ METRICS: dict[str, Metric] = {
         TEMPORAL,
         SHARPNESS,
         LIPSYNC,
+        AV_SYNC,
         IDENTITY,
         SYNCNET,
         CLIP_SCORE,

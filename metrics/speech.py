@@ -89,7 +89,8 @@ def expected_speech(prompt: str | None) -> str:
     """
     if not prompt or not prompt.strip():
         return "unknown"
-    from generators.pony.cast import ANIMALS, read_cast  # lazy: only scoring needs it
+    from generators.pony.cast_from_prompt import read_cast  # lazy: only scoring needs it
+    from generators.pony.cast_words import ANIMALS
     from generators.pony.plan import dialogue_lines
 
     if dialogue_lines(prompt):

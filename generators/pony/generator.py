@@ -15,6 +15,7 @@ from generators.base import GenerationRequest, GenerationResult
 from generators.encode import encode_clip
 from generators.errors import GenerationError, InputError
 from generators.pony.cast_portraits import cast_portraits
+from generators.pony.impacts import impact_kind, with_impacts
 from generators.pony.plan import Shot, ShotPlan, dialogue_shots, plan_shots
 from generators.pony.render import ImageRenderer, Motion, first_frame
 from generators.pony.shot_frames import render_stage
@@ -156,6 +157,8 @@ class PonyGenerator:
                                   n_frames, request.duration_s, self._frame_indices(n_frames))
         else:
             frames = self._image_frames(image, plan, render_size, request, n_frames, mouth)
+        frames = with_impacts(frames, impact_kind(plan.sounds), plan.seed, request.fps,
+                              request.duration_s)
         audio = self._audio_out(sound, int(round(request.duration_s * sound.sample_rate))) \
             if request.audio else None
         try:

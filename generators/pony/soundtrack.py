@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from generators.pony.ambience import ambience
+from generators.pony.impacts import IMPACT_WORDS, impact_kind, impact_sound, impact_times
 from generators.pony.plan import ShotPlan
 from generators.pony.speech import Phoneme, synthesize, voice_variant
 
@@ -110,16 +111,23 @@ def _soft_limit(x: np.ndarray, peak: float) -> np.ndarray:
 
 
 def build_soundtrack(
-    plan: ShotPlan, duration_s: float, sample_rate: int = SAMPLE_RATE
+    plan: ShotPlan, duration_s: float, sample_rate: int = SAMPLE_RATE, events_delay_s: float = 0.0
 ) -> Soundtrack:
-    """Dialogue and ambience for a plan, mixed to stereo and normalized (deterministic)."""
+    """Dialogue, ambience and seen impacts for a plan, mixed to stereo and normalized
+    (deterministic); events_delay_s plays the impacts that much late (negative: early)."""
     speech, phonemes, spans = _place_lines(plan, duration_s, sample_rate)
     active = np.abs(speech) > 1e-3
     if np.any(active):
         speech *= SPEECH_RMS / (np.sqrt(np.mean(speech[active] ** 2)) + 1e-9)
-    bed = ambience(plan.sounds, duration_s, sample_rate, plan.seed)
+    # the impacts are not part of the bed: they follow the picture (and its baseline's delay)
+    bed_sounds = tuple(s for s in plan.sounds if s not in IMPACT_WORDS)
+    bed = ambience(bed_sounds, duration_s, sample_rate, plan.seed)
     bed_rms = float(np.sqrt(np.mean(bed**2))) + 1e-9
     bed *= (BED_RMS_UNDER_SPEECH if np.any(active) else BED_RMS_ALONE) / bed_rms
     mix = bed + speech[:, None]
+    kind = impact_kind(plan.sounds)
+    if kind is not None:
+        times = impact_times(plan.seed, duration_s) + events_delay_s
+        mix += impact_sound(kind, times, len(mix), sample_rate, plan.seed)[:, None]
     return Soundtrack(_soft_limit(mix, PEAK).astype(np.float32), speech, phonemes, sample_rate,
                       spans)
