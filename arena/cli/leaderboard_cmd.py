@@ -333,27 +333,30 @@ def _print(board, output_format: OutputFormat) -> None:
 
 def _print_rich(board) -> None:
     from rich.console import Console
-    from rich.table import Table
 
     from leaderboards.columns import display_columns
     from leaderboards.snapshot import table_records
 
-    table = Table(title=f"Leaderboard: {board.n_votes} votes, {len(board.table)} models")
     records = table_records(board)
     shown = display_columns(records)
-    for column in shown:
-        table.add_column(column.header, justify=column.align)
-    notes = [f"{row['model']}: {row['note']}" for row in records if row["note"]]
-    for row in records:
-        marked = {
-            **row,
-            "model": row["model"] + (" [dim](preliminary)[/dim]" if row["preliminary"] else ""),
-        }
-        table.add_row(*(column.cell(marked) for column in shown))
     console = Console()
+    table = _rich_table(board, records, shown)
+    below = []
+    # The robustness cells are long: where the table would wrap them into a column a few
+    # letters wide, they go under it, one model a line.
+    if "holds_unless" in records[0] and _natural_width(console, table) > console.width:
+        shown = [c for c in shown if c.needs != "holds_unless"]
+        table = _rich_table(board, records, shown)
+        below = [
+            f"{a['model']} is ahead of {b['model']} unless {a['holds_unless']}"
+            for a, b in zip(records, records[1:], strict=False)
+        ]
     console.print(table)
-    for note in notes:
-        console.print(note)
+    for line in below:
+        console.print(line, soft_wrap=True)
+    for row in records:
+        if row["note"]:
+            console.print(f"{row['model']}: {row['note']}")
     if board.position_bias is not None:
         b = board.position_bias
         console.print(
@@ -364,6 +367,28 @@ def _print_rich(board) -> None:
         console.print(
             f"Davidson tie parameter nu: {t.value:.3f} (95% CI {t.low:.3f} to {t.high:.3f})"
         )
+
+
+def _natural_width(console, table) -> int:
+    """The width the table takes unwrapped (rich measures within the console's width)."""
+    from rich.measure import Measurement
+
+    return Measurement.get(console, console.options.update_width(10_000), table).maximum
+
+
+def _rich_table(board, records: list[dict], shown: list):
+    from rich.table import Table
+
+    table = Table(title=f"Leaderboard: {board.n_votes} votes, {len(board.table)} models")
+    for column in shown:
+        table.add_column(column.header, justify=column.align)
+    for row in records:
+        marked = {
+            **row,
+            "model": row["model"] + (" [dim](preliminary)[/dim]" if row["preliminary"] else ""),
+        }
+        table.add_row(*(column.cell(marked) for column in shown))
+    return table
 
 
 def _write_snapshot(board, directory: Path, pool: dict) -> None:
