@@ -67,28 +67,43 @@ def style_control(
             )
         )
         return
-    if output_format != "table":
+    if output_format == "csv":
         typer.echo(board.table.to_csv(index=False), nl=False)
+        return
+    headers = ("rank", "model", "controlled", "95% CI", "raw", "raw 95% CI", "change")
+    rows = [
+        (
+            str(row.rank), row.model, f"{row.rating:.1f}",
+            f"{row.ci_low:.1f} – {row.ci_high:.1f}", f"{row.raw_rating:.1f}",
+            f"{row.raw_ci_low:.1f} – {row.raw_ci_high:.1f}", f"{row.rank_change:+d}",
+        )
+        for row in board.table.itertuples()
+    ]  # fmt: skip
+    notes = [
+        f"{row.feature}: {row.elo_per_sd:+.1f} Elo per SD of the left-minus-right "
+        f"difference (95% CI {row.ci_low:+.1f} to {row.ci_high:+.1f}; SD {row.sd:.4g})"
+        for row in board.coefficients.itertuples()
+    ]
+    notes += [
+        f"{name}: {count} votes left out (a clip had no value)"
+        for name, count in board.left_out.items()
+        if count
+    ]
+    if output_format == "markdown":
+        lines = ["| " + " | ".join(headers) + " |"]
+        lines.append("|" + "|".join("---" if h == "model" else "---:" for h in headers) + "|")
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        typer.echo("\n".join([*lines, "", *notes]))
         return
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"Style-controlled leaderboard: {board.n_votes} votes")
-    for name in ("rank", "model", "controlled", "95% CI", "raw", "raw 95% CI", "change"):
+    for name in headers:
         table.add_column(name, justify="left" if name == "model" else "right")
-    for row in board.table.itertuples():
-        table.add_row(
-            str(row.rank), row.model, f"{row.rating:.1f}",
-            f"{row.ci_low:.1f} – {row.ci_high:.1f}", f"{row.raw_rating:.1f}",
-            f"{row.raw_ci_low:.1f} – {row.raw_ci_high:.1f}", f"{row.rank_change:+d}",
-        )  # fmt: skip
+    for row in rows:
+        table.add_row(*row)
     console = Console()
     console.print(table)
-    for row in board.coefficients.itertuples():
-        console.print(
-            f"{row.feature}: {row.elo_per_sd:+.1f} Elo per SD of the left-minus-right "
-            f"difference (95% CI {row.ci_low:+.1f} to {row.ci_high:+.1f}; SD {row.sd:.4g})"
-        )
-    for name, count in board.left_out.items():
-        if count:
-            console.print(f"{name}: {count} votes left out (a clip had no value)")
+    for note in notes:
+        console.print(note)
