@@ -173,9 +173,9 @@ def test_bad_rows_are_named_by_the_files_line(tmp_path: Path) -> None:
     weighted.loc[4, "sampling_prob"] = 1.5
     weighted.to_csv(prob, index=False)
     for path, where in [
-        (csv, "line 9, column winner: unknown winner label 'draw'"),
-        (jsonl, "line 9, column winner: unknown winner label 'draw'"),
-        (parquet, "row 8, column winner: unknown winner label 'draw'"),
+        (csv, "line 9, column winner: unknown label 'draw'"),
+        (jsonl, "line 9, column winner: unknown label 'draw'"),
+        (parquet, "row 8, column winner: unknown label 'draw'"),
         (selfie, f"line 4: model {twin.loc[2, 'model_a']!r} battles itself"),
         (prob, "line 6, column sampling_prob: '1.5' is not a probability in (0, 1]"),
     ]:
@@ -184,4 +184,4 @@ def test_bad_rows_are_named_by_the_files_line(tmp_path: Path) -> None:
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
-        assert f"votes file {path}, {where}" in proc.stderr
+        assert f"{path}, {where}" in proc.stderr
