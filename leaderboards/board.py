@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -18,8 +19,10 @@ from leaderboards.composite import compute_composite, parse_weights
 from leaderboards.counts import PairCounts, pair_counts_from_battles, pair_counts_from_frame
 from leaderboards.errors import RatingInputError
 from leaderboards.leaderboard import Estimate, Leaderboard, RatingSettings, compute_leaderboard
-from leaderboards.robustness import Fragility, neighbour_fragility
-from leaderboards.style_control import FEATURES, StyleBoard, style_board
+
+if TYPE_CHECKING:  # imported when a board asks for them: `paddock leaderboard` stays quick
+    from leaderboards.robustness import Fragility
+    from leaderboards.style_control import StyleBoard
 
 OVERALL = "overall"
 
@@ -143,14 +146,14 @@ def build_board(pool: VotePool, options: BoardOptions | None = None) -> Board:
         return _style_board(pool, options)
     if options.per_aspect:
         return _aspect_board(pool, options)
-    frames = {name: _among(pool.counts.get(name), options.models) for name in pool.counts}
     weights = None
     if options.weights is not None:
+        frames = {name: _among(frame, options.models) for name, frame in pool.counts.items()}
         weights = _fitted_weights(frames, options)
         board = compute_composite(frames, weights, options.settings)
     else:
         aspect = options.aspect or OVERALL
-        frame = frames.get(aspect)
+        frame = pool.counts.get(aspect)  # models are kept by `_counts`, naming any unknown
         if frame is None or frame.empty:
             where = "" if options.aspect is None else f" for the aspect {aspect!r}"
             raise RatingInputError(f"no votes{where} in this pool" if where else
@@ -158,6 +161,8 @@ def build_board(pool: VotePool, options: BoardOptions | None = None) -> Board:
         board = compute_leaderboard(_counts(frame, options.models), options.settings)
     table, found = board.table, ()
     if options.robustness:
+        from leaderboards.robustness import neighbour_fragility
+
         found = tuple(neighbour_fragility(board.counts, list(table["model"])))
         table = table.assign(holds_unless=[*map(holds_unless, found), ""])
     table = with_added_columns(table, board.counts)
@@ -199,6 +204,8 @@ def _fitted_weights(frames: Mapping[str, pd.DataFrame], options: BoardOptions) -
 
 
 def _style_board(pool: VotePool, options: BoardOptions) -> Board:
+    from leaderboards.style_control import FEATURES, style_board
+
     unknown = [f for f in options.control if f not in FEATURES]
     if unknown:
         raise RatingInputError(

@@ -12,11 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from arena.store import Store, VoteFilter
-
-if TYPE_CHECKING:  # `paddock leaderboard` imports this before pandas (see `start_reading`)
+if TYPE_CHECKING:  # the store and pandas load on the reading thread (see `start_reading`)
     import pandas as pd
 
+    from arena.store import Store, VoteFilter
     from leaderboards.board import BoardOptions, VotePool
 
 OVERALL = "overall"
@@ -46,18 +45,22 @@ def read_pool(
         store: an open store; or ``data``, a data dir read through a snapshot (a consistent
             copy while the server owns the file); or ``votes``, a votes file rated whole.
         filters: which of the store's votes (pool, time window, flags, models).
-        asked: the aspects this arena asks, overall first (default: paddock.toml's).
+        asked: the aspects this arena asks, overall first (default: paddock.toml's, for a
+            per-aspect board or a composite).
         first: the overall count table already being read (`start_reading`).
     """
     from leaderboards.board import VotePool
 
-    asked = asked or asked_aspects()
+    if asked is None:  # paddock.toml is read only for a board of the follow-ups
+        asked = asked_aspects() if options.per_aspect or options.weights else (OVERALL,)
     names = asked if options.per_aspect else options.aspects_to_read()
     if votes is not None:
         return VotePool(_file_counts(votes, names, options, first), _file_battles(votes, options),
                         asked)  # fmt: skip
     if store is not None:
         return _store_pool(store, names, options, filters, asked)
+    from arena.store import Store
+
     with Store.open_snapshot(data) as snapshot:
         return _store_pool(snapshot, names, options, filters, asked)
 
@@ -67,6 +70,7 @@ def _store_pool(
 ) -> VotePool:
     from dataclasses import replace
 
+    from arena.store import VoteFilter
     from leaderboards.board import VotePool
 
     filters = filters or VoteFilter()
