@@ -218,7 +218,7 @@ def leaderboard(
     if board.fragility:
         typer.echo(board.fragility[0].sentence(), err=True)
     print_board(board, output_format.value)
-    if snapshot is not None:
+    if snapshot is not None and board.style is None:  # (a controlled board has none yet)
         write_snapshot(board, snapshot, _pool_record(options, data, votes, filters, weights))
     if plot is not None:
         write_plots(board, plot)
