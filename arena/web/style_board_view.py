@@ -18,9 +18,6 @@ from arena.store import OVERALL, Store, VoteFilter
 
 #: Below this many votes in a pool the tab says so instead of fitting covariates or searching.
 MIN_VOTES = 100
-#: A feature is used only when at least this share of the votes has a value for both clips:
-#: each feature asked for leaves out every vote that lacks it.
-MIN_COVERAGE = 0.5
 _CACHE_SIZE = 32
 
 
@@ -82,33 +79,6 @@ def change_label(change: int) -> str:
     return "="
 
 
-def choose_features(battles: pd.DataFrame, names: list[str]) -> tuple[list[str], dict[str, str]]:
-    """Features worth controlling for in these battle rows: (used, {skipped: why}).
-
-    A feature is skipped when no clip in the votes has a value, when too few votes have one for
-    both clips, or when its left-minus-right difference never varies (e.g. every clip has sound).
-    """
-    used, skipped = [], {}
-    n = len(battles)
-    for name in names:
-        a = pd.to_numeric(battles.get(f"{name}_a"), errors="coerce")
-        b = pd.to_numeric(battles.get(f"{name}_b"), errors="coerce")
-        if a is None or b is None:
-            skipped[name] = "not known for these clips"
-            continue
-        diff = (a - b).to_numpy(dtype=np.float64)
-        known = np.isfinite(diff)
-        if not known.any():
-            skipped[name] = "no clip has a value"
-        elif known.mean() < MIN_COVERAGE:
-            skipped[name] = f"values for only {known.sum():,} of {n:,} votes"
-        elif not np.std(diff[known]) > 0:
-            skipped[name] = "the same for every pair of clips"
-        else:
-            used.append(name)
-    return used, skipped
-
-
 def robustness_sentence(board) -> str:
     """The sentence "A leads B unless N of M votes are removed" for the top two models."""
     from leaderboards.robustness import fragility
@@ -126,7 +96,7 @@ def _style_parts(battles: pd.DataFrame) -> tuple[str, pd.DataFrame | None]:
     from leaderboards.columns import added_display
     from leaderboards.errors import RatingInputError
     from leaderboards.leaderboard import RatingSettings
-    from leaderboards.style_control import FEATURES
+    from leaderboards.style_control import FEATURES, choose_features
 
     used, skipped = choose_features(battles, list(FEATURES))
     by_reason: dict[str, list[str]] = {}
