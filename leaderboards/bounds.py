@@ -54,6 +54,8 @@ def one_sided_models(counts: PairCounts) -> list[OneSided]:
         if (won[i] == 0) != (lost[i] == 0)
     ]
     rest = [m for m in counts.models if m not in {f.model for f in found}]
+    if len(found) == 2 and not rest:  # two models, one won every vote: see `pair_bounds`
+        return found
     if not found or len(rest) < 2 or len(comparison_groups(counts.restricted_to(rest))) > 1:
         return []
     return found
@@ -98,6 +100,27 @@ def bound_rating(
         else:
             outer = mid
     return 0.5 * (inner + outer)
+
+
+def pair_bounds(
+    sides: list[OneSided], alpha: float, elo_per_nat: float, anchor: tuple[str, float] | None
+) -> dict[str, float]:
+    """Each model's bound when a board has two models and one won every vote.
+
+    Neither can be fitted against the other, but the gap between them has a lower bound: the
+    gap at which winning all n votes still has probability ``alpha``, logit(alpha^(1/n)). The
+    winner is rated at least, the loser at most, half of it either side of 1000 (or of the
+    anchored model's rating, the other model the whole gap away).
+    """
+    n = sides[0].votes
+    gap = elo_per_nat * math.log(alpha ** (1.0 / n) / (1.0 - alpha ** (1.0 / n)))
+    winner = next(s.model for s in sides if not s.never_won)
+    loser = next(s.model for s in sides if s.never_won)
+    if anchor is None:
+        return {winner: 1000.0 + gap / 2.0, loser: 1000.0 - gap / 2.0}
+    if anchor[0] == winner:
+        return {winner: anchor[1], loser: anchor[1] - gap}
+    return {winner: anchor[1] + gap, loser: anchor[1]}
 
 
 def merge_bounds(

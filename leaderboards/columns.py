@@ -1,7 +1,10 @@
 """The leaderboard's columns, declared once: the table, its JSON records, the printed views.
 
-A new column is computed in `compute_leaderboard` and declared here: `COLUMNS` gives its value
-type (and its rounding on the arena's tab), `DISPLAY` how the printed tables show it.
+A fitted column is computed in `compute_leaderboard` and declared here: `COLUMNS` gives its value
+type (and its rounding on the arena's tab), `DISPLAY` how the printed tables show it. An added
+column is one declaration with a ``compute`` (its value per model from the fitted count table)
+and a ``header``: `leaderboards.board.build_board` adds it to every board (raw, composite,
+style-controlled, per aspect), and every format and view of them shows it.
 """
 
 from __future__ import annotations
@@ -9,6 +12,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from leaderboards.counts import PairCounts
 
 
 @dataclass(frozen=True)
@@ -19,6 +28,10 @@ class Column:
     kind: str  # "text", "int", "float" or "bool"
     tab_decimals: int | None = None  # rounding on the arena's Leaderboard tab (floats)
     optional: bool = False  # only in tables that asked for it (e.g. --robustness)
+    # An added column: its value per model (a Series indexed by model name) from the board's
+    # `PairCounts`, and how the printed tables and the tab head it.
+    compute: Callable[[PairCounts], pd.Series] | None = None
+    header: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,7 +59,8 @@ COLUMNS = (
     Column("note", "text"),  # e.g. "never won in 25 votes: rating is a bound"
     Column("holds_unless", "text", optional=True),  # robustness of the order with the next
 )
-TABLE_COLUMNS = tuple(column.name for column in COLUMNS if not column.optional)
+#: The columns `compute_leaderboard` fits (not the optional nor the added ones).
+TABLE_COLUMNS = tuple(c.name for c in COLUMNS if not c.optional and c.compute is None)
 
 
 def _interval(row: dict) -> str:
@@ -80,15 +94,66 @@ DISPLAY = (
 )
 
 
+def _signed_interval(low: str, high: str) -> Callable[[dict], str]:
+    return lambda r: f"{r[low]:.1f} – {r[high]:.1f}"
+
+
+#: The style-controlled board's printed columns (`StyleBoard.table` rows).
+STYLE_DISPLAY = (
+    DisplayColumn("rank", lambda r: str(r["rank"])),
+    DisplayColumn("model", lambda r: r["model"], align="left"),
+    DisplayColumn("controlled", lambda r: f"{r['rating']:.1f}"),
+    DisplayColumn("95% CI", _signed_interval("ci_low", "ci_high")),
+    DisplayColumn("raw", lambda r: f"{r['raw_rating']:.1f}"),
+    DisplayColumn("raw 95% CI", _signed_interval("raw_ci_low", "raw_ci_high")),
+    DisplayColumn("change", lambda r: f"{r['rank_change']:+d}"),
+)
+
+
 def display_columns(records: list[dict]) -> list[DisplayColumn]:
-    """The printed columns for these records (optional ones only when the records carry them)."""
+    """The printed columns for these records (optional ones only when the records carry them),
+    the added columns last."""
     present = set(records[0]) if records else set()
-    return [c for c in DISPLAY if c.needs is None or c.needs in present]
+    return [c for c in DISPLAY if c.needs is None or c.needs in present] + added_display()
+
+
+def added_columns() -> list[Column]:
+    """The declared columns that a board adds to every table it builds (those with a compute)."""
+    return [c for c in COLUMNS if c.compute is not None]
+
+
+def added_display() -> list[DisplayColumn]:
+    """How the printed tables and the tab's views show each added column."""
+    return [
+        DisplayColumn(c.header or c.name, _cell(c), "left" if c.kind == "text" else "right")
+        for c in added_columns()
+    ]
+
+
+def _cell(column: Column) -> Callable[[dict], str]:
+    def cell(row: dict) -> str:
+        value = record_value(column, row.get(column.name))
+        return "" if value is None else str(value)
+
+    return cell
+
+
+def with_added_columns(table: pd.DataFrame, counts) -> pd.DataFrame:
+    """``table`` (one row per model, a ``model`` column) with every added column's values;
+    ``counts`` may be a function that returns them (computed only when a column is added)."""
+    out = table
+    if added_columns() and callable(counts):
+        counts = counts()
+    for column in added_columns():
+        values = column.compute(counts)
+        out = out.assign(**{column.name: out["model"].map(values).to_numpy()})
+    return out
 
 
 def present_columns(table_columns) -> list[Column]:
-    """The declared columns a fitted table carries (every required one, optional ones if there)."""
-    return [c for c in COLUMNS if not c.optional or c.name in table_columns]
+    """The declared columns a table carries (every fitted one; optional and added ones if there)."""
+    fitted = [c for c in COLUMNS if not c.optional and c.compute is None]
+    return [c for c in COLUMNS if c in fitted or c.name in table_columns]
 
 
 def record_value(column: Column, value: object) -> object:
@@ -97,7 +162,7 @@ def record_value(column: Column, value: object) -> object:
         missing = value is None or (isinstance(value, float) and math.isnan(value))
         return "" if missing else str(value)
     if column.kind == "int":
-        return int(value)
+        return None if value is None or value != value else int(value)
     if column.kind == "bool":
         return bool(value)
     number = float(value)

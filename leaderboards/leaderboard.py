@@ -12,7 +12,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from leaderboards.bootstrap import bootstrap_params, fit_cells
-from leaderboards.bounds import merge_bounds, one_sided_models
+from leaderboards.bounds import merge_bounds, one_sided_models, pair_bounds
 from leaderboards.bradley_terry import TIES_MODELS, PairwiseModel, fit_pairwise
 from leaderboards.columns import TABLE_COLUMNS
 from leaderboards.counts import (
@@ -161,6 +161,8 @@ def compute_leaderboard(
         raise RatingInputError(f"anchor model {settings.anchor[0]!r} has no votes in this pool")
     rated = counts
     sides = one_sided_models(counts)
+    if len(sides) == counts.n_models:  # two models, one won every vote: bounds, no fit
+        return _pair_of_bounds(counts, sides, settings)
     if sides:
         for side in sides:
             if settings.anchor and settings.anchor[0] == side.model:
@@ -214,6 +216,27 @@ def compute_leaderboard(
             rated, counts, sides, rating, low, high, rep_ratings, alpha, ELO_PER_NAT
         )
         counts = rated
+    table = _table(counts, rating, low, high, {side.model: side.note for side in sides}, settings)
+    return Leaderboard(
+        table=table,
+        replicates=pd.DataFrame(rep_ratings, columns=list(counts.models)),
+        position_bias=_estimate(full, reps, cov, model.bias_index, alpha, ELO_PER_NAT, exp=False),
+        tie_parameter=_estimate(full, reps, cov, model.nu_index, alpha, 1.0, exp=True),
+        settings=settings,
+        n_votes=counts.n_votes,
+        counts=counts,
+    )
+
+
+def _table(
+    counts: PairCounts,
+    rating: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    notes: dict[str, str],
+    settings: RatingSettings,
+) -> pd.DataFrame:
+    """The board's table (`TABLE_COLUMNS`), best first, from ratings in ``counts.models`` order."""
     table = model_totals(counts)
     table.insert(0, "rating", rating)
     table.insert(1, "ci_low", low)
@@ -225,15 +248,30 @@ def compute_leaderboard(
     )
     table["win_rate"] = (table["wins"] + 0.5 * table["ties"]) / table["votes"]
     table["preliminary"] = table["votes"] < settings.min_votes
-    notes = {side.model: side.note for side in sides}
     table["note"] = [notes.get(m, "") for m in table.index]
     table = table.rename_axis("model").reset_index()
     table = table.sort_values(["rating", "model"], ascending=[False, True], ignore_index=True)
+    return table[list(TABLE_COLUMNS)]
+
+
+def _pair_of_bounds(counts: PairCounts, sides: list, settings: RatingSettings) -> Leaderboard:
+    """The board of two models where one won every vote: each rated at its one-sided bound
+    (`leaderboards.bounds.pair_bounds`), as a one-sided model of a larger board is."""
+    alpha = (1.0 - settings.confidence) / 2.0
+    bound = pair_bounds(sides, alpha, ELO_PER_NAT, settings.anchor)
+    rating = np.array([bound[m] for m in counts.models])
+    never_won = np.array([next(s.never_won for s in sides if s.model == m) for m in counts.models])
+    low = np.where(never_won, np.nan, rating)
+    high = np.where(never_won, rating, np.nan)
+    table = _table(counts, rating, low, high, {s.model: s.note for s in sides}, settings)
+    # On a few votes the gap's bound is below zero (the loser's bound above the winner's): the
+    # winner still heads the table, and both rank first, as neither is shown to be ahead.
+    table = table.sort_values("win_rate", ascending=False, ignore_index=True, kind="stable")
     return Leaderboard(
-        table=table[list(TABLE_COLUMNS)],
-        replicates=pd.DataFrame(rep_ratings, columns=list(counts.models)),
-        position_bias=_estimate(full, reps, cov, model.bias_index, alpha, ELO_PER_NAT, exp=False),
-        tie_parameter=_estimate(full, reps, cov, model.nu_index, alpha, 1.0, exp=True),
+        table=table,
+        replicates=pd.DataFrame(np.empty((0, 2)), columns=list(counts.models)),
+        position_bias=None,
+        tie_parameter=None,
         settings=settings,
         n_votes=counts.n_votes,
         counts=counts,

@@ -7,7 +7,14 @@ import math
 
 import pandas as pd
 
-from leaderboards.columns import display_columns, present_columns, record_value
+from leaderboards.columns import (
+    STYLE_DISPLAY,
+    DisplayColumn,
+    added_display,
+    display_columns,
+    present_columns,
+    record_value,
+)
 from leaderboards.leaderboard import Estimate, Leaderboard
 
 SNAPSHOT_VERSION = 1
@@ -73,15 +80,54 @@ def table_csv(board: Leaderboard) -> str:
 def table_markdown(board: Leaderboard) -> str:
     """The leaderboard table as a GitHub Markdown table (preliminary models marked with *)."""
     records = table_records(board)
-    shown = display_columns(records)
-    lines = [
-        "| " + " | ".join(c.header for c in shown) + " |",
-        "|" + "|".join("---" if c.align == "left" else "---:" for c in shown) + "|",
-    ]
-    for row in records:
-        marked = {**row, "model": row["model"] + (" *" if row["preliminary"] else "")}
-        lines.append("| " + " | ".join(c.cell(marked) for c in shown) + " |")
+    marked = [{**r, "model": r["model"] + (" *" if r["preliminary"] else "")} for r in records]
+    lines = markdown_lines(display_columns(records), marked)
     if any(r["preliminary"] for r in records):
         lines.append("")
         lines.append(f"\\* preliminary: fewer than {board.settings.min_votes} votes")
     return "\n".join(lines) + "\n"
+
+
+def markdown_lines(shown: list[DisplayColumn], rows: list[dict]) -> list[str]:
+    """A GitHub Markdown table of ``rows`` in the ``shown`` columns, as lines."""
+    lines = [
+        "| " + " | ".join(c.header for c in shown) + " |",
+        "|" + "|".join("---" if c.align == "left" else "---:" for c in shown) + "|",
+    ]
+    return lines + ["| " + " | ".join(c.cell(row) for c in shown) + " |" for row in rows]
+
+
+def style_display() -> list[DisplayColumn]:
+    """The printed columns of a style-controlled board (the added columns last)."""
+    return [*STYLE_DISPLAY, *added_display()]
+
+
+def style_notes(style) -> list[str]:
+    """Each feature's coefficient and the votes left out, one line each."""
+    notes = [
+        f"{row.feature}: {row.elo_per_sd:+.1f} Elo per SD of the left-minus-right "
+        f"difference (95% CI {row.ci_low:+.1f} to {row.ci_high:+.1f}; SD {row.sd:.4g})"
+        for row in style.coefficients.itertuples()
+    ]
+    return notes + [
+        f"{name}: {count} votes left out (a clip had no value)"
+        for name, count in style.left_out.items()
+        if count
+    ]
+
+
+def style_json(board) -> str:
+    """A style-controlled `leaderboards.board.Board` as indented JSON text."""
+    content = {
+        "n_votes": board.style.n_votes,
+        "left_out": board.style.left_out,
+        "models": board.table.round(2).to_dict(orient="records"),
+        "coefficients": board.style.coefficients.round(3).to_dict(orient="records"),
+    }
+    return json.dumps(content, indent=2)
+
+
+def style_markdown(board) -> str:
+    """A style-controlled board as a Markdown table and its coefficient lines."""
+    rows = board.table.to_dict(orient="records")
+    return "\n".join([*markdown_lines(style_display(), rows), "", *style_notes(board.style)])

@@ -281,3 +281,35 @@ def style_board(
         }
     )
     return StyleBoard(table, coef, len(v.score), v.left_out)
+
+
+#: A feature is used only when at least this share of the votes has a value for both clips:
+#: each feature asked for leaves out every vote that lacks it.
+MIN_COVERAGE = 0.5
+
+
+def choose_features(battles: pd.DataFrame, names: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Features worth controlling for in these battle rows: (used, {skipped: why}).
+
+    A feature is skipped when no clip in the votes has a value, when too few votes have one for
+    both clips, or when its left-minus-right difference never varies (e.g. every clip has sound).
+    """
+    used, skipped = [], {}
+    n = len(battles)
+    for name in names:
+        a = pd.to_numeric(battles.get(f"{name}_a"), errors="coerce")
+        b = pd.to_numeric(battles.get(f"{name}_b"), errors="coerce")
+        if a is None or b is None:
+            skipped[name] = "not known for these clips"
+            continue
+        diff = (a - b).to_numpy(dtype=np.float64)
+        known = np.isfinite(diff)
+        if not known.any():
+            skipped[name] = "no clip has a value"
+        elif known.mean() < MIN_COVERAGE:
+            skipped[name] = f"values for only {known.sum():,} of {n:,} votes"
+        elif not np.std(diff[known]) > 0:
+            skipped[name] = "the same for every pair of clips"
+        else:
+            used.append(name)
+    return used, skipped

@@ -144,3 +144,12 @@ def _run(metric: Metric, ctx: ClipContext) -> MetricResult:
         return metric.unavailable(str(exc))
     except Exception as exc:  # noqa: BLE001 - one broken metric must not hide the others
         return metric.unavailable(f"{ERROR_PREFIX}{type(exc).__name__}: {exc}")
+
+
+def headline_directions() -> dict[str, bool]:
+    """``"metric.key"`` -> True when higher is better, for every metric's headline values."""
+    return {
+        f"{name}.{key}": better
+        for name, metric in METRICS.items()
+        for key, better in metric.higher_is_better.items()
+    }

@@ -55,7 +55,8 @@ def data_dir_from_env() -> Path:
 
 def load(data_dir: str | Path | None = None) -> ArenaData:
     """Read a data dir once (read-only; a consistent copy while a server owns the file)."""
-    from arena.web.leaderboard_view import headline_directions, headline_metric_values
+    from arena.web.leaderboard_view import headline_metric_values
+    from metrics.registry import headline_directions
 
     data_dir = Path(data_dir) if data_dir else data_dir_from_env()
     with Store.open_snapshot(data_dir) as store:

@@ -2,113 +2,35 @@
 
 from __future__ import annotations
 
-import json
-
 import choix
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.optimize import minimize
-from scipy.special import expit, log_expit
+from leaderboard_support import (
+    centred_elo,
+    expand_votes,
+    reference_mle,
+    sample_counts,
+    simulate_counts,
+)
 
 from leaderboards import (
     ELO_PER_NAT,
-    OUTCOMES,
     PairCounts,
     RatingInputError,
     RatingSettings,
-    battle_count_matrix,
     compute_leaderboard,
-    interval_ranks,
-    online_elo,
     pair_counts_from_battles,
     pair_counts_from_frame,
     vote_set_hash,
-    win_rate_matrix,
 )
 from leaderboards.bootstrap import bootstrap_params, fit_cells, resample_cells
 from leaderboards.bradley_terry import PairwiseModel, fit_pairwise
-from leaderboards.plots import figure_png, leaderboard_figures
-from leaderboards.snapshot import snapshot_dict, snapshot_json, table_csv, table_markdown
-
-NAMES = tuple(f"m{k:02d}" for k in range(30))
-
-
-def simulate_counts(
-    rng: np.random.Generator,
-    theta: np.ndarray,
-    n_votes: int,
-    *,
-    nu: float | None = None,
-    bias: float = 0.0,
-    tie_rate: float = 0.0,
-    bothbad_rate: float = 0.0,
-) -> PairCounts:
-    """Votes from Bradley-Terry (or Davidson when ``nu`` is given) on all ordered pairs."""
-    k = len(theta)
-    left, right = np.nonzero(~np.eye(k, dtype=bool))
-    n = rng.multinomial(n_votes, np.full(len(left), 1.0 / len(left)))
-    d = theta[left] - theta[right] + bias
-    if nu is None:
-        p = expit(d)
-        keep = 1.0 - tie_rate - bothbad_rate
-        probs = np.stack(
-            [keep * p, keep * (1 - p), np.full_like(p, tie_rate), np.full_like(p, bothbad_rate)],
-            axis=1,
-        )
-    else:
-        z = np.exp(d / 2) + np.exp(-d / 2) + nu
-        probs = np.stack([np.exp(d / 2) / z, np.exp(-d / 2) / z, nu / z, 0 * z], axis=1)
-    counts = rng.multinomial(n, probs)
-    return PairCounts(NAMES[:k], left, right, counts, counts.astype(np.float64))
-
-
-def expand_votes(counts: PairCounts) -> pd.DataFrame:
-    """One row per vote, in the Chatbot Arena layout."""
-    rows = np.repeat(np.arange(len(counts.left)), counts.counts.sum(axis=1))
-    outcome = np.concatenate([np.repeat(np.arange(4), c) for c in counts.counts])
-    return pd.DataFrame(
-        {
-            "model_a": np.asarray(counts.models)[counts.left[rows]],
-            "model_b": np.asarray(counts.models)[counts.right[rows]],
-            "winner": np.asarray(OUTCOMES)[outcome],
-        }
-    )
-
-
-def centred_elo(theta: np.ndarray) -> np.ndarray:
-    return 1000.0 + ELO_PER_NAT * (theta - theta.mean())
-
-
-def reference_mle(votes: pd.DataFrame, models: tuple[str, ...]) -> np.ndarray:
-    """Plain Bradley-Terry MLE by L-BFGS on individual votes, ties and both-bad as half a win."""
-    index = {m: i for i, m in enumerate(models)}
-    a = votes["model_a"].map(index).to_numpy()
-    b = votes["model_b"].map(index).to_numpy()
-    score = votes["winner"].map({"model_a": 1.0, "model_b": 0.0}).fillna(0.5).to_numpy()
-
-    def loss(x: np.ndarray) -> tuple[float, np.ndarray]:
-        d = x[a] - x[b]
-        value = -(score * log_expit(d) + (1 - score) * log_expit(-d)).sum()
-        g = -(score - expit(d))
-        grad = np.bincount(a, g, len(models)) - np.bincount(b, g, len(models))
-        return value, grad
-
-    result = minimize(
-        loss,
-        np.zeros(len(models)),
-        jac=True,
-        method="L-BFGS-B",
-        options={"gtol": 1e-9, "ftol": 1e-15, "maxiter": 1000},
-    )
-    return centred_elo(result.x)
 
 
 @pytest.fixture(scope="module")
 def votes_counts() -> PairCounts:
-    rng = np.random.default_rng(7)
-    theta = rng.normal(0.0, 0.8, 10)
-    return simulate_counts(rng, theta, 4000, tie_rate=0.08, bothbad_rate=0.04)
+    return sample_counts()
 
 
 # ---------------------------------------------------------------- accuracy
@@ -341,189 +263,3 @@ def test_ridge_keeps_unbeaten_model_finite() -> None:
     assert table.loc["champ", "note"] == "never lost in 60 votes: rating is a bound"
     assert board.table["model"].iloc[0] == "champ"
     assert table.loc["champ", "losses"] == 0 and table.loc["champ", "wins"] == 60
-
-
-def test_table_columns_totals_and_preliminary_flag() -> None:
-    frame = pd.DataFrame(
-        {
-            "model_a": ["a", "a", "b", "b", "c", "a"],
-            "model_b": ["b", "b", "a", "c", "a", "c"],
-            "winner": ["model_a", "tie", "model_a", "tie (bothbad)", "model_b", "model_b"],
-            "count": [30, 10, 20, 5, 3, 2],
-        }
-    )
-    board = compute_leaderboard(frame, RatingSettings(n_bootstrap=100, min_votes=50))
-    table = board.table.set_index("model")
-    assert list(board.table.columns) == [
-        "model",
-        "rating",
-        "ci_low",
-        "ci_high",
-        "rank",
-        "votes",
-        "wins",
-        "ties",
-        "losses",
-        "win_rate",
-        "preliminary",
-        "note",
-    ]
-    assert table.loc["a"].to_dict() | {} == table.loc["a"].to_dict()
-    assert (table.loc["a", "votes"], table.loc["a", "wins"], table.loc["a", "ties"]) == (65, 33, 10)
-    assert table.loc["a", "losses"] == 22
-    assert table.loc["a", "win_rate"] == pytest.approx((33 + 5) / 65)
-    assert table.loc["c", "votes"] == 10 and table.loc["c", "preliminary"]
-    assert not table.loc["a", "preliminary"]
-    assert (board.table["ci_low"] <= board.table["rating"]).all()
-    assert (board.table["rating"] <= board.table["ci_high"]).all()
-
-
-def test_rank_rule() -> None:
-    low = np.array([1100.0, 1080.0, 1000.0, 900.0])
-    high = np.array([1150.0, 1120.0, 1090.0, 950.0])
-    # model 2's upper bound 1090 is below model 0's lower bound 1100 only.
-    assert interval_ranks(low, high).tolist() == [1, 1, 2, 4]
-    board = compute_leaderboard(
-        simulate_counts(np.random.default_rng(0), np.array([2.0, 0.0, 0.05, -2.0]), 4000),
-        RatingSettings(n_bootstrap=200),
-    )
-    table = board.table
-    expected = [1 + int((table["ci_low"] > high_i).sum()) for high_i in table["ci_high"]]
-    assert table["rank"].tolist() == expected
-    assert table["rank"].iloc[0] == 1 and table["rank"].iloc[-1] == 4
-
-
-def test_matrices(votes_counts: PairCounts) -> None:
-    games = battle_count_matrix(votes_counts)
-    rates = win_rate_matrix(votes_counts)
-    assert (games.to_numpy() == games.to_numpy().T).all()
-    assert games.to_numpy().sum() == 2 * votes_counts.n_votes
-    off = ~np.eye(len(rates), dtype=bool)
-    assert np.allclose((rates + rates.T).to_numpy()[off], 1.0)
-    assert np.isnan(np.diag(rates.to_numpy())).all()
-
-
-def test_online_elo_sanity() -> None:
-    first = online_elo(["a"], ["b"], ["model_a"])
-    assert first["a"] == pytest.approx(1002.0) and first["b"] == pytest.approx(998.0)
-    rng = np.random.default_rng(0)
-    a = rng.choice(["x", "y", "z"], 3000)
-    b = np.where(a == "x", "y", np.where(a == "y", "z", "x"))
-    strength = {"x": 2.0, "y": 1.0, "z": 0.0}
-    p = expit(np.array([strength[u] - strength[v] for u, v in zip(a, b, strict=True)]))
-    winner = np.where(rng.random(3000) < p, "model_a", "model_b")
-    ratings = online_elo(list(a), list(b), list(winner))
-    assert list(ratings.index) == ["x", "y", "z"]
-    assert ratings.sum() == pytest.approx(3000.0)
-    assert online_elo(["a", "b"], ["b", "a"], ["tie", "tie (bothbad)"])["a"] == pytest.approx(
-        1000.0
-    )
-    with pytest.raises(RatingInputError, match="row 1: unknown winner"):
-        online_elo(["a", "a"], ["b", "b"], ["tie", "draw"])
-
-
-# ---------------------------------------------------------------- bad input
-
-
-def _frame(**overrides: list) -> pd.DataFrame:
-    data = {
-        "model_a": ["a", "b", "c"],
-        "model_b": ["b", "c", "a"],
-        "winner": ["model_a", "tie", "model_b"],
-        "count": [3, 4, 5],
-    }
-    data.update(overrides)
-    return pd.DataFrame(data)
-
-
-@pytest.mark.parametrize(
-    ("frame", "message"),
-    [
-        (_frame(winner=["model_a", "draw", "model_b"]), r"row 1: unknown winner label 'draw'"),
-        (_frame(model_b=["b", "b", "a"]), r"row 1: model 'b' battles itself"),
-        (_frame().iloc[0:0], "empty"),
-        (_frame().drop(columns=["winner"]), "lacks column.*winner"),
-        (_frame().drop(columns=["count", "model_b"]), "lacks column.*model_b, count"),
-        (_frame(count=[3, -1, 5]), "row 1: count must be"),
-        (_frame(count=[0, 0, 0]), "every count is zero"),
-        (_frame(model_a=["a", "a", "a"], model_b=["b", "b", "b"], count=[0, 0, 1]).iloc[2:], None),
-    ],
-    ids=["label", "self", "empty", "column", "columns", "negative", "zero", "ok"],
-)
-def test_bad_count_tables(frame: pd.DataFrame, message: str | None) -> None:
-    if message is None:
-        assert pair_counts_from_frame(frame).n_models == 2
-        return
-    with pytest.raises(RatingInputError, match=message):
-        compute_leaderboard(frame)
-
-
-def test_single_model_and_bad_battles() -> None:
-    with pytest.raises(RatingInputError, match="at least two models"):
-        compute_leaderboard(pair_counts_from_frame(_frame()).restricted_to(["a"]))
-    with pytest.raises(RatingInputError, match="row 2: sampling_prob"):
-        pair_counts_from_battles(_frame().assign(sampling_prob=[0.5, 1.0, 0.0]))
-    with pytest.raises(RatingInputError, match="battle table lacks column"):
-        pair_counts_from_battles(pd.DataFrame({"model_a": ["a"], "model_b": ["b"]}))
-    with pytest.raises(RatingInputError, match="empty"):
-        pair_counts_from_battles(pd.DataFrame(columns=["model_a", "model_b", "winner"]))
-    with pytest.raises(RatingInputError, match="ties must be one of"):
-        RatingSettings(ties="rao-kupper")
-
-
-def test_disconnected_graph_names_the_groups() -> None:
-    frame = pd.DataFrame(
-        {
-            "model_a": ["a", "b", "x", "y", "a"],
-            "model_b": ["b", "c", "y", "z", "c"],
-            "winner": ["model_a"] * 5,
-            "count": [5] * 5,
-        }
-    )
-    with pytest.raises(RatingInputError, match=r"group 1: a, b, c; group 2: x, y, z"):
-        compute_leaderboard(frame)
-    # Head-to-head within one group is fine.
-    counts = pair_counts_from_frame(frame).restricted_to(["x", "y"])
-    assert counts.models == ("x", "y")
-
-
-# ---------------------------------------------------------------- outputs
-
-
-def test_snapshot_and_text_outputs(votes_counts: PairCounts) -> None:
-    board = compute_leaderboard(votes_counts, RatingSettings(n_bootstrap=100, seed=4))
-    snap = json.loads(
-        snapshot_json(board, pool={"category": "t2v"}, created_at="2026-01-01T00:00Z")
-    )
-    assert snap["vote_set_hash"] == vote_set_hash(votes_counts)
-    assert snap["settings"]["seed"] == 4 and snap["settings"]["n_bootstrap"] == 100
-    assert snap["pool"] == {"category": "t2v"}
-    assert set(snap["rows"][0]) == {
-        "model",
-        "rating",
-        "ci_low",
-        "ci_high",
-        "rank",
-        "votes",
-        "wins",
-        "ties",
-        "losses",
-        "win_rate",
-        "preliminary",
-        "note",
-    }
-    again = compute_leaderboard(votes_counts, RatingSettings(n_bootstrap=100, seed=4))
-    assert snapshot_dict(again)["rows"] == snap["rows"]
-    csv = table_csv(board)
-    assert csv.splitlines()[0].startswith("model,rating,ci_low,ci_high,rank")
-    assert len(csv.splitlines()) == votes_counts.n_models + 1
-    assert table_markdown(board).startswith("| rank | model |")
-
-
-def test_plots_produce_pngs(votes_counts: PairCounts) -> None:
-    board = compute_leaderboard(votes_counts, RatingSettings(n_bootstrap=50, min_votes=900))
-    figures = leaderboard_figures(board)
-    assert set(figures) == {"ratings", "win_rate", "battle_count", "rating_vs_votes"}
-    for figure in figures.values():
-        png = figure_png(figure, dpi=50)
-        assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000

@@ -147,7 +147,7 @@ def test_user_errors_are_one_line_exit_2(tmp_path: Path, battles: pd.DataFrame) 
         [*PADDOCK, "leaderboard", "--votes", str(path)], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 2
-    assert proc.stderr.count("\n") == 1 and "unknown winner label 'draw'" in proc.stderr
+    assert proc.stderr.count("\n") == 1 and "unknown label 'draw'" in proc.stderr
     split = pd.DataFrame({"model_a": ["a", "c"], "model_b": ["b", "d"], "winner": ["tie", "tie"]})
     split.to_csv(path, index=False)
     result = run("--votes", str(path))

@@ -93,6 +93,48 @@ def test_never_lost_model_is_a_lower_bound_in_the_cli(tmp_path: Path) -> None:
     assert "≥" in line and "never lost in 25 votes" in proc.stdout
 
 
+@pytest.mark.parametrize("intervals", ["bootstrap", "sandwich"])
+@pytest.mark.parametrize("n", [2, 20])
+def test_two_models_where_one_won_every_vote_are_bounds(n: int, intervals: str) -> None:
+    frame = pd.DataFrame({"model_a": ["x"], "model_b": ["y"], "winner": ["model_a"], "count": [n]})
+    board = compute_leaderboard(frame, RatingSettings(n_bootstrap=100, intervals=intervals))
+    table = board.table.set_index("model")
+    # A lower bound for the winner and an upper one for the loser, as a one-sided model of a
+    # larger board gets: never a zero-width interval around a rating the ridge made up.
+    assert list(board.table["model"]) == ["x", "y"]
+    assert (
+        np.isnan(table.loc["x", "ci_high"]) and table.loc["x", "ci_low"] == table.loc["x", "rating"]
+    )
+    assert (
+        np.isnan(table.loc["y", "ci_low"]) and table.loc["y", "ci_high"] == table.loc["y", "rating"]
+    )
+    assert table.loc["x", "note"] == f"never lost in {n} votes: rating is a bound"
+    assert table.loc["y", "note"] == f"never won in {n} votes: rating is a bound"
+    # Winning all of n votes has probability 2.5% at the gap's bound: logit(0.025 ** (1 / n)).
+    p = 0.025 ** (1 / n)
+    gap = 400 / np.log(10) * np.log(p / (1 - p))
+    assert np.isclose(table.loc["x", "rating"] - table.loc["y", "rating"], gap)
+    assert np.isclose(table["rating"].mean(), 1000.0)
+    # Two votes do not separate them (both rank first); twenty do.
+    assert list(board.table["rank"]) == ([1, 1] if n == 2 else [1, 2])
+
+
+def test_two_model_board_prints_bounds_in_the_cli(tmp_path: Path) -> None:
+    path = tmp_path / "two.csv"
+    pd.DataFrame({"model_a": ["x", "x"], "model_b": ["y", "y"], "winner": ["model_a"] * 2}).to_csv(
+        path, index=False
+    )
+    proc = subprocess.run(
+        [*PADDOCK, "leaderboard", "--votes", str(path), "--format", "markdown"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    x = next(row for row in proc.stdout.splitlines() if "| x " in row)
+    y = next(row for row in proc.stdout.splitlines() if "| y " in row)
+    assert "| ≥ 854.7 | ≥ 854.7 |" in x and "| ≤ 1145.3 | ≤ 1145.3 |" in y
+    assert " – " not in proc.stdout
+
+
 @pytest.mark.parametrize("kind", ["header.csv", "empty.csv", "rows0.parquet", "blank.jsonl"])
 def test_a_votes_file_without_votes_says_so(tmp_path: Path, kind: str) -> None:
     path = tmp_path / kind
@@ -131,9 +173,9 @@ def test_bad_rows_are_named_by_the_files_line(tmp_path: Path) -> None:
     weighted.loc[4, "sampling_prob"] = 1.5
     weighted.to_csv(prob, index=False)
     for path, where in [
-        (csv, "line 9, column winner: unknown winner label 'draw'"),
-        (jsonl, "line 9, column winner: unknown winner label 'draw'"),
-        (parquet, "row 8, column winner: unknown winner label 'draw'"),
+        (csv, "line 9, column winner: unknown label 'draw'"),
+        (jsonl, "line 9, column winner: unknown label 'draw'"),
+        (parquet, "row 8, column winner: unknown label 'draw'"),
         (selfie, f"line 4: model {twin.loc[2, 'model_a']!r} battles itself"),
         (prob, "line 6, column sampling_prob: '1.5' is not a probability in (0, 1]"),
     ]:
@@ -142,4 +184,4 @@ def test_bad_rows_are_named_by_the_files_line(tmp_path: Path) -> None:
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
-        assert f"votes file {path}, {where}" in proc.stderr
+        assert f"{path}, {where}" in proc.stderr

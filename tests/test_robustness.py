@@ -98,3 +98,34 @@ def test_cli_column_and_sentence(tmp_path) -> None:
     assert table[0]["model"] == "a" and "removed /" in table[0]["holds_unless"]
     assert table[-1]["holds_unless"] == ""
     assert f"a leads {table[1]['model']} unless" in result.output
+
+
+def test_cli_table_with_robustness_reads_at_80_columns(tmp_path) -> None:
+    import os
+    import re
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    rows = [("pony", "pony-lag", "model_a")] * 30 + [("pony", "pony-lag", "model_b")] * 20
+    rows += [("pony-lag", "pony-drift", "model_a")] * 25 + [
+        ("pony-lag", "pony-drift", "model_b")
+    ] * 25
+    rows += [("pony", "pony-drift", "tie")] * 4
+    path = tmp_path / "v.csv"
+    pd.DataFrame(rows, columns=["model_a", "model_b", "winner"]).to_csv(path, index=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", "from arena.cli import main; main()", "leaderboard", "--votes",
+         str(path), "--bootstrap", "50", "--robustness"],
+        capture_output=True, text=True, check=False, env={**os.environ, "COLUMNS": "80"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    # Each model's row on one line (no cell wrapped onto a second one) ...
+    assert sum(line.startswith("│") for line in lines) == 3
+    # ... and each order's robustness whole, under the table where the column does not fit.
+    found = re.findall(r"^(\S+) is ahead of (\S+) unless (≥ )?\d+ removed / (≥ )?\d+ flipped$",
+                       proc.stdout, re.MULTILINE)  # fmt: skip
+    assert len(found) == 2 and found[0][0] == "pony" and found[0][1] == found[1][0]

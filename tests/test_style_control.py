@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -132,3 +133,19 @@ def test_cli_refuses_options_the_controlled_board_would_ignore(tmp_path: Path) -
         assert isinstance(result.exception, RatingInputError), result.output
         assert f"does not combine with {named}" in str(result.exception)
     assert not (tmp_path / "plots").exists()
+
+
+def test_cli_style_controlled_board_in_each_format(tmp_path: Path) -> None:
+    votes = simulate(np.zeros(5), 0.25, n=1000)
+    path = tmp_path / "votes.csv"
+    votes.to_csv(path, index=False)
+    markdown = run("--votes", str(path), "--control", "duration", "--format", "markdown",
+                   "--ci", "sandwich").stdout  # fmt: skip
+    lines = markdown.splitlines()
+    assert lines[0] == "| rank | model | controlled | 95% CI | raw | raw 95% CI | change |"
+    assert lines[1] == "|---:|---|---:|---:|---:|---:|---:|"
+    assert sum(line.startswith("| ") for line in lines) == 1 + len(NAMES)
+    assert any(line.startswith("duration: ") and "Elo per SD" in line for line in lines)
+    csv = run("--votes", str(path), "--control", "duration", "--format", "csv", "--ci", "sandwich")
+    frame = pd.read_csv(io.StringIO(csv.stdout))
+    assert set(frame["model"]) == set(NAMES) and "raw_rating" in frame.columns

@@ -161,20 +161,17 @@ def leaderboard(
     store_only = (category, audio, tag, since, until)
     # DuckDB reads and aggregates the file without holding the GIL: start it now, so that it
     # runs while the rating code below is imported (about half of the command's time).
-    reading = (
-        _read_in_background(votes)
-        if votes is not None
-        and all(v is None for v in store_only)
-        and not include_flagged
-        and not control
-        and aspect is None
-        and not composite
-        else None
-    )
+    plain = not (control or composite or include_flagged) and aspect is None and weights is None
+    reading = None
+    if votes is not None and plain and all(v is None for v in store_only):
+        from arena.io.board_votes import start_reading
+
+        reading = start_reading(votes)
     # Imports stay inside: `paddock --help` and the other commands should not pay for them.
-    from leaderboards.counts import pair_counts_from_frame
-    from leaderboards.errors import RatingInputError
-    from leaderboards.leaderboard import RatingSettings, compute_leaderboard
+    from arena.cli.leaderboard_print import print_board, write_plots, write_snapshot
+    from arena.io.board_votes import asked_aspects, read_pool
+    from leaderboards.board import BoardOptions, build_board, composite_weights
+    from leaderboards.leaderboard import RatingSettings
 
     settings = RatingSettings(
         ties=ties.value,
@@ -189,205 +186,111 @@ def leaderboard(
         intervals=ci.value,
     )
     features = _split(control)
-    if aspect is not None or composite or weights is not None:
-        from arena.cli.leaderboard_aspects import check_options
-
-        check_options(aspect, composite or weights is not None, features)
+    names, tags = _split(models), _split(tag)
+    combined = composite or weights is not None
+    asked = None
+    if aspect is not None or combined:
+        asked = asked_aspects()
+        _check_aspect_options(aspect, combined, features, asked)
     if features:
-        from arena.cli.leaderboard_style import refuse_with_control, style_control
+        _refuse_with_control(category, audio, tag, since, until, models, robustness, plot)
+    if votes is not None and not features:  # a file is rated whole, also in a composite
+        _refuse_store_filters(category, audio, tags, since, until, include_flagged)
+    weighed, explicit = composite_weights(weights, asked) if combined else (None, False)
+    options = BoardOptions(
+        settings=settings, models=tuple(names), aspect=aspect, weights=weighed,
+        explicit_weights=explicit, control=tuple(features), robustness=robustness,
+    )  # fmt: skip
+    filters = None
+    if votes is None and not features:  # the style-controlled board rates every vote
+        from arena.store import VoteFilter
 
-        refuse_with_control(category, audio, tag, since, until, models, robustness, plot)
-        style_control(data, votes, features, ci.value, bootstrap, seed, ridge, output_format.value)
-        return
-    names = _split(models)
-    tags = _split(tag)
-    pool: dict = {"models": names or None, **({"aspect": aspect} if aspect else {})}
-    board = None
-    if votes is not None:  # a file is rated whole, also in a composite
-        filters = {"--category": category, "--audio/--silent": audio, "--tag": tags or None,
-                   "--since": since, "--until": until}  # fmt: skip
-        used = [flag for flag, value in filters.items() if value is not None]
-        if used or include_flagged:
-            raise RatingInputError(
-                f"{', '.join(used or ['--include-flagged'])} select votes in a store (--data); "
-                f"a --votes file is rated as a whole (filter it first, or use --models)"
-            )
-    if composite or weights is not None:
-        from arena.cli.leaderboard_aspects import composite_board
-
-        store_filters = dict(
+        filters = VoteFilter(
             category=category, audio=audio, tags=tags or None, since=since, until=until,
             exclude_flagged=not include_flagged, models=names or None,
         )  # fmt: skip
-        board = composite_board(data, votes, weights, settings, store_filters, names)
-        pool.update(composite=weights or "equal", **({"votes_file": str(votes)} if votes else {}))
-    elif votes is not None:
-        from arena.store import aggregate_votes_file
-
-        frame = reading() if reading else aggregate_votes_file(votes, aspect or "overall")
-        pool["votes_file"] = str(votes)
-    else:
-        from arena.store import Store
-
-        # A consistent copy while the server owns the file (DuckDB admits one writer process).
-        with Store.open_snapshot(data) as store:
-            frame = store.vote_counts(
-                category=category,
-                audio=audio,
-                tags=tags or None,
-                since=since,
-                until=until,
-                exclude_flagged=not include_flagged,
-                models=names or None,
-                aspect=aspect or "overall",
-            )
-        pool.update(
-            data=str(data),
-            category=category,
-            audio=audio,
-            tags=tags or None,
-            since=since.isoformat() if since else None,
-            until=until.isoformat() if until else None,
-            exclude_flagged=not include_flagged,
-        )
-    if board is None:
-        if frame.empty and aspect is not None:
-            raise RatingInputError(f"no votes for the aspect {aspect!r} in this pool")
-        if frame.empty:
-            raise RatingInputError("no votes match this pool")
-        counts = pair_counts_from_frame(frame)
-        if names:
-            counts = counts.restricted_to(names)
-        board = compute_leaderboard(counts, settings)
-    if robustness:
-        board = _with_robustness(board)
-    _print(board, output_format)
-    if snapshot is not None:
-        _write_snapshot(board, snapshot, pool)
+    pool_votes = read_pool(options, data=data, votes=votes, filters=filters, asked=asked,
+                           first=reading)  # fmt: skip
+    board = build_board(pool_votes, options)
+    if board.weights is not None:
+        shown = ", ".join(f"{n}={w:g}" for n, w in board.weights.items() if w > 0)
+        typer.echo(f"composite of {shown}", err=True)
+    if board.fragility:
+        typer.echo(board.fragility[0].sentence(), err=True)
+    print_board(board, output_format.value)
+    if snapshot is not None and board.style is None:  # (a controlled board has none yet)
+        write_snapshot(board, snapshot, _pool_record(options, data, votes, filters, weights))
     if plot is not None:
-        _write_plots(board, plot)
+        write_plots(board, plot)
 
 
-def _read_in_background(path: Path):
-    """Start aggregating a votes file on a thread; returns a function that waits for the table."""
-    import threading
-
-    result: dict = {}
-
-    def work() -> None:
-        try:
-            from arena.store.vote_files import aggregate_votes_columns  # no pandas: see wait()
-
-            result["frame"] = aggregate_votes_columns(path)
-        except BaseException as exc:  # handed to the caller, who reports it
-            result["error"] = exc
-
-    thread = threading.Thread(target=work, name="read-votes", daemon=True)
-    thread.start()
-
-    def wait():
-        thread.join()
-        if "error" in result:
-            raise result["error"]
-        import pandas as pd  # imported meanwhile by this thread, with the rating code
-
-        return pd.DataFrame(result["frame"])
-
-    return wait
+def _pool_record(options, data: Path, votes: Path | None, filters, weights: str | None) -> dict:
+    """The snapshot's record of which votes were rated."""
+    pool: dict = {"models": list(options.models) or None}
+    if options.aspect:
+        pool["aspect"] = options.aspect
+    if options.weights is not None:
+        pool["composite"] = weights or "equal"
+    if votes is not None:
+        return {**pool, "votes_file": str(votes)}
+    return {
+        **pool,
+        "data": str(data),
+        "category": filters.category,
+        "audio": filters.audio,
+        "tags": list(filters.tags) if filters.tags else None,
+        "since": filters.since.isoformat() if filters.since else None,
+        "until": filters.until.isoformat() if filters.until else None,
+        "exclude_flagged": filters.exclude_flagged,
+    }
 
 
-def _with_robustness(board):
-    """The board with a `holds_unless` column: votes removed (flipped) to swap with the next."""
-    from dataclasses import replace
+def _check_aspect_options(
+    aspect: str | None, composite: bool, control: list[str], asked: tuple[str, ...]
+) -> None:
+    """RatingInputError for options that do not go together, or an aspect not asked."""
+    from leaderboards.errors import RatingInputError
 
-    from leaderboards.robustness import neighbour_fragility
-
-    order = list(board.table["model"])
-    found = neighbour_fragility(board.counts, order)
-    cells = [
-        f"{'' if f.removed_exact else '≥ '}{f.removed} removed / "
-        f"{'' if f.flipped_exact else '≥ '}{f.flipped} flipped"
-        for f in found
-    ]
-    table = board.table.copy()
-    table["holds_unless"] = [*cells, ""]
-    if found:
-        typer.echo(found[0].sentence(), err=True)
-    return replace(board, table=table)
-
-
-def _print(board, output_format: OutputFormat) -> None:
-    from leaderboards import snapshot as text
-
-    if output_format is OutputFormat.json:
-        import json
-
-        typer.echo(json.dumps(text.table_records(board), indent=2))
-    elif output_format is OutputFormat.csv:
-        typer.echo(text.table_csv(board), nl=False)
-    elif output_format is OutputFormat.markdown:
-        typer.echo(text.table_markdown(board), nl=False)
-    else:
-        _print_rich(board)
-
-
-def _print_rich(board) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    from leaderboards.columns import display_columns
-    from leaderboards.snapshot import table_records
-
-    table = Table(title=f"Leaderboard: {board.n_votes} votes, {len(board.table)} models")
-    records = table_records(board)
-    shown = display_columns(records)
-    for column in shown:
-        table.add_column(column.header, justify=column.align)
-    notes = [f"{row['model']}: {row['note']}" for row in records if row["note"]]
-    for row in records:
-        marked = {
-            **row,
-            "model": row["model"] + (" [dim](preliminary)[/dim]" if row["preliminary"] else ""),
-        }
-        table.add_row(*(column.cell(marked) for column in shown))
-    console = Console()
-    console.print(table)
-    for note in notes:
-        console.print(note)
-    if board.position_bias is not None:
-        b = board.position_bias
-        console.print(
-            f"left-side advantage: {b.value:+.1f} Elo (95% CI {b.low:+.1f} to {b.high:+.1f})"
+    if aspect is not None and composite:
+        raise RatingInputError("--aspect rates one aspect; --composite fits them together")
+    if control:
+        raise RatingInputError(
+            "--control fits the overall votes; it does not combine with --aspect or --composite"
         )
-    if board.tie_parameter is not None:
-        t = board.tie_parameter
-        console.print(
-            f"Davidson tie parameter nu: {t.value:.3f} (95% CI {t.low:.3f} to {t.high:.3f})"
+    if aspect is not None and aspect not in asked:
+        raise RatingInputError(
+            f"--aspect {aspect!r}: this arena does not ask about it (it asks {', '.join(asked)})"
         )
 
 
-def _write_snapshot(board, directory: Path, pool: dict) -> None:
-    from datetime import UTC
+def _refuse_with_control(*given: object) -> None:
+    """RatingInputError naming the options that the style-controlled board does not take yet
+    (it rates every vote of the store or the file): refused, not silently ignored."""
+    from leaderboards.errors import RatingInputError
 
-    from leaderboards.snapshot import snapshot_json, table_csv
+    names = ("--category", "--audio/--silent", "--tag", "--since", "--until", "--models",
+             "--robustness", "--plot")  # fmt: skip
+    unset = (None, None, None, None, None, None, False, None)  # the options' defaults
+    used = [n for n, v, d in zip(names, given, unset, strict=True) if v is not d and v != []]
+    if used:
+        raise RatingInputError(
+            f"--control rates every vote; it does not combine with {', '.join(used)} "
+            "(run those without --control)"
+        )
 
-    directory.mkdir(parents=True, exist_ok=True)
-    stem = directory / f"leaderboard-{board.vote_set_hash[:12]}"
-    created = datetime.now(UTC).isoformat(timespec="seconds")
-    stem.with_suffix(".json").write_text(snapshot_json(board, pool, created), encoding="utf-8")
-    stem.with_suffix(".csv").write_text(table_csv(board), encoding="utf-8")
-    typer.echo(f"snapshot: {stem}.json, {stem}.csv", err=True)
 
+def _refuse_store_filters(category, audio, tags, since, until, include_flagged) -> None:
+    """RatingInputError for filters of a store's votes given with a --votes file."""
+    from leaderboards.errors import RatingInputError
 
-def _write_plots(board, directory: Path) -> None:
-    from leaderboards.plots import figure_png, leaderboard_figures
-
-    directory.mkdir(parents=True, exist_ok=True)
-    for name, figure in leaderboard_figures(board).items():
-        (directory / f"{name}.png").write_bytes(figure_png(figure))
-    typer.echo(
-        f"plots: {directory}/{{ratings,win_rate,battle_count,rating_vs_votes}}.png", err=True
-    )
+    filters = {"--category": category, "--audio/--silent": audio, "--tag": tags or None,
+               "--since": since, "--until": until}  # fmt: skip
+    used = [flag for flag, value in filters.items() if value is not None]
+    if used or include_flagged:
+        raise RatingInputError(
+            f"{', '.join(used or ['--include-flagged'])} select votes in a store (--data); "
+            f"a --votes file is rated as a whole (filter it first, or use --models)"
+        )
 
 
 def register(app: typer.Typer) -> None:

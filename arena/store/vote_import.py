@@ -2,60 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
-from arena.store.aspect_votes import ASPECTS
 from arena.store.db import first_line
-from arena.store.vote_files import LABELS_SQL, where_line
+from arena.store.vote_checks import check_staged_rows, in_file, stage_votes
 from generators.errors import InputError
 
-MAX_TSTAMP = 253402300799  # the last second of year 9999, the end of DuckDB's timestamps
-TEXT_COLUMNS = ("prompt_id", "clip_a", "clip_b", "rater", "aspect")
-ASPECT_NAMES = ("overall", *ASPECTS)
-ASPECTS_SQL = ", ".join(f"'{a}'" for a in ASPECT_NAMES)
 OUTCOME_SQL = (
     "CASE winner WHEN 'model_a' THEN 'left' WHEN 'model_b' THEN 'right' "
     "WHEN 'tie' THEN 'tie' WHEN 'tie (bothbad)' THEN 'both_bad' END"
 )
-NON_SCALAR = ("[]", "STRUCT", "MAP", "UNION", "BLOB")
-
-#: The checks on every row, in order: (SQL condition on the normalised row, column, message).
-ROW_CHECKS = (
-    ("model_a IS NULL OR trim(model_a) = ''", "model_a", "empty or not text"),
-    ("model_b IS NULL OR trim(model_b) = ''", "model_b", "empty or not text"),
-    ("winner IS NULL OR trim(winner) = ''", "winner", "empty or not text"),
-    (f"winner NOT IN ({LABELS_SQL})", "winner", "unknown label {value!r} (expected {labels})"),
-    ("model_a = model_b", None, "model {value!r} battles itself"),
-    ("ts_given AND ts IS NULL", "tstamp", "not a number of seconds"),
-    (
-        f"ts IS NOT NULL AND NOT (ts >= 0 AND ts <= {MAX_TSTAMP})",
-        "tstamp",
-        "{value!r} is not seconds since 1970",
-    ),
-    ("prob_given AND prob IS NULL", "sampling_prob", "not a number"),
-    (
-        "prob IS NOT NULL AND NOT (prob > 0 AND prob <= 1)",
-        "sampling_prob",
-        "{value!r} is not a probability in (0, 1]",
-    ),
-    (
-        f"aspect IS NOT NULL AND aspect NOT IN ({ASPECTS_SQL})",
-        "aspect",
-        "unknown aspect {value!r} (expected " + ", ".join(ASPECT_NAMES) + ")",
-    ),
-    (
-        "coalesce(aspect, 'overall') <> 'overall' AND winner = 'tie (bothbad)'",
-        "winner",
-        "a follow-up answer ({aspect}) is model_a, model_b or tie, not {value!r}",
-    ),
-)
-VALUE_OF = {"model_a": "model_a", "model_b": "model_b", "winner": "winner", None: "model_a",
-            "tstamp": "ts_text", "sampling_prob": "prob_text", "aspect": "aspect"}  # fmt: skip
-NUMBERS = ("tstamp", "sampling_prob")  # the checks on numbers, not on names
 
 
 class VoteImportMixin:
@@ -93,10 +52,11 @@ class VoteImportMixin:
                 con.register("incoming_frame", frame)
             try:
                 step("reading")
-                n = _stage(con, source_sql, params, where)
+                stage_votes(con, source_sql, params, where)
+                n = con.execute("SELECT count(*) FROM incoming_votes").fetchall()[0][0]
                 if n:
                     step("checking")
-                    _check_rows(con, where)
+                    check_staged_rows(con, where)
                     _check_references(con, where, add_models)
                     step("inserting")
                     _insert(con, source)
@@ -126,114 +86,10 @@ class VoteImportMixin:
         return self.import_votes_sql(
             "read_parquet(?)",
             [str(path)],
-            lambda row: f"{path}, {where_line(path, row)}",
+            in_file(path),
             add_models=add_models,
             progress=progress,
         )
-
-
-def _literal(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _stage(con: duckdb.DuckDBPyConnection, source_sql: str, params: list, where) -> int:
-    """Name the rows, typed, as the temporary view ``incoming_votes``; returns their number.
-
-    A view, not a copy: each pass below reads only the columns it needs from the file (a copy
-    of 10M rows cost more than all the passes together). Row numbers are counted only to name
-    a bad row.
-    """
-    types = dict(
-        (r[0], str(r[1]))
-        for r in con.execute(f"DESCRIBE SELECT * FROM {source_sql}", params).fetchall()
-    )
-    missing = [c for c in ("model_a", "model_b", "winner") if c not in types]
-    if missing:
-        raise InputError(
-            f"{where(1).rsplit(',', 1)[0]}: missing column(s) {', '.join(missing)} (line 1)"
-        )
-    for column in ("model_a", "model_b", "winner", *TEXT_COLUMNS, "tstamp", "sampling_prob"):
-        if column in types and any(t in types[column] for t in NON_SCALAR):
-            row = con.execute(
-                f"SELECT rn FROM (SELECT row_number() OVER () AS rn, {column} AS v "
-                f"FROM {source_sql}) WHERE v IS NOT NULL ORDER BY rn LIMIT 1",
-                params,
-            ).fetchall()
-            raise InputError(f"{where(row[0][0] if row else 1)}, column {column}: expected text")
-
-    def text(column: str) -> str:
-        if column not in types:
-            return f"CAST(NULL AS VARCHAR) AS {column}"
-        return f"nullif(CAST({column} AS VARCHAR), '') AS {column}"
-
-    def number(column: str, name: str) -> str:
-        if column not in types:
-            return (f"CAST(NULL AS DOUBLE) AS {name}, FALSE AS {name}_given, "
-                    f"CAST(NULL AS VARCHAR) AS {name}_text")  # fmt: skip
-        raw = f"CAST({column} AS VARCHAR)"
-        # A number column is given wherever it is not NULL; text ones may be blank.
-        given = f"trim({raw}) <> ''" if "CHAR" in types[column] else "TRUE"
-        return (
-            f"TRY_CAST({column} AS DOUBLE) AS {name}, "
-            f"({column} IS NOT NULL AND {given}) AS {name}_given, {raw} AS {name}_text"
-        )
-
-    table = source_sql
-    for param in params:  # a view takes no parameters: they are written in as literals
-        table = table.replace("?", _literal(param), 1)
-    con.execute(
-        f"""CREATE TEMP VIEW incoming_votes AS
-              SELECT CAST(model_a AS VARCHAR) AS model_a, CAST(model_b AS VARCHAR) AS model_b,
-                CAST(winner AS VARCHAR) AS winner,
-                {", ".join(text(c) for c in TEXT_COLUMNS)},
-                {number("tstamp", "ts")}, {number("sampling_prob", "prob")}
-              FROM {table}"""
-    )
-    return con.execute("SELECT count(*) FROM incoming_votes").fetchall()[0][0]
-
-
-def _check_rows(con: duckdb.DuckDBPyConnection, where) -> None:
-    """InputError for the first bad row. A good file pays for one pass over the distinct values
-    of the text columns the checks name (model_a, model_b, winner: a few thousand) and one over
-    its numbers; only a bad file is searched row by row."""
-    texts = [cond for cond, column, _ in ROW_CHECKS if column not in NUMBERS]
-    numbers = " OR ".join(f"({cond})" for cond, column, _ in ROW_CHECKS if column in NUMBERS)
-    named = [
-        c
-        for c in ("model_a", "model_b", "winner", *TEXT_COLUMNS)
-        if any(re.search(rf"\b{c}\b", cond) for cond in texts)
-    ]
-    bad = con.execute(
-        f"""SELECT (SELECT count(*) FROM (SELECT DISTINCT {", ".join(named)}
-                                          FROM incoming_votes)
-                    WHERE {" OR ".join(f"({cond})" for cond in texts)}),
-                   (SELECT count(*) FROM incoming_votes WHERE {numbers})"""
-    ).fetchall()[0]
-    if any(bad):
-        _first_bad_row(con, where)
-
-
-def _first_bad_row(con: duckdb.DuckDBPyConnection, where) -> None:
-    cases = " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _, _) in enumerate(ROW_CHECKS))
-    values = ", ".join(dict.fromkeys(VALUE_OF.values()))
-    bad = con.execute(
-        f"""SELECT rn, problem, {values} FROM (
-              SELECT *, CASE {cases} END AS problem FROM (
-                SELECT row_number() OVER () AS rn, * FROM incoming_votes))
-            WHERE problem IS NOT NULL ORDER BY rn LIMIT 1"""
-    ).fetchall()
-    if not bad:
-        return
-    bad = bad[0]
-    row, problem = bad[0], bad[1]
-    named = dict(zip(dict.fromkeys(VALUE_OF.values()), bad[2:], strict=True))
-    _, column, message = ROW_CHECKS[problem]
-    value = named[VALUE_OF[column]]
-    text = message.format(
-        value=value, labels=LABELS_SQL.replace("'", ""), aspect=named["aspect"]
-    )
-    place = where(row) + (f", column {column}" if column else "")
-    raise InputError(f"{place}: {text}")
 
 
 def _check_references(con: duckdb.DuckDBPyConnection, where, add_models: bool) -> None:

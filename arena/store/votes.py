@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -136,17 +136,25 @@ class VoteQueries:
             params,
         )
 
-    def import_battles(self, df: pd.DataFrame, source: str = "import") -> int:
+    def import_battles(
+        self,
+        df: pd.DataFrame,
+        source: str = "import",
+        where: Callable[[int], str] | None = None,
+        add_models: bool = False,
+    ) -> int:
         """Bulk insert Chatbot Arena battle rows, one transaction (see `import_votes_sql`).
 
-        Each row becomes a battle and its vote. Models and prompts named by the rows must exist;
-        clips that are not in the store are recorded as placeholders without files.
+        Each row becomes a battle and its vote. Models and prompts named by the rows must exist
+        (or ``add_models``); clips that are not in the store are recorded as placeholders
+        without files. ``where`` names a row in messages (default "votes, row 7").
         """
-        if df.empty:
+        if df.empty and {"model_a", "model_b", "winner"} <= set(df.columns):
             return 0
         return self.import_votes_sql(
-            "incoming_frame", [], lambda row: f"votes, row {row}", source=source, frame=df
-        )
+            "incoming_frame", [], where or (lambda row: f"votes, row {row}"),
+            add_models=add_models, source=source, frame=df,
+        )  # fmt: skip
 
     def counts(self) -> dict[str, int]:
         """Rows per table; battles and votes with the imported ones (arena/store/vote_views.py)."""
@@ -193,7 +201,5 @@ class VoteQueries:
     def vote_battle_kinds(self) -> list[str]:
         """Each vote's battle kind (normal / gold / imported), in the row order of
         `battles_frame(aspect=None)` (every vote row, follow-ups included)."""
-        rows = self._query(
-            """SELECT kind FROM vote_battles ORDER BY voted_at, battle_id, aspect"""
-        )
+        rows = self._query("""SELECT kind FROM vote_battles ORDER BY voted_at, battle_id, aspect""")
         return [r[0] for r in rows]

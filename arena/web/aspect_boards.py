@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 import pandas as pd
 
-from arena.store import OVERALL, Store
+from arena.store import OVERALL, Store, VoteFilter
 from arena.web.leaderboard_view import POOLS
 
 
@@ -14,33 +14,25 @@ def aspect_boards(
 ) -> tuple[str, pd.DataFrame]:
     """(note, table): each model's rating with its 95% sandwich interval, overall and per asked
     aspect that has votes in the pool, best overall first."""
-    from leaderboards import RatingInputError, RatingSettings, compute_leaderboard
+    from arena.io.board_votes import read_pool
+    from leaderboards import RatingSettings
+    from leaderboards.board import BoardOptions, build_board
+    from leaderboards.columns import added_display
 
-    settings = RatingSettings(intervals="sandwich", n_bootstrap=0)
-    columns: dict[str, pd.Series] = {}
-    votes: dict[str, int] = {}
-    for aspect in (OVERALL, *aspects):
-        counts = store.vote_counts(aspect=aspect, **POOLS.get(pool, {}))
-        if counts.empty:
-            continue
-        try:
-            board = compute_leaderboard(counts, settings)
-        except RatingInputError:
-            continue
-        table = board.table.set_index("model")
-        columns[aspect] = table.apply(
-            lambda r: f"{r['rating']:.0f} ({r['ci_low']:.0f}–{r['ci_high']:.0f})", axis=1
-        )
-        columns[f"_{aspect}"] = table["rating"]
-        votes[aspect] = board.n_votes
+    options = BoardOptions(RatingSettings(intervals="sandwich", n_bootstrap=0), per_aspect=True)
+    filters = VoteFilter(**POOLS.get(pool, {}))
+    board = build_board(read_pool(options, store=store, filters=filters,
+                                  asked=(OVERALL, *aspects)), options)  # fmt: skip
+    votes = board.aspect_votes
     if not any(a != OVERALL for a in votes):
         asked = ", ".join(aspects) or "none"
         return f"No follow-up answers yet in pool *{pool}* (asked: {asked}).", pd.DataFrame()
-    frame = pd.DataFrame(columns)
-    order = f"_{OVERALL}" if f"_{OVERALL}" in frame else frame.columns[1]
-    frame = frame.sort_values(order, ascending=False)
-    frame = frame[[c for c in frame.columns if not c.startswith("_")]].fillna("–")
-    frame = frame.rename_axis("model").reset_index()
+    rows = board.table.to_dict(orient="records")
+    frame = pd.DataFrame({"model": board.table["model"]})
+    for aspect in votes:
+        frame[aspect] = [_cell(row, aspect) for row in rows]
+    for column in added_display():
+        frame[column.header] = [column.cell(row) for row in rows]
     counted = ", ".join(f"{a} {n}" for a, n in votes.items())
     note = (
         f"**Per aspect** (follow-up answers after the vote; votes: {counted}). Each column is "
@@ -48,6 +40,14 @@ def aspect_boards(
         "the overall votes only."
     )
     return note, frame
+
+
+def _cell(row: dict, aspect: str) -> str:
+    """ "1012 (990–1034)": a rating and its interval; "–" where the model has no such votes."""
+    rating = row[f"rating_{aspect}"]
+    if rating != rating:
+        return "–"
+    return f"{rating:.0f} ({row[f'ci_low_{aspect}']:.0f}–{row[f'ci_high_{aspect}']:.0f})"
 
 
 def build_aspect_section(store: Store, aspects: tuple[str, ...], pool, triggers) -> None:

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from arena.store import Store, VoteFilter
+from arena.store import OVERALL, Store, VoteFilter
 from arena.web.style_board_view import StyleView, style_view
-from leaderboards.columns import COLUMNS
+from leaderboards.columns import present_columns
 
 POOLS = {
     "all": {},
@@ -45,22 +45,12 @@ def headline_metric_values(store: Store) -> pd.DataFrame:
     return values[keep]
 
 
-def headline_directions() -> dict[str, bool]:
-    """``"metric.key"`` -> True when higher is better, for every metric's headline values."""
-    from metrics.registry import available_metrics, get_metric
-
-    return {
-        f"{name}.{key}": better
-        for name in available_metrics()
-        for key, better in get_metric(name).higher_is_better.items()
-    }
-
-
 def agreement_view(
     store: Store, board, metrics: pd.DataFrame, n_bootstrap: int = 1000, **pool
 ) -> tuple[str, pd.DataFrame | None]:
     """(note, table) of metric-human agreement for a fitted pool (issue 10)."""
     from leaderboards.agreement import agreement_display, agreement_table
+    from metrics.registry import headline_directions
 
     if metrics.empty:
         return "No metric results yet, so no metric-human agreement.", None
@@ -82,21 +72,26 @@ def agreement_view(
 
 def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> BoardView:
     """Bradley-Terry leaderboard of one pool, with metric columns and the tab's figures."""
-    from leaderboards import RatingInputError, RatingSettings, compute_leaderboard
+    from arena.io.board_votes import read_pool
+    from leaderboards import RatingInputError, RatingSettings
+    from leaderboards.board import BoardOptions, build_board
     from leaderboards.counts import battle_count_matrix, win_rate_matrix
     from leaderboards.metric_columns import metric_columns, metric_means
     from leaderboards.plots import battle_count_figure, ratings_figure, win_rate_figure
     from leaderboards.resolution import resolution_summary
 
-    counts = store.vote_counts(**POOLS.get(pool, {}))
-    if counts.empty:
+    options = BoardOptions(settings=RatingSettings(n_bootstrap=n_bootstrap))
+    filters = VoteFilter(**POOLS.get(pool, {}))
+    votes = read_pool(options, store=store, filters=filters, asked=(OVERALL,))
+    if votes.counts[OVERALL].empty:
         return BoardView(f"No votes yet in pool *{pool}*.", pd.DataFrame(), {})
     try:
-        board = compute_leaderboard(counts, RatingSettings(n_bootstrap=n_bootstrap))
+        built = build_board(votes, options)
     except RatingInputError as exc:
         return BoardView(f"Cannot fit pool *{pool}* yet: {exc}", pd.DataFrame(), {})
-    table = board.table.copy()
-    for column in COLUMNS:
+    board = built.leaderboard
+    table = built.table.copy()
+    for column in present_columns(table.columns):
         if column.tab_decimals is not None:
             table[column.name] = table[column.name].round(column.tab_decimals)
     metrics = headline_metric_values(store)
@@ -113,7 +108,7 @@ def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> B
         + "\n\n"
         + resolution_summary(board)
     )
-    style = style_view(store, board, pool, VoteFilter(**POOLS.get(pool, {})))
+    style = style_view(store, board, pool, filters)
     if style.robustness:
         summary = style.robustness + "\n\n" + summary
     order = list(board.table["model"])  # matrices in rating order, as the table

@@ -14,13 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from arena.store import Store, VoteFilter
+from arena.store import OVERALL, Store, VoteFilter
 
 #: Below this many votes in a pool the tab says so instead of fitting covariates or searching.
 MIN_VOTES = 100
-#: A feature is used only when at least this share of the votes has a value for both clips:
-#: each feature asked for leaves out every vote that lacks it.
-MIN_COVERAGE = 0.5
 _CACHE_SIZE = 32
 
 
@@ -82,33 +79,6 @@ def change_label(change: int) -> str:
     return "="
 
 
-def choose_features(battles: pd.DataFrame, names: list[str]) -> tuple[list[str], dict[str, str]]:
-    """Features worth controlling for in these battle rows: (used, {skipped: why}).
-
-    A feature is skipped when no clip in the votes has a value, when too few votes have one for
-    both clips, or when its left-minus-right difference never varies (e.g. every clip has sound).
-    """
-    used, skipped = [], {}
-    n = len(battles)
-    for name in names:
-        a = pd.to_numeric(battles.get(f"{name}_a"), errors="coerce")
-        b = pd.to_numeric(battles.get(f"{name}_b"), errors="coerce")
-        if a is None or b is None:
-            skipped[name] = "not known for these clips"
-            continue
-        diff = (a - b).to_numpy(dtype=np.float64)
-        known = np.isfinite(diff)
-        if not known.any():
-            skipped[name] = "no clip has a value"
-        elif known.mean() < MIN_COVERAGE:
-            skipped[name] = f"values for only {known.sum():,} of {n:,} votes"
-        elif not np.std(diff[known]) > 0:
-            skipped[name] = "the same for every pair of clips"
-        else:
-            used.append(name)
-    return used, skipped
-
-
 def robustness_sentence(board) -> str:
     """The sentence "A leads B unless N of M votes are removed" for the top two models."""
     from leaderboards.robustness import fragility
@@ -122,8 +92,11 @@ def robustness_sentence(board) -> str:
 
 
 def _style_parts(battles: pd.DataFrame) -> tuple[str, pd.DataFrame | None]:
+    from leaderboards.board import BoardOptions, VotePool, build_board
+    from leaderboards.columns import added_display
     from leaderboards.errors import RatingInputError
-    from leaderboards.style_control import FEATURES, style_board
+    from leaderboards.leaderboard import RatingSettings
+    from leaderboards.style_control import FEATURES, choose_features
 
     used, skipped = choose_features(battles, list(FEATURES))
     by_reason: dict[str, list[str]] = {}
@@ -132,10 +105,12 @@ def _style_parts(battles: pd.DataFrame) -> tuple[str, pd.DataFrame | None]:
     why = "; ".join(f"{', '.join(names)} ({reason})" for reason, names in by_reason.items())
     if not used:
         return f"No style control: no feature varies across these clips ({why}).", None
+    options = BoardOptions(RatingSettings(intervals="sandwich", n_bootstrap=200), control=used)
     try:
-        board = style_board(battles, used, "sandwich")
+        built = build_board(VotePool(battles=battles), options)
     except RatingInputError as exc:
         return f"No style control on these votes: {exc}", None
+    board = built.style
     coef = board.coefficients.set_index("feature")["elo_per_sd"]
     lines = [
         f"**Style-controlled board** on {board.n_votes:,} of {len(battles):,} votes: ratings "
@@ -153,7 +128,7 @@ def _style_parts(battles: pd.DataFrame) -> tuple[str, pd.DataFrame | None]:
             + ", ".join(f"{name} {n:,}" for name, n in lacking.items())
             + "."
         )
-    t = board.table
+    t = built.table
     table = pd.DataFrame(
         {
             "model": t["model"],
@@ -167,12 +142,16 @@ def _style_parts(battles: pd.DataFrame) -> tuple[str, pd.DataFrame | None]:
             "change": [change_label(int(c)) for c in t["rank_change"]],
         }
     )  # fmt: skip
+    rows = t.to_dict(orient="records")
+    for column in added_display():
+        table[column.header] = [column.cell(row) for row in rows]
     return " ".join(lines), table
 
 
 def style_view(store: Store, board, pool: str, filters: VoteFilter) -> StyleView:
     """The robustness sentence and the style-controlled board of one fitted pool."""
-    from arena.domain.style_features import battles_with_features
+    from arena.io.board_votes import read_pool
+    from leaderboards.board import BoardOptions
     from leaderboards.style_control import FEATURES
 
     n = int(board.n_votes)
@@ -184,7 +163,8 @@ def style_view(store: Store, board, pool: str, filters: VoteFilter) -> StyleView
         return StyleView("", line, None)
     counts_key = _counts_key(board.counts)
     robustness = _cache.get("robust:" + counts_key, lambda: robustness_sentence(board))
-    battles = battles_with_features(store, list(FEATURES), filters)
+    options = BoardOptions(control=FEATURES)
+    battles = read_pool(options, store=store, filters=filters, asked=(OVERALL,)).battles
     keep = ["model_a", "model_b", "winner"] + [f"{f}_{s}" for f in FEATURES for s in "ab"]
     battles = battles[[c for c in keep if c in battles.columns]]
     summary, table = _cache.get("style:" + _digest(pool, battles), lambda: _style_parts(battles))

@@ -1,0 +1,263 @@
+"""One board builder: the votes of a pool and the options asked for, in; the board to render, out.
+
+Every view of a leaderboard (the `paddock leaderboard` formats, the arena's raw,
+style-controlled and per-aspect boards) is `build_board` on a `VotePool`, which arena's one vote
+reader fills from the store or a votes file. The views only render the `Board`: the columns
+declared in `leaderboards.columns` reach all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from leaderboards.columns import with_added_columns
+from leaderboards.composite import compute_composite, parse_weights
+from leaderboards.counts import PairCounts, pair_counts_from_battles, pair_counts_from_frame
+from leaderboards.errors import RatingInputError
+from leaderboards.leaderboard import Estimate, Leaderboard, RatingSettings, compute_leaderboard
+
+if TYPE_CHECKING:  # imported when a board asks for them: `paddock leaderboard` stays quick
+    from leaderboards.robustness import Fragility
+    from leaderboards.style_control import StyleBoard
+
+OVERALL = "overall"
+
+
+@dataclass(frozen=True)
+class VotePool:
+    """The votes a board is built from, as the reader hands them over.
+
+    Attributes:
+        counts: a count table (``Store.vote_counts`` layout) per aspect read ("overall", ...);
+            an aspect that was read and has no votes maps to an empty table.
+        battles: one row per overall vote with ``<feature>_a`` / ``<feature>_b`` columns, for
+            style control (None when not read).
+        asked: the aspects this arena asks, overall first.
+    """
+
+    counts: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    battles: pd.DataFrame | None = None
+    asked: tuple[str, ...] = (OVERALL,)
+
+
+@dataclass(frozen=True)
+class BoardOptions:
+    """Which board to build.
+
+    Attributes:
+        settings: how each board is fitted.
+        models: only the votes among these models (empty: all).
+        aspect: rate one follow-up question's answers instead of the overall votes.
+        weights: a composite's weight per aspect (None: no composite); ``explicit_weights``
+            False means the default (each asked aspect with votes weighs 1).
+        control: style-control features (the style-controlled board).
+        per_aspect: one rating per model and per asked aspect with votes (the tab's view).
+        robustness: add each model's ``holds_unless`` against the next one down.
+    """
+
+    settings: RatingSettings = field(default_factory=RatingSettings)
+    models: tuple[str, ...] = ()
+    aspect: str | None = None
+    weights: Mapping[str, float] | None = None
+    explicit_weights: bool = False
+    control: tuple[str, ...] = ()
+    per_aspect: bool = False
+    robustness: bool = False
+
+    def aspects_to_read(self) -> tuple[str, ...]:
+        """The aspects whose count tables the board needs (none for a style-controlled one)."""
+        if self.control:
+            return ()
+        if self.weights is not None:
+            return tuple(name for name, weight in self.weights.items() if weight > 0)
+        return (self.aspect or OVERALL,)
+
+
+@dataclass(frozen=True)
+class Board:
+    """A built board: ``table`` is what every format and view shows, one row per model.
+
+    Attributes:
+        table: the raw or composite board (`leaderboards.columns.COLUMNS`), the style-controlled
+            one (`StyleBoard.table`'s columns) or the per-aspect one (``rating_<aspect>``,
+            ``ci_low_<aspect>``, ``ci_high_<aspect>`` per aspect with votes); each with the
+            declared added columns.
+        leaderboard: the fitted raw or composite board (None for the other two).
+        style: the style-controlled fit, with its coefficients.
+        fragility: each model against the next one down, when robustness was asked.
+        aspect_votes: votes per aspect fitted on a per-aspect board.
+        weights: the composite's weights as fitted (aspects without votes dropped).
+    """
+
+    table: pd.DataFrame
+    leaderboard: Leaderboard | None = None
+    style: StyleBoard | None = None
+    fragility: tuple[Fragility, ...] = ()
+    aspect_votes: Mapping[str, int] = field(default_factory=dict)
+    weights: Mapping[str, float] | None = None
+
+    # What the text formats and snapshots of a raw or composite board read.
+    @property
+    def settings(self) -> RatingSettings:
+        return self.leaderboard.settings
+
+    @property
+    def n_votes(self) -> int:
+        if self.style is not None:
+            return self.style.n_votes
+        if self.leaderboard is None:
+            return sum(self.aspect_votes.values())
+        return self.leaderboard.n_votes
+
+    @property
+    def vote_set_hash(self) -> str:
+        return self.leaderboard.vote_set_hash
+
+    @property
+    def position_bias(self) -> Estimate | None:
+        return self.leaderboard.position_bias if self.leaderboard else None
+
+    @property
+    def tie_parameter(self) -> Estimate | None:
+        return self.leaderboard.tie_parameter if self.leaderboard else None
+
+
+def composite_weights(text: str | None, asked: tuple[str, ...]) -> tuple[dict[str, float], bool]:
+    """(weights, explicit) of a composite: ``"overall=1,sound=0.5"`` parsed against the asked
+    aspects, or by default each asked aspect weighing 1."""
+    if text is None:
+        return dict.fromkeys(asked, 1.0), False
+    return parse_weights(text, asked), True
+
+
+def build_board(pool: VotePool, options: BoardOptions | None = None) -> Board:
+    """The board ``options`` asks for, from the votes in ``pool``.
+
+    Raises:
+        RatingInputError: no votes in the pool (or for the aspect asked), a composite aspect
+            weighed above 0 without votes, or anything `compute_leaderboard` refuses.
+    """
+    options = options or BoardOptions()
+    if options.control:
+        return _style_board(pool, options)
+    if options.per_aspect:
+        return _aspect_board(pool, options)
+    weights = None
+    if options.weights is not None:
+        frames = {name: _among(frame, options.models) for name, frame in pool.counts.items()}
+        weights = _fitted_weights(frames, options)
+        board = compute_composite(frames, weights, options.settings)
+    else:
+        aspect = options.aspect or OVERALL
+        frame = pool.counts.get(aspect)  # models are kept by `_counts`, naming any unknown
+        if frame is None or frame.empty:
+            where = "" if options.aspect is None else f" for the aspect {aspect!r}"
+            raise RatingInputError(f"no votes{where} in this pool" if where else
+                                   "no votes match this pool")  # fmt: skip
+        board = compute_leaderboard(_counts(frame, options.models), options.settings)
+    table, found = board.table, ()
+    if options.robustness:
+        from leaderboards.robustness import neighbour_fragility
+
+        found = tuple(neighbour_fragility(board.counts, list(table["model"])))
+        table = table.assign(holds_unless=[*map(holds_unless, found), ""])
+    table = with_added_columns(table, board.counts)
+    return Board(table, leaderboard=board, fragility=found, weights=weights)
+
+
+def holds_unless(f: Fragility) -> str:
+    """A model's robustness cell: votes removed (flipped) that swap it with the next one."""
+    removed = f"{'' if f.removed_exact else '≥ '}{f.removed} removed"
+    return f"{removed} / {'' if f.flipped_exact else '≥ '}{f.flipped} flipped"
+
+
+def _among(frame: pd.DataFrame | None, models: tuple[str, ...]) -> pd.DataFrame:
+    if frame is None:
+        return pd.DataFrame()
+    if not models or frame.empty:
+        return frame
+    return frame[frame["model_a"].isin(models) & frame["model_b"].isin(models)]
+
+
+def _counts(frame: pd.DataFrame, models: tuple[str, ...]) -> PairCounts:
+    counts = pair_counts_from_frame(frame)
+    return counts.restricted_to(list(models)) if models else counts
+
+
+def _fitted_weights(frames: Mapping[str, pd.DataFrame], options: BoardOptions) -> dict:
+    """The composite's weights; an aspect without votes is refused when it was weighed
+    explicitly (or is overall), else left out."""
+    weights = dict(options.weights or {})
+    names = [n for n, w in weights.items() if w > 0]
+    empty = [n for n in names if frames.get(n) is None or frames[n].empty]
+    if empty and (options.explicit_weights or OVERALL in empty):
+        raise RatingInputError(
+            f"no votes for the aspect {empty[0]!r} in this pool; weigh it 0 or leave it out"
+        )
+    for name in empty:
+        weights.pop(name)
+    return weights
+
+
+def _style_board(pool: VotePool, options: BoardOptions) -> Board:
+    from leaderboards.style_control import FEATURES, style_board
+
+    unknown = [f for f in options.control if f not in FEATURES]
+    if unknown:
+        raise RatingInputError(
+            f"unknown feature(s) {', '.join(unknown)} (known: {', '.join(FEATURES)})"
+        )
+    if pool.battles is None or pool.battles.empty:
+        raise RatingInputError("no votes match this pool")
+    s = options.settings
+    style = style_board(
+        pool.battles, list(options.control), s.intervals, s.n_bootstrap, s.seed, ridge=s.ridge
+    )
+
+    def counts() -> PairCounts:
+        return pair_counts_from_battles(pool.battles[["model_a", "model_b", "winner"]])
+
+    return Board(with_added_columns(style.table, counts), style=style)
+
+
+def _aspect_board(pool: VotePool, options: BoardOptions) -> Board:
+    """Each model's rating and interval per aspect with votes (overall first), best overall
+    first; an aspect whose votes cannot be fitted is left out."""
+    columns: dict[str, pd.Series] = {}
+    votes: dict[str, int] = {}
+    fitted: list[pd.DataFrame] = []
+    for aspect in pool.asked:
+        frame = _among(pool.counts.get(aspect), options.models)
+        if frame.empty:
+            continue
+        try:
+            board = compute_leaderboard(frame, options.settings)
+        except RatingInputError:
+            continue
+        table = board.table.set_index("model")
+        for name in ("rating", "ci_low", "ci_high"):
+            columns[f"{name}_{aspect}"] = table[name]
+        votes[aspect] = board.n_votes
+        fitted.append(frame)
+    if not columns:
+        return Board(pd.DataFrame(), aspect_votes=votes)
+    frame = pd.DataFrame(columns)
+    frame = frame.sort_values(next(iter(columns)), ascending=False)
+    frame = frame.rename_axis("model").reset_index()
+    return Board(with_added_columns(frame, lambda: _union(fitted)), aspect_votes=votes)
+
+
+def _union(frames: list[pd.DataFrame]) -> PairCounts:
+    """One count table with every vote of ``frames`` (the per-aspect board's added columns)."""
+    merged = pd.concat([f[["model_a", "model_b", "winner", "count"]] for f in frames])
+    merged = merged.groupby(["model_a", "model_b", "winner"], as_index=False, sort=True).sum()
+    return pair_counts_from_frame(merged)
+
+
+def with_settings(options: BoardOptions, **changes) -> BoardOptions:
+    """``options`` with some fit settings changed (e.g. sandwich intervals for the tab)."""
+    return replace(options, settings=replace(options.settings, **changes))
