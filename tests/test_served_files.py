@@ -179,7 +179,7 @@ def test_rendition_job_runs_in_worker_processes(data_dir):
 
 
 def test_generate_suite_renders_the_clips_a_folder_generator_brought_in(data_dir, tmp_path):
-    from arena.io.catalog import ensure_suite
+    from arena.io.prompt_files import ensure_suite
 
     with Store.open(data_dir) as store:
         prompts = [p for p in ensure_suite(store) if p.category == "t2v" and p.audio][:2]

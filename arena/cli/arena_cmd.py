@@ -11,7 +11,8 @@ from arena.cli.common import DEFAULT_DATA, DataOpt, echo, open_store
 
 def init(data: DataOpt = DEFAULT_DATA) -> None:
     """Create a data dir with the built-in model, its baselines and the default prompt suite."""
-    from arena.io.catalog import ensure_builtin_models, ensure_suite
+    from arena.domain.registration import ensure_builtin_models
+    from arena.io.prompt_files import ensure_suite
 
     with open_store(data) as store:
         models = ensure_builtin_models(store)

@@ -223,7 +223,7 @@ def generate_suite(
     ray_address: str | None = None,
 ) -> GenerationReport:
     """`paddock generate --suite`: fill the store with every missing clip, with a progress bar."""
-    from arena.io.catalog import ensure_suite
+    from arena.io.prompt_files import ensure_suite
 
     with Store.open(data_dir) as store:
         prompts = ensure_suite(store, suite)
