@@ -214,6 +214,28 @@ def render_stored(
     return report
 
 
+def render_for_serving(
+    data_dir: Path,
+    profile: ServingProfile,
+    say: Callable[[str], None],
+    engine: str = "local",
+    workers: int = 2,
+    ray_address: str | None = None,
+) -> int:
+    """Make the serving renditions of the clips that just entered the data dir's store (the job
+    loop, with a progress bar); `say` gets one line per clip that cannot be rendered. Returns how
+    many could not."""
+    with Store.open(data_dir, create=False) as store:
+        report = render_stored(
+            store, profile, engine=engine, workers=workers, ray_address=ray_address
+        )
+    if report.made or report.failed:
+        say(f"rendered {report.made} clip(s) for serving, {len(report.failed)} failed")
+    for line in report.failed:
+        say(f"  not served: {line}")
+    return len(report.failed)
+
+
 def start_serving(store: Store, profile: ServingProfile) -> None:
     """Serve renditions of `profile` only: battles wait for both clips' renditions."""
     store.set_serving_profile(profile.digest())
