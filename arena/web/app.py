@@ -21,6 +21,7 @@ from arena.web.aspect_boards import build_aspect_section
 from arena.web.followups import build_followups, hidden, wire_followups
 from arena.web.leaderboard_view import POOLS as LEADERBOARD_POOLS
 from arena.web.leaderboard_view import BoardView
+from arena.web.media_urls import battle_payload, media_url, prompt_image_url
 from metrics.registry import METRICS  # loaded with the server, not on the first vote
 
 CATEGORY_CHOICES = [("All", ""), ("Text to video", "t2v"), ("Image to video", "i2v")]
@@ -65,9 +66,9 @@ def page_assets() -> tuple[str, str]:
 
 def player_html(view: BattleView, require_full_play: bool) -> str:
     image = ""
-    if view.image_url:
+    if view.has_image:
         image = (
-            f'<div class="pd-input"><img class="pd-prompt-image" src="{view.image_url}" '
+            f'<div class="pd-input"><img class="pd-prompt-image" src="{prompt_image_url(view)}" '
             'alt="input image"><span>Input image: the first frame both models start from.</span>'
             "</div>"
         )
@@ -76,10 +77,10 @@ def player_html(view: BattleView, require_full_play: bool) -> str:
 <div class="pd-duel" data-battle="{html.escape(view.battle_id)}" data-gate="{gate}">
   <div class="pd-side"><span class="pd-label">A</span>
     <button id="pd-solo-a" class="pd-solo" type="button">Play A alone</button>
-    <video id="pd-video-a" src="{view.left_url}" preload="auto" playsinline></video></div>
+    <video id="pd-video-a" src="{media_url(view.left_media)}" preload="auto" playsinline></video></div>
   <div class="pd-side"><span class="pd-label">B</span>
     <button id="pd-solo-b" class="pd-solo" type="button">Play B alone</button>
-    <video id="pd-video-b" src="{view.right_url}" preload="auto" playsinline muted></video></div>
+    <video id="pd-video-b" src="{media_url(view.right_media)}" preload="auto" playsinline muted></video></div>
 </div>
 <div class="pd-controls">
   <button id="pd-play" type="button">Play / pause both</button>
@@ -317,16 +318,17 @@ def build_app(
         def api_battle(rater_id: str, request: gr.Request, category: str = "") -> dict:
             """Serve a battle to this rater: ids, one-time token, prompt and opaque clip URLs."""
             try:
-                return serve_battle(
+                view = serve_battle(
                     store,
                     scheduler,
                     rater_id,
                     category or None,
                     client_ip=_client_ip(request),
                     guard=guard,
-                ).to_dict()
+                )
             except PaddockError as exc:
                 raise gr.Error(str(exc), print_exception=False) from exc
+            return battle_payload(view)
 
         def api_vote(
             battle_id: str,

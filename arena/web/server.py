@@ -19,20 +19,14 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from arena.domain.abuse import AbuseGuard
-from arena.domain.battles import (
-    IMAGE_ROUTE,
-    MEDIA_ROUTE,
-    Playback,
-    serve_battle,
-    submit_aspect_vote,
-    submit_vote,
-)
+from arena.domain.battles import Playback, serve_battle, submit_aspect_vote, submit_vote
 from arena.domain.scheduler import Scheduler, SchedulerConfig
 from arena.errors import http_status
 from arena.io.admin_token import check_admin_token, load_admin_token
 from arena.io.backup import BACKUP_ROUTE, backup_data_dir
 from arena.store import SERVER_FILE, Store
 from arena.web.app import ArenaOptions, build_app, page_assets
+from arena.web.media_urls import IMAGE_ROUTE, MEDIA_ROUTE, battle_payload
 from generators.errors import InputError, PaddockError
 from generators.serving_profile import ServingProfile
 
@@ -217,7 +211,7 @@ def build_server(
                 )
             except PaddockError as exc:
                 return _error(exc)
-            return JSONResponse(view.to_dict())
+            return JSONResponse(battle_payload(view))
 
         return await in_worker(work)
 
