@@ -1,5 +1,5 @@
 """Format fingerprint of a served clip: every number a script could read from its bytes and
-headers that might tell which model made it (for the fingerprint audit, arena/web/fingerprint_audit.py).
+headers that might tell which model made it (for the audit in arena/jobs/fingerprint_audit.py).
 """
 
 from __future__ import annotations

@@ -268,7 +268,7 @@ def fingerprint_data(tmp_path_factory):
 
 
 def test_audit_identifies_models_from_originals(fingerprint_data):
-    from arena.web.fingerprint_audit import run_audit
+    from arena.web.audit_rater import run_audit
 
     report = run_audit(fingerprint_data, n_battles=60, renditions=False)
     assert len(report.models) == 4 and report.chance == 0.25
@@ -299,7 +299,7 @@ def test_audit_stays_at_chance_with_renditions(fingerprint_data, tmp_path, monke
 
 
 def test_audit_interval_and_exit_code_follow_the_threshold():
-    from arena.web.fingerprint_audit import Observation, fit_audit
+    from arena.jobs.fingerprint_audit import Observation, fit_audit
 
     rng = np.random.default_rng(0)
     obs = [
