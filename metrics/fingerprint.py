@@ -13,7 +13,7 @@ import av
 import numpy as np
 
 from generators.decode import decode_soundtrack
-from generators.loudness import integrated_loudness
+from generators.serving.loudness import integrated_loudness
 
 #: Strings an encoder or muxer leaves in a file; any of them names its maker.
 ENCODER_STRINGS = (b"x264", b"x265", b"Lavf", b"Lavc", b"libvpx", b"HandBrake", b"NVENC", b"SVT")

@@ -21,8 +21,8 @@ from arena.domain.scheduler import Scheduler
 from arena.io.clipfiles import check_clip, commit_staged, stage_clip
 from arena.io.prompt_files import ensure_suite
 from arena.store import Store
-from generators.loudness import normalize_loudness
-from generators.serving_profile import ServingProfile
+from generators.serving.loudness import normalize_loudness
+from generators.serving.profile import ServingProfile
 
 #: A serving profile small enough for tests on two cores.
 TINY_PROFILE = ServingProfile(

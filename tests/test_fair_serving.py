@@ -19,13 +19,13 @@ from fair_serving_support import MAKERS, TINY_PROFILE, Serving, fingerprint_stor
 
 from arena.domain.scheduler import NoBattleAvailable, Scheduler
 from arena.io.serving_file import load_serving_profile
-from arena.jobs.renditions import render_missing, start_rendition_thread, start_serving
+from arena.jobs.serving_renditions import render_missing, start_rendition_thread, start_serving
 from generators.decode import decode_clip, decode_soundtrack, probe_clip
 from generators.errors import InputError, MediaError
-from generators.loudness import integrated_loudness, true_peak_dbtp
-from generators.rendition import cut_to_frames, fit_box, make_rendition
-from generators.sample_padding import pad_to_length, padded_length
-from generators.serving_profile import ServingProfile
+from generators.serving.loudness import integrated_loudness, true_peak_dbtp
+from generators.serving.profile import ServingProfile
+from generators.serving.rendition import cut_to_frames, fit_box, make_rendition
+from generators.serving.sample_padding import pad_to_length, padded_length
 from metrics.fingerprint import extract_features
 
 # ---------------------------------------------------------------- the rendition itself

@@ -28,7 +28,7 @@ def clips_import(
     """Import ready clips; each bad file is reported, and by default a bad file imports nothing."""
     from arena.io.clip_import import import_clips
     from arena.io.serving_file import load_serving_profile
-    from arena.jobs.renditions import render_for_serving
+    from arena.jobs.serving_renditions import render_for_serving
 
     serving = load_serving_profile()  # a bad [serving] section stops here, naming the key
     with open_store(data) as store:

@@ -86,7 +86,7 @@ def generate(
         )
         for line in report.failed or []:
             echo(f"  failed: {line}")
-        from arena.jobs.renditions import render_for_serving
+        from arena.jobs.serving_renditions import render_for_serving
 
         not_served = render_for_serving(data, serving, echo, engine, workers, ray_address)
         if report.failed or not_served:

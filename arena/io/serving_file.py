@@ -1,4 +1,4 @@
-"""paddock.toml's `[serving]` section: the pool's serving profile (see generators/rendition.py).
+"""paddock.toml's `[serving]` section: the pool's serving profile (see generators/serving/rendition.py).
 
     [serving]
     fps = 24
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from arena.io.models_file import default_models_file
 from generators.errors import InputError
-from generators.serving_profile import ServingProfile
+from generators.serving.profile import ServingProfile
 
 
 def load_serving_profile(path: str | os.PathLike | None = None) -> ServingProfile:

@@ -103,7 +103,7 @@ MIGRATIONS: dict[int, list[str]] = {
     # What a generator says of each clip it made, as JSON text: pony's plan of the prompt, a
     # hosted model's request id, reported cost and any rounding of the request.
     3: ["ALTER TABLE clips ADD COLUMN IF NOT EXISTS params VARCHAR"],
-    # Serving renditions per (clip, profile) and each battle's common cut (arena/store/renditions.py).
+    # Serving renditions per (clip, profile) and each battle's common cut (arena/store/serving.py).
     4: RENDITION_TABLES,
     # Aspect votes are rows beside the battle's vote: key (battle, aspect), re-keyed by a copy.
     5: [

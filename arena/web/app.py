@@ -21,7 +21,7 @@ from arena.web.aspect_boards import build_aspect_section
 from arena.web.followups import build_followups, hidden, wire_followups
 from arena.web.leaderboard_view import POOLS as LEADERBOARD_POOLS
 from arena.web.leaderboard_view import BoardView
-from arena.web.media_urls import battle_payload, media_url, prompt_image_url
+from arena.web.serving_urls import battle_payload, media_url, prompt_image_url
 from metrics.registry import METRICS  # loaded with the server, not on the first vote
 
 CATEGORY_CHOICES = [("All", ""), ("Text to video", "t2v"), ("Image to video", "i2v")]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from arena.jobs.fingerprint_audit import AuditReport, ContentStage, Observation, fit_audit
 from generators.errors import InputError, PaddockError
-from generators.serving_profile import ServingProfile
+from generators.serving.profile import ServingProfile
 
 log = logging.getLogger("paddock.audit")
 
@@ -117,9 +117,9 @@ def audit_server(
 
     from arena.domain.abuse import AbuseConfig
     from arena.domain.scheduler import Scheduler
-    from arena.io.served_media import prepare_served
     from arena.io.serving_file import load_serving_profile
-    from arena.jobs.renditions import render_missing, start_serving
+    from arena.jobs.serving_cuts import prepare_served
+    from arena.jobs.serving_renditions import render_missing, start_serving
     from arena.store import DB_NAME, Store
     from arena.web.app import ArenaOptions
     from arena.web.server import build_server

@@ -26,9 +26,9 @@ from arena.io.admin_token import check_admin_token, load_admin_token
 from arena.io.backup import BACKUP_ROUTE, backup_data_dir
 from arena.store import SERVER_FILE, Store
 from arena.web.app import ArenaOptions, build_app, page_assets
-from arena.web.media_urls import IMAGE_ROUTE, MEDIA_ROUTE, battle_payload
+from arena.web.serving_urls import IMAGE_ROUTE, MEDIA_ROUTE, battle_payload
 from generators.errors import InputError, PaddockError
-from generators.serving_profile import ServingProfile
+from generators.serving.profile import ServingProfile
 
 log = logging.getLogger("paddock.serve")
 
@@ -101,7 +101,7 @@ def build_server(
     """FastAPI app with the media routes and the Gradio arena mounted at /.
 
     serving: the pool's serving profile; the media route then serves only renditions (cut and
-    padded per battle), never an original (see arena/io/served_media.py). Without it originals
+    padded per battle), never an original (see arena/jobs/serving_cuts.py). Without it originals
     are served: tests and the audit's --originals only (run_server refuses to)."""
     import gradio as gr
 
@@ -145,7 +145,7 @@ def build_server(
 
     def served_path(media_id: str) -> Path:
         """Serving on: only a battle's padded rendition, never an original."""
-        from arena.io.served_media import battle_media_path
+        from arena.jobs.serving_cuts import battle_media_path
 
         try:
             path = battle_media_path(store, media_id, serving)
@@ -333,7 +333,7 @@ def run_server(
 
     renderer = None
     if serving is not None:
-        from arena.jobs.renditions import start_rendition_thread
+        from arena.jobs.serving_renditions import start_rendition_thread
 
         renderer = start_rendition_thread(store, serving, stop, first_prompts=first_prompts)
     threading.Thread(target=announce, daemon=True).start()
