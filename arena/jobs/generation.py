@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from arena.io.clipfiles import check_clip, commit_staged, stage_clip
+from arena.io.clip_staging import check_clip, commit_staged, stage_clip
 from arena.jobs.loop import Work, run_jobs
 from arena.store import Model, Prompt, Store
 from generators.base import GenerationResult
