@@ -291,7 +291,7 @@ def test_audit_stays_at_chance_with_renditions(fingerprint_data, tmp_path, monke
     )
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["renditions"] and report["clips"] >= 140
-    # The threshold: within chance + 5 points (the originals: 100%). Five fixture seeds
+    # Fair serving's promise: within chance + 5 points (the originals: 100%). Five fixture seeds
     # measured 23.6-27.2% against 25% (docs/fair-serving.md); every served clip of a prompt has
     # the same sample sizes and a loudness on target as decoded, so what is left is timing noise.
     assert report["accuracy"] <= report["chance"] + 0.05, report

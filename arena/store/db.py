@@ -97,8 +97,8 @@ MIGRATIONS: dict[int, list[str]] = {
             computed_at TIMESTAMP NOT NULL, PRIMARY KEY (clip_id, metric, version))""",
         "CREATE INDEX battles_rater ON battles(rater_id)",
     ],
-    # Issue 8: a vote can be accepted but flagged (e.g. cast faster than the clips could be
-    # watched); flagged votes stay out of the leaderboard by default.
+    # A vote can be accepted but flagged (e.g. cast faster than the clips could be watched),
+    # so that a suspect vote is kept for review but stays out of the leaderboard by default.
     2: ["ALTER TABLE votes ADD COLUMN flags VARCHAR[] DEFAULT []"],
     # What a generator says of each clip it made, as JSON text: pony's plan of the prompt, a
     # hosted model's request id, reported cost and any rounding of the request.

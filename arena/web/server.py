@@ -108,7 +108,8 @@ def build_server(
     api = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     clips_root = store.clips_dir.resolve()
     renditions_root = (store.data_dir / "renditions").resolve()
-    # One guard for every route that serves battles or takes votes (issue 8 abuse rules).
+    # One guard for every route that serves battles or takes votes, so that the rate limits
+    # and bans hold whichever route a client uses.
     options = options or ArenaOptions()
     guard = AbuseGuard(options.abuse)
 
