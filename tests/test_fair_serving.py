@@ -17,7 +17,8 @@ import pytest
 from arena_helpers import seeded_store, tiny_clip
 from fair_serving_support import MAKERS, TINY_PROFILE, Serving, fingerprint_store, make_clip
 
-from arena.domain.scheduler import NoBattleAvailable, Scheduler
+from arena.domain.scheduler import Scheduler
+from arena.errors import NoBattleAvailable
 from arena.io.serving_file import load_serving_profile
 from arena.jobs.serving_renditions import render_missing, start_rendition_thread, start_serving
 from generators.decode import decode_clip, decode_soundtrack, probe_clip

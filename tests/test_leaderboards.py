@@ -15,7 +15,6 @@ from leaderboards import (
     ELO_PER_NAT,
     OUTCOMES,
     PairCounts,
-    RatingInputError,
     RatingSettings,
     battle_count_matrix,
     compute_leaderboard,
@@ -28,6 +27,7 @@ from leaderboards import (
 )
 from leaderboards.bootstrap import bootstrap_params, fit_cells, resample_cells
 from leaderboards.bradley_terry import PairwiseModel, fit_pairwise
+from leaderboards.errors import RatingInputError
 from leaderboards.plots import figure_png, leaderboard_figures
 from leaderboards.snapshot import snapshot_dict, snapshot_json, table_csv, table_markdown
 

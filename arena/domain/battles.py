@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from arena.domain.abuse import AbuseGuard, RateLimited
+from arena.domain.abuse import AbuseGuard
 from arena.domain.gold import record_gold_vote
 from arena.domain.scheduler import Scheduler
-from arena.store import Store, VoteRefused
+from arena.errors import RateLimited, VoteRefused
+from arena.store import Store
 from generators.errors import InputError
 
 
@@ -194,7 +195,6 @@ def check_rater_id(rater_id: str | None) -> str:
 __all__ = [
     "BattleView",
     "Playback",
-    "VoteRefused",
     "VoteResult",
     "check_rater_id",
     "serve_battle",

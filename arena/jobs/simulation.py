@@ -21,7 +21,8 @@ from arena.domain.scheduler import Scheduler, SchedulerConfig
 from arena.domain.sim_raters import COLUMNS, WINNER, SimPrompt, SimRater, SimRaters, true_ratings
 from arena.store import Clip, Store
 from generators.errors import InputError
-from leaderboards import RatingInputError, RatingSettings, compute_leaderboard
+from leaderboards import RatingSettings, compute_leaderboard
+from leaderboards.errors import RatingInputError
 
 
 def build_sim_store(data_dir: Path, names: list[str], n_prompts: int) -> Store:

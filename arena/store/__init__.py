@@ -15,7 +15,6 @@ from arena.store.battles import (
     BattleQueries,
     NewBattle,
     Reveal,
-    VoteRefused,
     VoteTiming,
 )
 from arena.store.catalog import MODEL_KINDS, CatalogQueries, Clip, ClipRow, Model, Prompt
@@ -24,7 +23,6 @@ from arena.store.db import (
     SCHEMA_VERSION,
     SERVER_FILE,
     Database,
-    StoreBusyError,
     new_id,
     now,
     read_server_info,
@@ -71,9 +69,7 @@ __all__ = [
     "Prompt",
     "Reveal",
     "Store",
-    "StoreBusyError",
     "VoteFilter",
-    "VoteRefused",
     "VoteTiming",
     "aggregate_votes_file",
     "new_id",

@@ -14,7 +14,7 @@ import pandas as pd
 
 from arena.domain.abuse import TOO_FAST_ACTIONS, AbuseConfig, AbuseGuard
 from arena.domain.registration import register_model
-from arena.io.admin_token import TOKEN_ENV, TOKEN_FILE_ENV, AdminDenied, check_admin_token
+from arena.io.admin_token import TOKEN_ENV, TOKEN_FILE_ENV, check_admin_token
 from arena.store import Store
 from generators.errors import InputError, PaddockError
 
@@ -283,4 +283,4 @@ def build_admin_tab(actions: AdminActions) -> None:
     )
 
 
-__all__ = ["ADMIN_OFF", "AdminActions", "AdminDenied", "build_admin_tab"]
+__all__ = ["ADMIN_OFF", "AdminActions", "build_admin_tab"]

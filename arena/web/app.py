@@ -9,10 +9,10 @@ from importlib import resources
 
 import gradio as gr
 
-from arena.domain.abuse import AbuseConfig, AbuseGuard, RateLimited
+from arena.domain.abuse import AbuseConfig, AbuseGuard
 from arena.domain.battles import BattleView, Playback, VoteResult, serve_battle, submit_vote
 from arena.domain.scheduler import Scheduler
-from arena.errors import AlreadyVoted, PaddockError
+from arena.errors import AlreadyVoted, RateLimited
 from arena.io.admin_token import load_admin_token
 from arena.io.aspects_file import DEFAULT_ASPECTS
 from arena.store import Store, new_id
@@ -22,6 +22,7 @@ from arena.web.followups import build_followups, hidden, wire_followups
 from arena.web.leaderboard_view import POOLS as LEADERBOARD_POOLS
 from arena.web.leaderboard_view import BoardView
 from arena.web.serving_urls import battle_payload, media_url, prompt_image_url
+from generators.errors import PaddockError
 from metrics.registry import METRICS  # loaded with the server, not on the first vote
 
 CATEGORY_CHOICES = [("All", ""), ("Text to video", "t2v"), ("Image to video", "i2v")]

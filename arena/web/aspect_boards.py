@@ -14,7 +14,8 @@ def aspect_boards(
 ) -> tuple[str, pd.DataFrame]:
     """(note, table): each model's rating with its 95% sandwich interval, overall and per asked
     aspect that has votes in the pool, best overall first."""
-    from leaderboards import RatingInputError, RatingSettings, compute_leaderboard
+    from leaderboards import RatingSettings, compute_leaderboard
+    from leaderboards.errors import RatingInputError
 
     settings = RatingSettings(intervals="sandwich", n_bootstrap=0)
     columns: dict[str, pd.Series] = {}

@@ -82,8 +82,9 @@ def agreement_view(
 
 def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> BoardView:
     """Bradley-Terry leaderboard of one pool, with metric columns and the tab's figures."""
-    from leaderboards import RatingInputError, RatingSettings, compute_leaderboard
+    from leaderboards import RatingSettings, compute_leaderboard
     from leaderboards.counts import battle_count_matrix, win_rate_matrix
+    from leaderboards.errors import RatingInputError
     from leaderboards.metric_columns import metric_columns, metric_means
     from leaderboards.plots import battle_count_figure, ratings_figure, win_rate_figure
     from leaderboards.resolution import resolution_summary
