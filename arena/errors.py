@@ -7,13 +7,7 @@ layer to an HTTP status with `http_status`: each in this one place, by type, nev
 
 from __future__ import annotations
 
-from generators.errors import (
-    GenerationError,
-    InputError,
-    MediaError,
-    PaddockError,
-    UnknownGeneratorError,
-)
+from generators.errors import PaddockError
 from leaderboards.errors import RatingInputError
 
 
@@ -78,16 +72,10 @@ __all__ = [
     "AdminDenied",
     "AlreadyVoted",
     "BackupError",
-    "GenerationError",
-    "InputError",
-    "MediaError",
     "NoBattleAvailable",
-    "PaddockError",
     "RateLimited",
-    "RatingInputError",
     "RayUnavailableError",
     "StoreBusyError",
-    "UnknownGeneratorError",
     "VoteRefused",
     "exit_code",
     "http_status",

@@ -35,7 +35,8 @@ DEFAULT_METRICS = ["lipsync", "identity", "temporal", "audio", "sharpness"]
 
 def build_clips(workdir: Path, args) -> tuple:
     """Generate and score every (prompt, seed) clip of pony; returns (table, prompts, metrics)."""
-    from arena.io.catalog import ensure_builtin_models, ensure_suite
+    from arena.domain.registration import ensure_builtin_models
+    from arena.io.prompt_files import ensure_suite
     from arena.jobs.generation import GenerationSettings, generate_missing
     from arena.jobs.regress import choose_prompts, score_clips
     from arena.store import Store

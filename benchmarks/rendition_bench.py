@@ -24,8 +24,8 @@ import numpy as np
 from rich.console import Console
 
 from generators.decode import probe_clip
-from generators.rendition import make_rendition
-from generators.serving_profile import ServingProfile
+from generators.serving.profile import ServingProfile
+from generators.serving.rendition import make_rendition
 
 PROFILES = {
     "720p": ServingProfile(),

@@ -3,7 +3,8 @@
 python benchmarks/serve_bench.py --raters 20 --seconds 60 [--api json|gradio]
 
 The same machinery as load_test.py (a `paddock serve` subprocess on a free port, raters on
-keep-alive connections, acknowledged votes checked in DuckDB afterwards) with issue 2's defaults.
+keep-alive connections, acknowledged votes checked in DuckDB afterwards) with the speed target's
+load: 20 raters for 60 s.
 """
 
 from __future__ import annotations

@@ -55,9 +55,10 @@ from arena.domain.gold import GOLD_REFERENCE, GOLD_TWINS, GoldPolicy, record_gol
 from arena.domain.scheduler import Scheduler, SchedulerConfig  # noqa: E402
 from arena.domain.sim_raters import COLUMNS, OUTCOMES, WINNER, true_ratings  # noqa: E402,F401
 from arena.domain.sim_raters import SimRaters as _Sim  # noqa: E402
-from arena.domain.sim_raters import build_sim_store as build_store  # noqa: E402
+from arena.jobs.simulation import build_sim_store as build_store  # noqa: E402
 from arena.store import Store  # noqa: E402
-from leaderboards import RatingInputError, RatingSettings, compute_leaderboard  # noqa: E402
+from leaderboards import RatingSettings, compute_leaderboard  # noqa: E402
+from leaderboards.errors import RatingInputError  # noqa: E402
 
 console = Console(stderr=True)
 
@@ -175,9 +176,7 @@ def run(cfg: SimConfig, seed: int, mode: str, progress: Progress | None = None) 
                 )  # fmt: skip
                 sim.done(rater)
             votes += size
-            store.import_battles(
-                pd.DataFrame(rows, columns=COLUMNS)
-            )
+            store.import_battles(pd.DataFrame(rows, columns=COLUMNS))
             scheduler.refresh()
             fitted = _fit(store, names)
             if fitted is not None:

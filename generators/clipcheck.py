@@ -12,8 +12,8 @@ from generators.mp4boxes import check_mp4_structure, looks_like_mp4
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv")
 MAX_SIDE = 4096  # larger declared frames are refused rather than decoded
 MAX_DURATION_S = 120.0
-# What browsers play in mp4/webm (issue 8: mpeg4 part 2 or mjpeg video would import and then
-# never play in the arena).
+# What browsers play in mp4/webm: mpeg4 part 2 or mjpeg video would import and then never play
+# in the arena.
 BROWSER_VIDEO_CODECS = ("h264", "vp8", "vp9", "av1")
 BROWSER_AUDIO_CODECS = ("aac", "mp3", "opus", "vorbis", "flac")
 

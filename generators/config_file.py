@@ -2,7 +2,7 @@
 
 paddock.toml holds one section per feature, each checked by the schema of the module that owns
 it: `[models.NAME]` (arena/io/models_file.py), `[http.NAME]`, the providers' APIs
-(generators/http_gen.py), `[serving]` (generators/serving_profile.py), `aspects`
+(generators/http_gen.py), `[serving]` (generators/serving/profile.py), `aspects`
 (arena/io/aspects_file.py) and `[metrics]` (metrics/base.py). This module reads the file and
 turns every problem a schema finds into one line of one form:
 

@@ -18,7 +18,6 @@ _WHERE = {
     "vote_set_hash": "counts",
     "win_rate_matrix": "counts",
     "online_elo": "elo",
-    "RatingInputError": "errors",
     "ELO_PER_NAT": "leaderboard",
     "Estimate": "leaderboard",
     "Leaderboard": "leaderboard",

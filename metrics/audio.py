@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from generators.loudness import integrated_loudness  # one BS.1770 meter: the renditions' too
+from generators.serving.loudness import (
+    integrated_loudness,  # one BS.1770 meter: the renditions' too
+)
 from metrics.base import ClipContext, Metric, MetricResult
 
 SILENCE_DBFS = -50.0  # a 50 ms window quieter than this counts as silence

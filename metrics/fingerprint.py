@@ -1,5 +1,5 @@
 """Format fingerprint of a served clip: every number a script could read from its bytes and
-headers that might tell which model made it (for the fingerprint audit, arena/web/fingerprint_audit.py).
+headers that might tell which model made it (for the audit in arena/jobs/fingerprint_audit.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import av
 import numpy as np
 
 from generators.decode import decode_soundtrack
-from generators.loudness import integrated_loudness
+from generators.serving.loudness import integrated_loudness
 
 #: Strings an encoder or muxer leaves in a file; any of them names its maker.
 ENCODER_STRINGS = (b"x264", b"x265", b"Lavf", b"Lavc", b"libvpx", b"HandBrake", b"NVENC", b"SVT")

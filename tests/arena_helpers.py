@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from arena.io.catalog import ensure_suite
-from arena.io.clipfiles import check_clip, commit_staged, stage_clip
+from arena.io.clip_staging import check_clip, commit_staged, stage_clip
+from arena.io.prompt_files import ensure_suite
 from arena.store import Store
 from generators.encode import encode_clip
 
@@ -56,9 +56,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def seeded_store(
-    data_dir: Path, n_prompts: int = 3, models=MODELS, category: str = "t2v"
-) -> Store:
+def seeded_store(data_dir: Path, n_prompts: int = 3, models=MODELS, category: str = "t2v") -> Store:
     """A store with a few models, prompts (of ``category``) and real tiny clips for each."""
     store = Store.open(data_dir)
     for name in models:

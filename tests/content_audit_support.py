@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 from fair_serving_support import content_frame
 
-from arena.io.catalog import ensure_suite
-from arena.io.clipfiles import check_clip, commit_staged, stage_clip
+from arena.io.clip_staging import check_clip, commit_staged, stage_clip
+from arena.io.prompt_files import ensure_suite
 from arena.store import Store
 from generators.encode import encode_clip
 

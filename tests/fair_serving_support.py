@@ -18,11 +18,11 @@ from arena_helpers import free_port
 
 from arena.domain.abuse import AbuseConfig
 from arena.domain.scheduler import Scheduler
-from arena.io.catalog import ensure_suite
-from arena.io.clipfiles import check_clip, commit_staged, stage_clip
+from arena.io.clip_staging import check_clip, commit_staged, stage_clip
+from arena.io.prompt_files import ensure_suite
 from arena.store import Store
-from generators.loudness import normalize_loudness
-from generators.serving_profile import ServingProfile
+from generators.serving.loudness import normalize_loudness
+from generators.serving.profile import ServingProfile
 
 #: A serving profile small enough for tests on two cores.
 TINY_PROFILE = ServingProfile(

@@ -9,8 +9,9 @@ import numpy as np
 
 from arena.domain.battles import Playback, serve_battle, submit_vote
 from arena.domain.gold import GoldPolicy
+from arena.domain.registration import ensure_builtin_models
 from arena.domain.scheduler import Scheduler
-from arena.io.catalog import ensure_builtin_models, ensure_suite
+from arena.io.prompt_files import ensure_suite
 from arena.jobs.generation import GenerationSettings, generate_missing
 from arena.jobs.scoring import score_missing
 from arena.store import Store

@@ -9,10 +9,11 @@ import duckdb
 import pytest
 from arena_helpers import seeded_store
 
-from arena.domain.abuse import TOO_FAST_FLAG, AbuseConfig, AbuseGuard, RateLimited
+from arena.domain.abuse import TOO_FAST_FLAG, AbuseConfig, AbuseGuard
 from arena.domain.battles import serve_battle, submit_vote
 from arena.domain.scheduler import Scheduler
-from arena.store import DB_NAME, SCHEMA_VERSION, Store, VoteRefused
+from arena.errors import RateLimited, VoteRefused
+from arena.store import DB_NAME, SCHEMA_VERSION, Store
 from generators.errors import InputError
 
 

@@ -21,7 +21,7 @@ from browser import browser_page
 from gradio_client import Client
 
 from arena.domain.abuse import AbuseConfig
-from arena.store import VoteRefused
+from arena.errors import VoteRefused
 
 SECRET_MODELS = ("zebracorn-7b", "quokkavid-2", "pangolin-xl")
 N_BATTLES = 40

@@ -16,12 +16,12 @@ from test_load_durability import post
 from typer.testing import CliRunner
 
 from arena.cli import app
-from arena.domain.abuse import AbuseConfig, AbuseGuard, RateLimited
+from arena.domain.abuse import AbuseConfig, AbuseGuard
 from arena.domain.battles import serve_battle, submit_aspect_vote, submit_vote
 from arena.domain.scheduler import Scheduler
-from arena.errors import AlreadyVoted, VoteRefused, exit_code
+from arena.errors import AlreadyVoted, RateLimited, VoteRefused, exit_code
 from arena.io.aspects_file import DEFAULT_ASPECTS, load_aspects
-from arena.io.catalog import ensure_suite
+from arena.io.prompt_files import ensure_suite
 from arena.io.votes_io import export_votes, import_votes
 from arena.store import Store
 from generators.errors import InputError

@@ -17,8 +17,12 @@ from bench_data import free_port, make_bench_data, start_server, stop_server  # 
 from load_test import SERVER_ARGS  # noqa: E402
 
 from arena.domain.scheduler import Scheduler  # noqa: E402
-from arena.io.backup import BackupError, backup, backup_data_dir  # noqa: E402
-from arena.store import DB_NAME, Store, StoreBusyError  # noqa: E402
+from arena.errors import (
+    BackupError,  # noqa: E402
+    StoreBusyError,  # noqa: E402
+)
+from arena.io.backup import backup, backup_data_dir  # noqa: E402
+from arena.store import DB_NAME, Store  # noqa: E402
 from generators.errors import InputError  # noqa: E402
 
 TOKEN = "backup-test-admin-token-0123456789"

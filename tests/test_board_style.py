@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from arena_helpers import tiny_clip
 
-from arena.io.catalog import ensure_suite
-from arena.io.clipfiles import check_clip, commit_staged, stage_clip
+from arena.io.clip_staging import check_clip, commit_staged, stage_clip
+from arena.io.prompt_files import ensure_suite
 from arena.store import Store
 from arena.web.leaderboard_view import compute_board
 

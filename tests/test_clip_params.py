@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from arena.io.catalog import ensure_builtin_models, ensure_suite
+from arena.domain.registration import ensure_builtin_models
+from arena.io.prompt_files import ensure_suite
 from arena.jobs.generation import GenerationSettings, generate_missing
 from arena.store import Store
 

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from arena.cli import app
 from arena.errors import exit_code
-from arena.web.content_audit import NO_WEIGHTS, ContentProbe, fails_gate
-from arena.web.fingerprint_audit import AuditReport, Observation, fit_audit
+from arena.jobs.content_audit import NO_WEIGHTS, ContentProbe, fails_gate
+from arena.jobs.fingerprint_audit import AuditReport, Observation, fit_audit
 from generators.errors import InputError
 from metrics.fingerprint import extract_features
 

@@ -183,7 +183,7 @@ def test_audio_step_lays_another_generators_soundtrack_under_the_clip(pipelines,
 
 @pytest.mark.slow
 def test_suite_generation_records_good_clips_and_reports_bad_models(pipelines, data_dir):
-    from arena.io.catalog import ensure_suite
+    from arena.io.prompt_files import ensure_suite
     from arena.jobs.generation import GenerationSettings, generate_missing
     from arena.store import Store
 

@@ -17,15 +17,16 @@ import pytest
 from arena_helpers import seeded_store, tiny_clip
 from fair_serving_support import MAKERS, TINY_PROFILE, Serving, fingerprint_store, make_clip
 
-from arena.domain.scheduler import NoBattleAvailable, Scheduler
+from arena.domain.scheduler import Scheduler
+from arena.errors import NoBattleAvailable
 from arena.io.serving_file import load_serving_profile
-from arena.jobs.renditions import render_missing, start_rendition_thread, start_serving
+from arena.jobs.serving_renditions import render_missing, start_rendition_thread, start_serving
 from generators.decode import decode_clip, decode_soundtrack, probe_clip
 from generators.errors import InputError, MediaError
-from generators.loudness import integrated_loudness, true_peak_dbtp
-from generators.rendition import cut_to_frames, fit_box, make_rendition
-from generators.sample_padding import pad_to_length, padded_length
-from generators.serving_profile import ServingProfile
+from generators.serving.loudness import integrated_loudness, true_peak_dbtp
+from generators.serving.profile import ServingProfile
+from generators.serving.rendition import cut_to_frames, fit_box, make_rendition
+from generators.serving.sample_padding import pad_to_length, padded_length
 from metrics.fingerprint import extract_features
 
 # ---------------------------------------------------------------- the rendition itself
@@ -292,7 +293,7 @@ def fingerprint_data(tmp_path_factory):
 
 
 def test_audit_identifies_models_from_originals(fingerprint_data):
-    from arena.web.fingerprint_audit import run_audit
+    from arena.web.audit_rater import run_audit
 
     report = run_audit(fingerprint_data, n_battles=60, renditions=False)
     assert len(report.models) == 4 and report.chance == 0.25
@@ -315,7 +316,7 @@ def test_audit_stays_at_chance_with_renditions(fingerprint_data, tmp_path, monke
     )
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["renditions"] and report["clips"] >= 140
-    # The threshold: within chance + 5 points (the originals: 100%). Five fixture seeds
+    # Fair serving's promise: within chance + 5 points (the originals: 100%). Five fixture seeds
     # measured 23.6-27.2% against 25% (docs/fair-serving.md); every served clip of a prompt has
     # the same sample sizes and a loudness on target as decoded, so what is left is timing noise.
     assert report["accuracy"] <= report["chance"] + 0.05, report
@@ -323,7 +324,7 @@ def test_audit_stays_at_chance_with_renditions(fingerprint_data, tmp_path, monke
 
 
 def test_audit_interval_and_exit_code_follow_the_threshold():
-    from arena.web.fingerprint_audit import Observation, fit_audit
+    from arena.jobs.fingerprint_audit import Observation, fit_audit
 
     rng = np.random.default_rng(0)
     obs = [

@@ -5,7 +5,8 @@ from dataclasses import replace
 
 import pytest
 
-from arena.io.catalog import ensure_builtin_models, ensure_suite
+from arena.domain.registration import ensure_builtin_models
+from arena.io.prompt_files import ensure_suite
 from arena.jobs.generation import GenerationSettings, generate_missing
 from arena.jobs.regress import RegressOptions, choose_prompts, run_regression, score_clips
 from arena.store import Store

@@ -78,7 +78,7 @@ def test_bad_specs_are_refused(tmp_path):
 
 @pytest.mark.slow
 def test_suite_generation_imports_ready_clips_and_reports_the_missing(data_dir, tmp_path):
-    from arena.io.catalog import ensure_suite
+    from arena.io.prompt_files import ensure_suite
     from arena.jobs.generation import GenerationSettings, generate_missing
     from arena.store import Store
 

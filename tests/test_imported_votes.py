@@ -7,8 +7,8 @@ import pytest
 from arena_helpers import seeded_store
 
 import arena.store.db as db
-from arena.errors import AlreadyVoted
-from arena.store import SCHEMA_VERSION, Store, VoteRefused
+from arena.errors import AlreadyVoted, VoteRefused
+from arena.store import SCHEMA_VERSION, Store
 
 
 def _battles(n: int, winner: str = "model_a") -> pd.DataFrame:

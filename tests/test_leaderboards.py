@@ -17,7 +17,6 @@ from leaderboard_support import (
 from leaderboards import (
     ELO_PER_NAT,
     PairCounts,
-    RatingInputError,
     RatingSettings,
     compute_leaderboard,
     pair_counts_from_battles,
@@ -26,6 +25,7 @@ from leaderboards import (
 )
 from leaderboards.bootstrap import bootstrap_params, fit_cells, resample_cells
 from leaderboards.bradley_terry import PairwiseModel, fit_pairwise
+from leaderboards.errors import RatingInputError
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 
 from arena.cli import app
 from arena.store import Store
-from leaderboards import RatingInputError, RatingSettings, compute_leaderboard, vote_set_hash
+from leaderboards import RatingSettings, compute_leaderboard, vote_set_hash
 from leaderboards.counts import pair_counts_from_battles
+from leaderboards.errors import RatingInputError
 
 PADDOCK = [sys.executable, "-c", "from arena.cli import main; main()"]
 COLUMNS = {

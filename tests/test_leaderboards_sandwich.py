@@ -11,8 +11,9 @@ from test_leaderboards import centred_elo, expand_votes, simulate_counts
 from typer.testing import CliRunner
 
 from arena.cli import app
-from leaderboards import ELO_PER_NAT, PairCounts, RatingInputError, RatingSettings
+from leaderboards import ELO_PER_NAT, PairCounts, RatingSettings
 from leaderboards import compute_leaderboard as fit
+from leaderboards.errors import RatingInputError
 
 
 def test_sandwich_matches_the_bootstrap_widths() -> None:

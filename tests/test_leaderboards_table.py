@@ -15,7 +15,6 @@ from scipy.special import expit
 
 from leaderboards import (
     PairCounts,
-    RatingInputError,
     RatingSettings,
     battle_count_matrix,
     compute_leaderboard,
@@ -26,6 +25,7 @@ from leaderboards import (
     vote_set_hash,
     win_rate_matrix,
 )
+from leaderboards.errors import RatingInputError
 from leaderboards.plots import figure_png, leaderboard_figures
 from leaderboards.snapshot import snapshot_dict, snapshot_json, table_csv, table_markdown
 

@@ -180,7 +180,7 @@ def test_many_concurrent_writers_share_commits_and_each_gets_its_own_answer(json
     from concurrent.futures import ThreadPoolExecutor
 
     from arena.domain.scheduler import Scheduler
-    from arena.store import VoteRefused
+    from arena.errors import VoteRefused
 
     store, server = json_server
     run = asyncio.run(

@@ -18,12 +18,11 @@ from audio_damage import (
 )
 
 from metrics.registry import check_ready
-from metrics.speech import CACHE_KEY
+from metrics.speech import CACHE_KEY, SoundModelError
 from metrics.speech_quality import (
     MODEL_ENV,
     SPEECH_QUALITY,
     WINDOW,
-    SoundModelError,
     dnsmos_model_path,
     dnsmos_session,
     dnsmos_windows,

@@ -15,8 +15,8 @@ import pytest
 from arena_helpers import ServerThread
 from browser import browser_page
 
-from arena.io.catalog import ensure_suite
-from arena.io.clipfiles import check_clip, commit_staged, stage_clip
+from arena.io.clip_staging import check_clip, commit_staged, stage_clip
+from arena.io.prompt_files import ensure_suite
 from arena.store import Store
 from generators.encode import encode_clip
 

@@ -10,11 +10,11 @@ import pytest
 from provider_support import ENV, TARGET, fake
 
 from arena.domain.battles import serve_battle
+from arena.domain.registration import register_model
 from arena.domain.scheduler import Scheduler
-from arena.io.catalog import ensure_suite
+from arena.io.prompt_files import ensure_suite
 from arena.jobs.generation import GenerationSettings, generate_missing
 from arena.store import Store
-from arena.web.admin import register_model
 from generators.clipcheck import check_media
 from generators.errors import GenerationError, InputError
 from generators.providers.overview import check_provider

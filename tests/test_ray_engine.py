@@ -11,7 +11,7 @@ from arena_helpers import tiny_clip
 
 ray = pytest.importorskip("ray", reason="ray is in the ml extra")
 
-from arena.io.catalog import ensure_suite  # noqa: E402
+from arena.io.prompt_files import ensure_suite  # noqa: E402
 from arena.jobs.generation import GenerationSettings, generate_missing  # noqa: E402
 from arena.jobs.scoring import score_missing  # noqa: E402
 from arena.store import Store  # noqa: E402

@@ -237,8 +237,8 @@ def test_cli_flags_lag_flicker_and_drift_and_exits_by_verdict(tmp_path):
 def test_no_prompts_in_common_and_same_model_are_refused_before_anything_is_compared(tmp_path):
     from arena_helpers import tiny_clip
 
-    from arena.io.catalog import ensure_suite
-    from arena.io.clipfiles import check_clip, commit_staged, stage_clip
+    from arena.io.clip_staging import check_clip, commit_staged, stage_clip
+    from arena.io.prompt_files import ensure_suite
     from arena.jobs.regress import RegressOptions, run_regression
     from arena.store import Store
 

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from leaderboards import RatingInputError, RatingSettings, compute_leaderboard
+from leaderboards import RatingSettings, compute_leaderboard
+from leaderboards.errors import RatingInputError
 from leaderboards.leaderboard import ELO_PER_NAT
 from leaderboards.resolution import neighbour_resolution, resolution_frame, resolution_summary
 

@@ -11,8 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from arena.cli import app
-from arena.domain.rigging import RiggingConfig, simulate_rigging, skill_from_accuracy
+from arena.domain.rigging import RiggingConfig, skill_from_accuracy
 from arena.domain.sim_raters import RaterModel
+from arena.jobs.simulation import simulate_rigging
 from generators.errors import InputError
 
 # Four models whose true gaps are three times the simulator's (so the honest board orders them

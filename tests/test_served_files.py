@@ -15,13 +15,13 @@ import pytest
 from arena_helpers import seeded_store, tiny_clip
 from fair_serving_support import MAKERS, TINY_PROFILE, Serving, make_clip
 
-from arena.io.served_media import prepare_served, sweep_served
-from arena.jobs.renditions import render_missing, render_stored, start_serving
+from arena.jobs.serving_cuts import prepare_served, sweep_served
+from arena.jobs.serving_renditions import render_missing, render_stored, start_serving
 from arena.store import Store
 from generators.decode import decode_clip, decode_soundtrack
 from generators.errors import InputError
-from generators.rendition import CONTAINER_OPTIONS, cut_to_frames, make_rendition
-from generators.sample_padding import (
+from generators.serving.rendition import CONTAINER_OPTIONS, cut_to_frames, make_rendition
+from generators.serving.sample_padding import (
     FILLER_MIN,
     group_targets,
     pad_aac_packet,
@@ -179,7 +179,7 @@ def test_rendition_job_runs_in_worker_processes(data_dir):
 
 
 def test_generate_suite_renders_the_clips_a_folder_generator_brought_in(data_dir, tmp_path):
-    from arena.io.catalog import ensure_suite
+    from arena.io.prompt_files import ensure_suite
 
     with Store.open(data_dir) as store:
         prompts = [p for p in ensure_suite(store) if p.category == "t2v" and p.audio][:2]

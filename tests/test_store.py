@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from arena_helpers import seeded_store
 
-from arena.store import DB_NAME, SCHEMA_VERSION, Store, StoreBusyError, VoteRefused
+from arena.errors import StoreBusyError, VoteRefused
+from arena.store import DB_NAME, SCHEMA_VERSION, Store
 from generators.errors import InputError
 
 

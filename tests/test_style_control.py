@@ -13,7 +13,8 @@ from scipy.special import expit
 from typer.testing import CliRunner
 
 from arena.cli import app
-from leaderboards import ELO_PER_NAT, RatingInputError
+from leaderboards import ELO_PER_NAT
+from leaderboards.errors import RatingInputError
 from leaderboards.style_control import style_board
 
 NAMES = np.array(["pony", "pony-lag", "pony-mute", "pony-drift", "pony-long"])

@@ -18,7 +18,8 @@ from arena.errors import USER_ERRORS, exit_code
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 COMMAND_MODULES = (
-    "arena_cmd",
+    "demo_cmd",
+    "serve_cmd",
     "models_cmd",
     "prompts_cmd",
     "clips_cmd",

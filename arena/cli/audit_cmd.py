@@ -61,8 +61,8 @@ def fingerprint(
     from rich.progress import Progress
     from rich.table import Table
 
-    from arena.web.content_audit import NO_WEIGHTS, ContentProbe, fails_gate
-    from arena.web.fingerprint_audit import run_audit
+    from arena.jobs.content_audit import NO_WEIGHTS, ContentProbe, fails_gate
+    from arena.web.audit_rater import run_audit
     from generators.errors import InputError
 
     console = Console(stderr=True)

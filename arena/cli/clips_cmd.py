@@ -26,9 +26,9 @@ def clips_import(
     ] = False,
 ) -> None:
     """Import ready clips; each bad file is reported, and by default a bad file imports nothing."""
-    from arena.cli.generate_cmd import render_for_serving
     from arena.io.clip_import import import_clips
     from arena.io.serving_file import load_serving_profile
+    from arena.jobs.serving_renditions import render_for_serving
 
     serving = load_serving_profile()  # a bad [serving] section stops here, naming the key
     with open_store(data) as store:
@@ -39,7 +39,7 @@ def clips_import(
         typer.echo(f"nothing imported: {len(report.errors)} bad clip(s)", err=True)
         raise typer.Exit(2)
     echo(f"imported {report.imported} clips")
-    not_served = render_for_serving(data, serving) if report.imported else 0
+    not_served = render_for_serving(data, serving, echo) if report.imported else 0
     if report.errors or not_served:
         raise typer.Exit(2)
 

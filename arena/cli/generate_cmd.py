@@ -86,7 +86,9 @@ def generate(
         )
         for line in report.failed or []:
             echo(f"  failed: {line}")
-        not_served = render_for_serving(data, serving, engine, workers, ray_address)
+        from arena.jobs.serving_renditions import render_for_serving
+
+        not_served = render_for_serving(data, serving, echo, engine, workers, ray_address)
         if report.failed or not_served:
             raise typer.Exit(1)
         return
@@ -156,23 +158,6 @@ def model_spec(model: str, data: Path) -> str:
                 )
             return found.generator
     return builtin_spec(model)
-
-
-def render_for_serving(data, serving, engine="local", workers=2, ray_address=None) -> int:
-    """Make the serving renditions of the clips that just entered the store (the job loop,
-    with a progress bar); one line per clip that cannot be rendered. Returns how many."""
-    from arena.cli.common import open_store
-    from arena.jobs.renditions import render_stored
-
-    with open_store(data, create=False) as store:
-        report = render_stored(
-            store, serving, engine=engine, workers=workers, ray_address=ray_address
-        )
-    if report.made or report.failed:
-        echo(f"rendered {report.made} clip(s) for serving, {len(report.failed)} failed")
-    for line in report.failed:
-        echo(f"  not served: {line}")
-    return len(report.failed)
 
 
 def register(app: typer.Typer) -> None:

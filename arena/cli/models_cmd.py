@@ -30,7 +30,7 @@ def models_add(
     data: DataOpt = DEFAULT_DATA,
 ) -> None:
     """Register a model (a checkpoint when --parent is given)."""
-    from arena.web.admin import register_model
+    from arena.domain.registration import register_model
 
     with open_store(data) as store:
         model = register_model(store, name, generator, parent, kind)

@@ -44,8 +44,9 @@ def rigging(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from arena.domain.rigging import RiggingConfig, simulate_rigging, skill_from_accuracy
+    from arena.domain.rigging import RiggingConfig, skill_from_accuracy
     from arena.domain.rigging import summarise_runs as summarise
+    from arena.jobs.simulation import simulate_rigging
 
     cfg = RiggingConfig(
         k=models, spread=spread, n_prompts=prompts, honest_votes=honest_votes,

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 
-from arena.errors import RateLimited
-from arena.store import VoteRefused, VoteTiming
+from arena.errors import RateLimited, VoteRefused
+from arena.store import VoteTiming
 from generators.errors import InputError
 
 TOO_FAST_FLAG = "too fast"
@@ -259,7 +259,6 @@ __all__ = [
     "TOO_FAST_FLAG",
     "AbuseConfig",
     "AbuseGuard",
-    "RateLimited",
     "Refusal",
     "config_with",
 ]

@@ -5,19 +5,20 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from arena.domain.abuse import AbuseGuard, RateLimited
+from arena.domain.abuse import AbuseGuard
 from arena.domain.gold import record_gold_vote
 from arena.domain.scheduler import Scheduler
-from arena.store import Store, VoteRefused
+from arena.errors import RateLimited, VoteRefused
+from arena.store import Store
 from generators.errors import InputError
-
-MEDIA_ROUTE = "/media"
-IMAGE_ROUTE = "/prompt-image"
 
 
 @dataclass(frozen=True)
 class BattleView:
-    """What a rater is shown before the vote: nothing here names a model."""
+    """What a rater is shown before the vote: nothing here names a model.
+
+    The clips are opaque media ids; the web room turns them (and the prompt's image) into URLs.
+    """
 
     battle_id: str
     token: str
@@ -25,12 +26,9 @@ class BattleView:
     prompt: str
     category: str
     audio: bool
-    image_url: str | None
-    left_url: str
-    right_url: str
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+    has_image: bool
+    left_media: str
+    right_media: str
 
 
 @dataclass(frozen=True)
@@ -104,9 +102,9 @@ def serve_battle(
         prompt=prompt.text,
         category=prompt.category,
         audio=prompt.audio,
-        image_url=f"{IMAGE_ROUTE}/{prompt.id}" if prompt.image else None,
-        left_url=f"{MEDIA_ROUTE}/{battle.left_media}",
-        right_url=f"{MEDIA_ROUTE}/{battle.right_media}",
+        has_image=bool(prompt.image),
+        left_media=battle.left_media,
+        right_media=battle.right_media,
     )
 
 
@@ -197,7 +195,6 @@ def check_rater_id(rater_id: str | None) -> str:
 __all__ = [
     "BattleView",
     "Playback",
-    "VoteRefused",
     "VoteResult",
     "check_rater_id",
     "serve_battle",

@@ -383,4 +383,4 @@ class Scheduler:
         return prompts[choice], clip_i, clip_j, 1.0 / len(prompts)
 
 
-__all__ = ["BattleChoice", "NoBattleAvailable", "Scheduler", "SchedulerConfig"]
+__all__ = ["BattleChoice", "Scheduler", "SchedulerConfig"]

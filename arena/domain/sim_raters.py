@@ -2,20 +2,19 @@
 
 Shared by the arena simulators (`benchmarks/sim_arena.py`, `paddock simulate rigging`): votes
 follow Bradley-Terry expected scores with ties and a left-side bias, a share of raters votes at
-random, and gold checks are answered by the reference with ``gold_accuracy``. The store is a real
-DuckDB store whose clips are rows without files.
+random, and gold checks are answered by the reference with ``gold_accuracy``. The store they
+vote in (`arena.jobs.simulation.build_sim_store`) is a real DuckDB store whose clips are rows
+without files.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from scipy.special import expit
 
-from arena.domain.gold import GOLD_REFERENCE, GOLD_TWINS
-from arena.store import Clip, Store
+from arena.domain.gold import GOLD_REFERENCE
 from leaderboards.leaderboard import ELO_PER_NAT
 
 OUTCOMES = ("left", "right", "tie", "both_bad")
@@ -136,26 +135,3 @@ class SimPrompt:
     suite: str = "sim"
     tags: tuple[str, ...] = ()
     seed: int = 0
-
-
-def build_sim_store(data_dir: Path, names: list[str], n_prompts: int) -> Store:
-    """A store with the rated models, the gold models and one clip row per (model, prompt)."""
-    store = Store.open(data_dir)
-    for name in names:
-        store.add_model(name, "imported")
-    store.add_model(GOLD_REFERENCE, "builtin", generator=f"builtin:{GOLD_REFERENCE}")
-    for twin in GOLD_TWINS:
-        store.add_model(twin, "baseline", generator=f"builtin:{twin}")
-    prompts = [SimPrompt(f"simp{i:03d}", f"simulated prompt {i}") for i in range(n_prompts)]
-    store.upsert_prompts(prompts)
-    clips = []
-    for model in store.models():
-        for prompt in prompts:
-            # Readable ids: a simulated store is inspected by hand more often than served.
-            cid = f"simclip-{model.name}-{prompt.id}"
-            clips.append(
-                Clip(cid, model.id, prompt.id, 0, f"clips/{cid}.mp4", "", 5.0, 24.0, 64, 48,
-                     True, None)
-            )  # fmt: skip
-    store.add_clips(clips)
-    return store

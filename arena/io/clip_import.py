@@ -7,7 +7,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from arena.io.clipfiles import check_clip, commit_staged, discard_staged, stage_clip
+from arena.io.clip_staging import check_clip, commit_staged, discard_staged, stage_clip
 from arena.io.textfiles import decode_utf8, jsonl_objects
 from arena.store import Prompt, Store
 from generators.errors import InputError, PaddockError

@@ -16,6 +16,7 @@ from typing import Any
 from arena.domain.suite import CATEGORIES, DEFAULT_SUITE, FIELDS, SuiteMeta, SuitePrompt
 from arena.io.suite_images import SKIMAGE_IMAGES, SKIMAGE_PREFIX, unknown_skimage_message
 from arena.io.textfiles import decode_utf8, jsonl_objects
+from arena.store import Prompt, Store
 from generators.errors import InputError
 
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -72,6 +73,12 @@ def load_suite(name: str = DEFAULT_SUITE) -> list[SuitePrompt]:
     text = (_prompts_dir() / f"{name}.jsonl").read_text(encoding="utf-8")
     records = _jsonl_records(text.splitlines(), f"suite '{name}'")
     return _validate(records, strict=True, suite=name, base_dir=None)
+
+
+def ensure_suite(store: Store, suite: str = DEFAULT_SUITE) -> list[Prompt]:
+    """Load a shipped prompt suite into the store (idempotent) and return its prompts."""
+    store.upsert_prompts(load_suite(suite))
+    return store.prompts(suite=suite)
 
 
 def load_prompts_file(path: str | os.PathLike[str]) -> list[SuitePrompt]:
@@ -271,4 +278,3 @@ def _check_image_ref(
     if not path.is_file():
         raise fail("image", f"file '{image}' not found")
     return str(path)
-

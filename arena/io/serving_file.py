@@ -1,4 +1,4 @@
-"""paddock.toml's `[serving]` section: the pool's serving profile (see generators/rendition.py).
+"""paddock.toml's `[serving]` section: the pool's serving profile (see generators/serving/rendition.py).
 
     [serving]
     fps = 24
@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 
 from generators.config_file import check_section, read_paddock_toml, table
-from generators.serving_profile import ServingProfile
+from generators.serving.profile import ServingProfile
 
 
 def load_serving_profile(path: str | os.PathLike | None = None) -> ServingProfile:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from arena.io.clipfiles import check_clip, commit_staged, stage_clip
+from arena.io.clip_staging import check_clip, commit_staged, stage_clip
 from arena.jobs.loop import Work, run_jobs
 from arena.store import Model, Prompt, Store
 from generators.base import GenerationResult
@@ -223,7 +223,7 @@ def generate_suite(
     ray_address: str | None = None,
 ) -> GenerationReport:
     """`paddock generate --suite`: fill the store with every missing clip, with a progress bar."""
-    from arena.io.catalog import ensure_suite
+    from arena.io.prompt_files import ensure_suite
 
     with Store.open(data_dir) as store:
         prompts = ensure_suite(store, suite)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from arena.io.catalog import ensure_suite
+from arena.io.prompt_files import ensure_suite
 from arena.jobs.generation import GenerationSettings, generate_missing
 from arena.jobs.loop import Work, run_jobs
 from arena.jobs.scoring import ScoringReport, init_worker, pending_jobs, record_results, score_job

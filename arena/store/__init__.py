@@ -15,7 +15,6 @@ from arena.store.battles import (
     BattleQueries,
     NewBattle,
     Reveal,
-    VoteRefused,
     VoteTiming,
 )
 from arena.store.catalog import MODEL_KINDS, CatalogQueries, Clip, ClipRow, Model, Prompt
@@ -24,14 +23,13 @@ from arena.store.db import (
     SCHEMA_VERSION,
     SERVER_FILE,
     Database,
-    StoreBusyError,
     new_id,
     now,
     read_server_info,
 )
 from arena.store.metric_results import MetricQueries
 from arena.store.raters import RaterQueries
-from arena.store.renditions import RenditionQueries
+from arena.store.serving import RenditionQueries
 from arena.store.vote_files import aggregate_votes_file
 from arena.store.vote_import import VoteImportMixin
 from arena.store.votes import VoteFilter, VoteQueries
@@ -71,9 +69,7 @@ __all__ = [
     "Prompt",
     "Reveal",
     "Store",
-    "StoreBusyError",
     "VoteFilter",
-    "VoteRefused",
     "VoteTiming",
     "aggregate_votes_file",
     "new_id",

@@ -97,13 +97,13 @@ MIGRATIONS: dict[int, list[str]] = {
             computed_at TIMESTAMP NOT NULL, PRIMARY KEY (clip_id, metric, version))""",
         "CREATE INDEX battles_rater ON battles(rater_id)",
     ],
-    # Issue 8: a vote can be accepted but flagged (e.g. cast faster than the clips could be
-    # watched); flagged votes stay out of the leaderboard by default.
+    # A vote can be accepted but flagged (e.g. cast faster than the clips could be watched),
+    # so that a suspect vote is kept for review but stays out of the leaderboard by default.
     2: ["ALTER TABLE votes ADD COLUMN flags VARCHAR[] DEFAULT []"],
     # What a generator says of each clip it made, as JSON text: pony's plan of the prompt, a
     # hosted model's request id, reported cost and any rounding of the request.
     3: ["ALTER TABLE clips ADD COLUMN IF NOT EXISTS params VARCHAR"],
-    # Serving renditions per (clip, profile) and each battle's common cut (arena/store/renditions.py).
+    # Serving renditions per (clip, profile) and each battle's common cut (arena/store/serving.py).
     4: RENDITION_TABLES,
     # Aspect votes are rows beside the battle's vote: key (battle, aspect), re-keyed by a copy.
     5: [

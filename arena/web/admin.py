@@ -13,10 +13,10 @@ from pathlib import Path
 import pandas as pd
 
 from arena.domain.abuse import TOO_FAST_ACTIONS, AbuseConfig, AbuseGuard
-from arena.io.admin_token import TOKEN_ENV, TOKEN_FILE_ENV, AdminDenied, check_admin_token
-from arena.store import Model, Store
+from arena.domain.registration import register_model
+from arena.io.admin_token import TOKEN_ENV, TOKEN_FILE_ENV, check_admin_token
+from arena.store import Store
 from generators.errors import InputError, PaddockError
-from generators.registry import model_kind_of
 
 ADMIN_OFF = (
     f"**Admin is off.** Set `{TOKEN_ENV}` (or `{TOKEN_FILE_ENV}`, a file holding the token) "
@@ -34,29 +34,6 @@ RATER_COLUMNS = [
     "banned",
     "created_at",
 ]
-
-
-def register_model(
-    store: Store,
-    name: str,
-    generator: str | None = None,
-    parent: str | None = None,
-    kind: str | None = None,
-) -> Model:
-    """Register a model (a checkpoint when `parent` is given); an unknown spec writes nothing.
-
-    The one path behind `paddock models add` and the admin view.
-    """
-    name = (name or "").strip()
-    generator = (generator or "").strip() or None
-    parent = (parent or "").strip() or None
-    if generator:
-        from generators.registry import build_generator
-
-        build_generator(generator)  # an unknown spec is refused before anything is written
-    if not kind:
-        kind = "checkpoint" if parent else (model_kind_of(generator) if generator else "imported")
-    return store.add_model(name, kind, generator=generator, parent=parent)
 
 
 @dataclass
@@ -160,7 +137,7 @@ def build_admin_tab(actions: AdminActions) -> None:
     Its events are public endpoints (`/admin_overview`, `/admin_ban`, ...): each one checks the
     token it is given, so calling them directly without the token is refused.
     """
-    import gradio as gr  # here, so `paddock models add` (register_model) does not load Gradio
+    import gradio as gr  # here, so importing the admin actions does not load Gradio
 
     c = actions.guard.config
     if not actions.enabled:
@@ -306,4 +283,4 @@ def build_admin_tab(actions: AdminActions) -> None:
     )
 
 
-__all__ = ["ADMIN_OFF", "AdminActions", "AdminDenied", "build_admin_tab", "register_model"]
+__all__ = ["ADMIN_OFF", "AdminActions", "build_admin_tab"]

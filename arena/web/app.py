@@ -5,14 +5,13 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass, field
-from importlib import resources
 
 import gradio as gr
 
-from arena.domain.abuse import AbuseConfig, AbuseGuard, RateLimited
-from arena.domain.battles import BattleView, Playback, VoteResult, serve_battle, submit_vote
+from arena.domain.abuse import AbuseConfig, AbuseGuard
+from arena.domain.battles import Playback, VoteResult, serve_battle, submit_vote
 from arena.domain.scheduler import Scheduler
-from arena.errors import AlreadyVoted, PaddockError
+from arena.errors import AlreadyVoted, RateLimited
 from arena.io.admin_token import load_admin_token
 from arena.io.aspects_file import DEFAULT_ASPECTS
 from arena.store import Store, new_id
@@ -21,6 +20,9 @@ from arena.web.aspect_boards import build_aspect_section
 from arena.web.followups import build_followups, hidden, wire_followups
 from arena.web.leaderboard_view import POOLS as LEADERBOARD_POOLS
 from arena.web.leaderboard_view import BoardView
+from arena.web.player_page import player_html, prompt_markdown
+from arena.web.serving_urls import battle_payload
+from generators.errors import PaddockError
 from metrics.registry import METRICS  # loaded with the server, not on the first vote
 
 CATEGORY_CHOICES = [("All", ""), ("Text to video", "t2v"), ("Image to video", "i2v")]
@@ -54,50 +56,6 @@ class ArenaOptions:
     admin_token: str | None = field(default_factory=load_admin_token)
     # The follow-up questions asked after each vote (paddock.toml's `aspects`), in page order.
     aspects: tuple[str, ...] = DEFAULT_ASPECTS
-
-
-def page_assets() -> tuple[str, str]:
-    """The player's script (for the page head) and style sheet."""
-    static = resources.files("arena") / "web" / "static"
-    script = (static / "player.js").read_text()
-    return f"<script>{script}</script>", (static / "player.css").read_text()
-
-
-def player_html(view: BattleView, require_full_play: bool) -> str:
-    image = ""
-    if view.image_url:
-        image = (
-            f'<div class="pd-input"><img class="pd-prompt-image" src="{view.image_url}" '
-            'alt="input image"><span>Input image: the first frame both models start from.</span>'
-            "</div>"
-        )
-    gate = "1" if require_full_play else "0"
-    return f"""{image}
-<div class="pd-duel" data-battle="{html.escape(view.battle_id)}" data-gate="{gate}">
-  <div class="pd-side"><span class="pd-label">A</span>
-    <button id="pd-solo-a" class="pd-solo" type="button">Play A alone</button>
-    <video id="pd-video-a" src="{view.left_url}" poster="{view.left_url}/poster"
-      preload="auto" playsinline></video></div>
-  <div class="pd-side"><span class="pd-label">B</span>
-    <button id="pd-solo-b" class="pd-solo" type="button">Play B alone</button>
-    <video id="pd-video-b" src="{view.right_url}" poster="{view.right_url}/poster" preload="auto"
-      playsinline muted></video></div>
-</div>
-<div class="pd-controls">
-  <button id="pd-play" type="button">Play / pause both</button>
-  <input id="pd-seek" type="range" min="0" max="1000" value="0" aria-label="seek both clips">
-  <span id="pd-time">0.0 s</span>
-  <span>Sound:</span>
-  <button id="pd-audio-a" type="button" class="pd-on">A</button>
-  <button id="pd-audio-b" type="button">B</button>
-</div>
-<div id="pd-gate"></div>"""
-
-
-def prompt_markdown(view: BattleView) -> str:
-    kind = "Text to video" if view.category == "t2v" else "Image to video"
-    sound = "with sound" if view.audio else "silent"
-    return f"**{kind}, {sound}.** Prompt:\n\n> {html.escape(view.prompt)}"
 
 
 def _metric_cells(metrics: list[dict]) -> dict[str, str]:
@@ -319,16 +277,17 @@ def build_app(
         def api_battle(rater_id: str, request: gr.Request, category: str = "") -> dict:
             """Serve a battle to this rater: ids, one-time token, prompt and opaque clip URLs."""
             try:
-                return serve_battle(
+                view = serve_battle(
                     store,
                     scheduler,
                     rater_id,
                     category or None,
                     client_ip=_client_ip(request),
                     guard=guard,
-                ).to_dict()
+                )
             except PaddockError as exc:
                 raise gr.Error(str(exc), print_exception=False) from exc
+            return battle_payload(view)
 
         def api_vote(
             battle_id: str,

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from arena.io.catalog import ensure_builtin_models, ensure_suite
+from arena.domain.registration import ensure_builtin_models
+from arena.io.prompt_files import ensure_suite
 from arena.jobs.generation import GenerationSettings, generate_missing
 from arena.store import Store
 from arena.web.leaderboard_view import leaderboard_view

@@ -14,8 +14,9 @@ import gradio as gr
 
 from arena.domain.abuse import AbuseGuard
 from arena.domain.battles import submit_aspect_vote
-from arena.errors import AlreadyVoted, PaddockError
+from arena.errors import AlreadyVoted
 from arena.store import ASPECTS, Store
+from generators.errors import PaddockError
 
 #: (label, outcome or None for skip, element id); the keys are handled in player.js.
 BUTTONS = (

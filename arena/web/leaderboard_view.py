@@ -73,9 +73,10 @@ def agreement_view(
 def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> BoardView:
     """Bradley-Terry leaderboard of one pool, with metric columns and the tab's figures."""
     from arena.io.board_votes import read_pool
-    from leaderboards import RatingInputError, RatingSettings
+    from leaderboards import RatingSettings
     from leaderboards.board import BoardOptions, build_board
     from leaderboards.counts import battle_count_matrix, win_rate_matrix
+    from leaderboards.errors import RatingInputError
     from leaderboards.metric_columns import metric_columns, metric_means
     from leaderboards.plots import battle_count_figure, ratings_figure, win_rate_figure
     from leaderboards.resolution import resolution_summary

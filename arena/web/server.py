@@ -19,22 +19,17 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from arena.domain.abuse import AbuseGuard
-from arena.domain.battles import (
-    IMAGE_ROUTE,
-    MEDIA_ROUTE,
-    Playback,
-    serve_battle,
-    submit_aspect_vote,
-    submit_vote,
-)
+from arena.domain.battles import Playback, serve_battle, submit_aspect_vote, submit_vote
 from arena.domain.scheduler import Scheduler, SchedulerConfig
 from arena.errors import http_status
 from arena.io.admin_token import check_admin_token, load_admin_token
 from arena.io.backup import BACKUP_ROUTE, backup_data_dir
 from arena.store import SERVER_FILE, Store
-from arena.web.app import ArenaOptions, build_app, page_assets
+from arena.web.app import ArenaOptions, build_app
+from arena.web.player_page import page_assets
+from arena.web.serving_urls import IMAGE_ROUTE, MEDIA_ROUTE, battle_payload
 from generators.errors import InputError, PaddockError
-from generators.serving_profile import ServingProfile
+from generators.serving.profile import ServingProfile
 
 log = logging.getLogger("paddock.serve")
 
@@ -107,14 +102,15 @@ def build_server(
     """FastAPI app with the media routes and the Gradio arena mounted at /.
 
     serving: the pool's serving profile; the media route then serves only renditions (cut and
-    padded per battle), never an original (see arena/io/served_media.py). Without it originals
+    padded per battle), never an original (see arena/jobs/serving_cuts.py). Without it originals
     are served: tests and the audit's --originals only (run_server refuses to)."""
     import gradio as gr
 
     api = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     clips_root = store.clips_dir.resolve()
     renditions_root = (store.data_dir / "renditions").resolve()
-    # One guard for every route that serves battles or takes votes (issue 8 abuse rules).
+    # One guard for every route that serves battles or takes votes, so that the rate limits
+    # and bans hold whichever route a client uses.
     options = options or ArenaOptions()
     guard = AbuseGuard(options.abuse)
 
@@ -167,7 +163,7 @@ def build_server(
 
     def served_path(media_id: str) -> Path:
         """Serving on: only a battle's padded rendition, never an original."""
-        from arena.io.served_media import battle_media_path
+        from arena.jobs.serving_cuts import battle_media_path
 
         try:
             path = battle_media_path(store, media_id, serving)
@@ -233,7 +229,7 @@ def build_server(
                 )
             except PaddockError as exc:
                 return _error(exc)
-            return JSONResponse(view.to_dict())
+            return JSONResponse(battle_payload(view))
 
         return await in_worker(work)
 
@@ -355,7 +351,7 @@ def run_server(
 
     renderer = None
     if serving is not None:
-        from arena.jobs.renditions import start_rendition_thread
+        from arena.jobs.serving_renditions import start_rendition_thread
 
         renderer = start_rendition_thread(store, serving, stop, first_prompts=first_prompts)
     threading.Thread(target=announce, daemon=True).start()

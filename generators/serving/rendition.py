@@ -23,8 +23,8 @@ from scipy import signal
 from generators.decode import decode_soundtrack, iter_video_frames, probe_clip
 from generators.encode import AUDIO_FRAME_SAMPLES, _audio_planar, _temp_path_for
 from generators.errors import MediaError
-from generators.loudness import integrated_loudness, normalize_loudness
-from generators.serving_profile import ServingProfile
+from generators.serving.loudness import integrated_loudness, normalize_loudness
+from generators.serving.profile import ServingProfile
 
 LOUDNESS_PASSES = 4  # corrections of a served cut's gain after measuring what decodes
 LOUDNESS_TOLERANCE_LU = 0.001

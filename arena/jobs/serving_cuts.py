@@ -18,9 +18,10 @@ import time
 from pathlib import Path
 
 from arena.store import Store
-from arena.store.renditions import BattleCut
-from generators.rendition import CONTAINER_OPTIONS, cut_to_frames
-from generators.sample_padding import (
+from arena.store.serving import BattleCut
+from generators.serving.profile import ServingProfile
+from generators.serving.rendition import CONTAINER_OPTIONS, cut_to_frames
+from generators.serving.sample_padding import (
     FILLER_MIN,
     group_targets,
     pad_samples,
@@ -28,7 +29,6 @@ from generators.sample_padding import (
     padded_length,
     sample_sizes,
 )
-from generators.serving_profile import ServingProfile
 
 log = logging.getLogger("paddock.renditions")
 #: A served file younger than this is never swept: a battle may be between preparing its files

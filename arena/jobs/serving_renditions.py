@@ -22,7 +22,7 @@ from arena.jobs.engine import InlineEngine, make_engine
 from arena.jobs.loop import Work, run_jobs
 from arena.store import Store
 from generators.errors import MediaError, PaddockError
-from generators.serving_profile import ServingProfile
+from generators.serving.profile import ServingProfile
 
 log = logging.getLogger("paddock.renditions")
 
@@ -53,7 +53,7 @@ def _lower_priority() -> None:
 
 def _render(src: str, dst: str, profile: ServingProfile) -> tuple[int, int, float]:
     """Worker entry: (frames, bytes, seconds) of the rendition written at dst."""
-    from generators.rendition import make_rendition
+    from generators.serving.rendition import make_rendition
 
     result = make_rendition(src, dst, profile)
     return result.frames, result.bytes, result.seconds
@@ -208,10 +208,32 @@ def render_stored(
     )
     report.made, report.failed = loop.done, loop.failed
     if report.made:
-        from arena.io.served_media import prepare_served
+        from arena.jobs.serving_cuts import prepare_served
 
         prepare_served(store, profile)
     return report
+
+
+def render_for_serving(
+    data_dir: Path,
+    profile: ServingProfile,
+    say: Callable[[str], None],
+    engine: str = "local",
+    workers: int = 2,
+    ray_address: str | None = None,
+) -> int:
+    """Make the serving renditions of the clips that just entered the data dir's store (the job
+    loop, with a progress bar); `say` gets one line per clip that cannot be rendered. Returns how
+    many could not."""
+    with Store.open(data_dir, create=False) as store:
+        report = render_stored(
+            store, profile, engine=engine, workers=workers, ray_address=ray_address
+        )
+    if report.made or report.failed:
+        say(f"rendered {report.made} clip(s) for serving, {len(report.failed)} failed")
+    for line in report.failed:
+        say(f"  not served: {line}")
+    return len(report.failed)
 
 
 def start_serving(store: Store, profile: ServingProfile) -> None:
@@ -247,7 +269,7 @@ def rendition_loop(
             report.made += more.made
             report.failed += more.failed
             if report.made and not stop.is_set():
-                from arena.io.served_media import prepare_served
+                from arena.jobs.serving_cuts import prepare_served
 
                 prepare_served(store, profile)
         except Exception:  # noqa: BLE001 - the server goes on; the next pass tries again

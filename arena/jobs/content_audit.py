@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from arena.web.fingerprint_audit import AuditReport, Observation, wilson_interval
+from arena.jobs.fingerprint_audit import AuditReport, Observation, accuracy_interval
 from generators.errors import InputError, MediaError
 
 CONTENT_FRAMES = 4  # frames embedded per clip, evenly spaced over it
@@ -143,7 +143,7 @@ class ContentProbe:
         accuracy = grouped_accuracy(x, y, groups)
         chance = 1.0 / len(models)
         report.content_accuracy = accuracy
-        report.content_ci = wilson_interval(int(round(accuracy * len(y))), len(y))
+        report.content_ci = accuracy_interval(int(round(accuracy * len(y))), len(y))
         report.content_identifiable = accuracy - chance > report.threshold
         report.content_note = (
             f"identifiable by content alone: {len(y)} clips of {len(set(groups.tolist()))} "

@@ -12,7 +12,6 @@ if TYPE_CHECKING:  # annotations only: `import arena.store` stays free of pandas
     import pandas as pd
 
 
-
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
