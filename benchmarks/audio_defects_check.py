@@ -81,7 +81,7 @@ def damage_table(folder: Path) -> list[dict]:
     )
 
     from generators.base import GenerationRequest
-    from generators.pony import PonyGenerator
+    from generators.pony.generator import PonyGenerator
 
     pony = PonyGenerator()
     sources = {
@@ -120,7 +120,7 @@ def pony_sweep(folder: Path, count: int) -> list[dict]:
     from defect_damage import score
 
     from generators.base import GenerationRequest
-    from generators.pony import PonyGenerator
+    from generators.pony.generator import PonyGenerator
 
     prompts = [json.loads(line) for line in (REPO / "arena/data/prompts/default.jsonl").open()]
     prompts = [p for p in prompts if p["category"] == "t2v"]

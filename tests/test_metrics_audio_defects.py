@@ -19,7 +19,7 @@ from metrics_support import write_tone_clip
 
 from generators.base import GenerationRequest
 from generators.decode import decode_clip
-from generators.pony import PonyGenerator
+from generators.pony.generator import PonyGenerator
 from metrics.registry import score_clip
 
 PONY_TALK = (
