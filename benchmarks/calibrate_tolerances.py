@@ -30,8 +30,6 @@ from pathlib import Path
 import numpy as np
 from rich.progress import Progress
 
-DEFAULT_METRICS = ["lipsync", "identity", "temporal", "audio", "sharpness"]
-
 
 def build_clips(workdir: Path, args) -> tuple:
     """Generate and score every (prompt, seed) clip of pony; returns (table, prompts, metrics)."""
@@ -113,14 +111,14 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=3.0)
     parser.add_argument("--resolution", default="480p")
     parser.add_argument("--aspect", default="16:9")
-    parser.add_argument("--metrics", default=",".join(DEFAULT_METRICS))
+    parser.add_argument("--metrics", default="", help="default: paddock regress's defaults")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=None, help="reuse clips across runs")
     args = parser.parse_args()
-    args.metrics = [m for m in args.metrics.split(",") if m]
-
     from metrics.registry import get_metric
-    from metrics.regression import DEFAULT_TOLERANCES, pairs_needed
+    from metrics.regression import DEFAULT_TOLERANCES, default_metrics, pairs_needed
+
+    args.metrics = [m for m in args.metrics.split(",") if m] or list(default_metrics())
 
     start = time.perf_counter()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="paddock-calibrate-"))

@@ -14,9 +14,7 @@ from arena.jobs.scoring import ScoringReport, init_worker, pending_jobs, record_
 from arena.store import Prompt, Store
 from generators.errors import InputError
 from metrics.registry import get_metric
-from metrics.regression import RegressionResult, compare_tables, compare_votes
-
-DEFAULT_METRICS = ("lipsync", "identity", "temporal", "audio", "sharpness")
+from metrics.regression import RegressionResult, compare_tables, compare_votes, default_metrics
 
 
 @dataclass
@@ -24,7 +22,7 @@ class RegressOptions:
     baseline: str
     candidate: str
     suite: str = "default"
-    metrics: Sequence[str] = DEFAULT_METRICS
+    metrics: Sequence[str] = ()  # none named: the metrics with default tolerances
     tolerances: dict[str, float] = field(default_factory=dict)
     prompts: int | None = None  # at most this many suite prompts, for speed
     settings: GenerationSettings = field(default_factory=GenerationSettings)
@@ -55,7 +53,8 @@ def choose_prompts(prompts: Sequence[Prompt], limit: int | None = None) -> list[
 
 def run_regression(data_dir: str | Path, options: RegressOptions) -> RegressionResult:
     """Generate what either model lacks, score both, and compare them clip by clip."""
-    metrics = [get_metric(name).name for name in options.metrics]  # unknown names refused early
+    names = options.metrics or default_metrics()
+    metrics = [get_metric(name).name for name in names]  # unknown names refused early
     offset = options.candidate_seed_offset
     if offset < 0:
         raise InputError(f"--candidate-seed-offset must be 0 or more, got {offset}")
