@@ -222,6 +222,33 @@ def _paired(baseline: pd.DataFrame, candidate: pd.DataFrame, metric: str, key: s
     return a.merge(b, on=["prompt_id", "seed"], suffixes=("_base", "_cand"))
 
 
+def _present(baseline: pd.DataFrame, candidate: pd.DataFrame, higher_is_better) -> list[tuple]:
+    """(metric, key, higher, pairs) of each headline value either table holds."""
+    rows = []
+    for metric, keys in higher_is_better.items():
+        for key, higher in keys.items():
+            present = ((baseline.metric == metric) & (baseline.key == key)).any() or (
+                (candidate.metric == metric) & (candidate.key == key)
+            ).any()
+            if present:
+                rows.append((metric, key, higher, _paired(baseline, candidate, metric, key)))
+    return rows
+
+
+def too_few_pairs(
+    baseline: pd.DataFrame,
+    candidate: pd.DataFrame,
+    higher_is_better: dict[str, dict[str, bool]],
+    alpha: float = 0.05,
+    min_pairs: int = MIN_PAIRS,
+) -> dict[str, int]:
+    """The values compare_tables would refuse for want of pairs ("metric.key" -> pairs), e.g. a
+    value a metric gives only on some clips (an offset read only where events are clear)."""
+    rows = _present(baseline, candidate, higher_is_better)
+    needed = pairs_needed(len(rows), alpha, min_pairs)
+    return {f"{m}.{k}": len(pairs) for m, k, _, pairs in rows if len(pairs) < needed}
+
+
 def compare_tables(
     baseline: pd.DataFrame,
     candidate: pd.DataFrame,
@@ -252,16 +279,7 @@ def compare_tables(
             "baseline and candidate have no prompts in common (same prompt and seed); "
             "generate both on the same suite"
         )
-    rows = []
-    for metric, keys in higher_is_better.items():
-        for key, higher in keys.items():
-            pairs = _paired(baseline, candidate, metric, key)
-            present = ((baseline.metric == metric) & (baseline.key == key)).any() or (
-                (candidate.metric == metric) & (candidate.key == key)
-            ).any()
-            if not present:
-                continue
-            rows.append((metric, key, higher, pairs))
+    rows = _present(baseline, candidate, higher_is_better)
     if not rows:
         raise InputError("no metric results to compare; run the metrics on both models first")
     needed = pairs_needed(len(rows), alpha, min_pairs)

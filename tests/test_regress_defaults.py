@@ -91,3 +91,16 @@ def test_metrics_list_marks_the_regress_defaults():
     lines = {line.split(" ")[0]: line for line in out.stdout.splitlines() if line}
     assert lines["lipsync"].endswith("(regress default)")
     assert not lines["syncnet"].endswith("(regress default)")
+
+
+def test_too_few_pairs_names_the_values_short_of_pairs():
+    import pandas as pd
+
+    from metrics.regression import too_few_pairs
+
+    rows = [(f"p{i:02d}", 0, "m", "a", float(i)) for i in range(12)]
+    rows += [(f"p{i:02d}", 0, "m", "b", 1.0) for i in range(3)]  # read on 3 clips only
+    table = pd.DataFrame(rows, columns=["prompt_id", "seed", "metric", "key", "value"])
+    directions = {"m": {"a": True, "b": False, "c": True}}  # c: on no clip at all
+    assert too_few_pairs(table, table, directions) == {"m.b": 3}
+    assert too_few_pairs(table, table, {"m": {"a": True}}) == {}

@@ -14,7 +14,13 @@ from arena.jobs.scoring import ScoringReport, init_worker, pending_jobs, record_
 from arena.store import Prompt, Store
 from generators.errors import InputError
 from metrics.registry import get_metric
-from metrics.regression import RegressionResult, compare_tables, compare_votes, default_metrics
+from metrics.regression import (
+    RegressionResult,
+    compare_tables,
+    compare_votes,
+    default_metrics,
+    too_few_pairs,
+)
 
 
 @dataclass
@@ -89,6 +95,9 @@ def run_regression(data_dir: str | Path, options: RegressOptions) -> RegressionR
         cand_table = table[table.clip_id.isin({c.id for c in cand_clips})].copy()
         cand_table["seed"] -= offset  # pair on the seed index: the baseline's seed
         directions = {name: get_metric(name).higher_is_better for name in metrics}
+        dropped: dict[str, int] = {}
+        if not options.metrics:
+            directions, dropped = _drop_short(base_table, cand_table, directions, options.alpha)
         try:
             comparisons = compare_tables(
                 base_table,
@@ -111,12 +120,31 @@ def run_regression(data_dir: str | Path, options: RegressOptions) -> RegressionR
                 alpha=options.alpha,
             )
     notes = [f"generation failed: {line}" for line in gen.failed or []]
+    notes += [
+        f"{name} left out: {n} paired clip(s), too few to test (name its metric with --metrics "
+        "to make that an error)"
+        for name, n in dropped.items()
+    ]
     notes += [f"scoring failed: {line}" for line in scoring_failures]
     if offset:
         notes.append(f"{options.candidate}'s clips use each prompt's seed {offset:+d}")
     return RegressionResult(
         options.baseline, options.candidate, options.alpha, comparisons, votes, notes
     )
+
+
+def _drop_short(base_table, cand_table, directions: dict, alpha: float) -> tuple[dict, dict]:
+    """(directions, left out): with the default metrics, a value too few clips carry (not every
+    metric judges every clip) is left out and noted rather than stopping the check, unless
+    nothing would be left (compare_tables then says what is missing)."""
+    short = too_few_pairs(base_table, cand_table, directions, alpha)
+    kept = {
+        metric: {key: up for key, up in keys.items() if f"{metric}.{key}" not in short}
+        for metric, keys in directions.items()
+    }
+    if not any(kept.values()):
+        return directions, {}
+    return {metric: keys for metric, keys in kept.items() if keys}, short
 
 
 def _suite_clips(store: Store, model: str, prompts: Sequence[Prompt], exact_seed: bool) -> list:
