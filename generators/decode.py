@@ -78,6 +78,11 @@ class DecodedClip:
     # A few frames' luma at full resolution, evenly spaced: fine detail that the analysis size
     # would hide (a 360p render upscaled to 1080p looks the same as 1080p at 640 pixels).
     detail_frames: list[np.ndarray] = field(default_factory=list)
+    # The audio as decoded, before the mono downmix, resampling and clipping to [-1, 1]:
+    # (channels, samples) float32 at native_audio_rate. A downmix hides one clipped channel and
+    # 16 kHz cannot see above 8 kHz; None when not kept (or no audio).
+    native_audio: np.ndarray | None = None
+    native_audio_rate: int = 0
 
 
 def _open(path: str) -> av.container.InputContainer:
@@ -254,9 +259,11 @@ def decode_clip(
     audio_rate: int = 16000,
     max_frames: int | None = None,
     detail_samples: int = 4,
+    native_audio: bool = True,
 ) -> DecodedClip:
     """Decode a clip once: RGB frames at analysis size and mono float audio at audio_rate,
-    plus `detail_samples` evenly spaced full-resolution luma frames."""
+    plus `detail_samples` evenly spaced full-resolution luma frames and, with native_audio,
+    the same decoded audio frames kept at their own rate and channels (float32, unclipped)."""
     info = probe_clip(path)
     n_expected = info.n_frames if max_frames is None else min(info.n_frames, max_frames)
     detail_at = {int(i) for i in np.linspace(0, max(n_expected - 1, 0), detail_samples + 2)[1:-1]}
@@ -265,16 +272,21 @@ def decode_clip(
     frames: list[np.ndarray] = []
     times: list[float] = []
     chunks: list[np.ndarray] = []
+    native_chunks: list[np.ndarray] = []
+    native_rate = 0
     audio_start: float | None = None
     container = _open(info.path)
     with container:
         video = container.streams.video[0]
         video.thread_type = "AUTO"
         streams = [video]
-        resampler = None
+        resampler = keeper = None
         if info.has_audio:
             streams.append(container.streams.audio[0])
             resampler = av.AudioResampler(format="flt", layout="mono", rate=audio_rate)
+            if native_audio:
+                # planar float at the stream's own rate and layout: for AAC (fltp) a pass-through
+                keeper = av.AudioResampler(format="fltp")
         video_done = False
         # Frames are shrunk to RGB in a second thread while the decoder goes on (OpenCV and
         # FFmpeg release the GIL); a short queue bounds the full-size frames held meanwhile.
@@ -301,6 +313,9 @@ def decode_clip(
                     for frame in packet.decode():
                         if audio_start is None and frame.time is not None:
                             audio_start = float(frame.time)
+                        if keeper is not None:
+                            native_rate = native_rate or int(frame.sample_rate)
+                            native_chunks.extend(o.to_ndarray() for o in keeper.resample(frame))
                         for out in resampler.resample(frame):
                             chunks.append(out.to_ndarray().reshape(-1))
                 if (
@@ -314,6 +329,8 @@ def decode_clip(
             if resampler is not None:
                 for out in resampler.resample(None):
                     chunks.append(out.to_ndarray().reshape(-1))
+            if keeper is not None:
+                native_chunks.extend(o.to_ndarray() for o in keeper.resample(None))
         except av.error.FFmpegError as exc:
             if not frames and not pending:
                 raise MediaError(
@@ -337,6 +354,7 @@ def decode_clip(
         audio = np.clip(np.concatenate(chunks).astype(np.float32, copy=False), -1.0, 1.0)
         if audio.size == 0:
             audio = None
+    native = _join_native(native_chunks) if audio is not None else None
     return DecodedClip(
         info=info,
         frames=frame_array,
@@ -345,7 +363,18 @@ def decode_clip(
         audio_rate=audio_rate,
         audio_start_s=float(audio_start if audio_start is not None else info.audio_start_s),
         detail_frames=detail,
+        native_audio=native,
+        native_audio_rate=native_rate if native is not None else 0,
     )
+
+
+def _join_native(chunks: list[np.ndarray]) -> np.ndarray | None:
+    """Decoded planar chunks as one (channels, samples) float32 array; None when there are none
+    or a mid-stream layout change leaves them with different channel counts."""
+    chunks = [c for c in chunks if c.size]
+    if not chunks or len({c.shape[0] for c in chunks}) > 1:
+        return None
+    return np.concatenate(chunks, axis=1).astype(np.float32, copy=False)
 
 
 def iter_video_frames(path: str | os.PathLike) -> Iterator[tuple[float, av.VideoFrame]]:

@@ -9,12 +9,16 @@ from generators.decode import decode_clip
 from generators.errors import InputError, MediaError
 from generators.extras import ML_INSTALL, missing_modules, require_ml
 from metrics.audio import AUDIO
+from metrics.audio_defects import AUDIO_DEFECTS
+from metrics.av_sync import AV_SYNC
 from metrics.base import ClipContext, Metric, MetricResult, MetricsConfig
 from metrics.clip_score import CLIP_CONSISTENCY, CLIP_SCORE
 from metrics.container import CONTAINER
 from metrics.identity import IDENTITY
 from metrics.lipsync import LIPSYNC
 from metrics.sharpness import SHARPNESS
+from metrics.speech import SPEECH, check_speech
+from metrics.speech_quality import SPEECH_QUALITY, check_speech_quality
 from metrics.syncnet import SYNCNET
 from metrics.temporal import TEMPORAL
 
@@ -23,17 +27,34 @@ METRICS: dict[str, Metric] = {
     for m in (
         CONTAINER,
         AUDIO,
+        AUDIO_DEFECTS,
         TEMPORAL,
         SHARPNESS,
         LIPSYNC,
+        AV_SYNC,
         IDENTITY,
         SYNCNET,
         CLIP_SCORE,
         CLIP_CONSISTENCY,
+        SPEECH,
+        SPEECH_QUALITY,
     )
 }
 # Failures of the code itself (not of the clip) carry this prefix; the runner does not cache them.
 ERROR_PREFIX = "error: "
+
+
+# Checks run at start-up of `metrics score` and `metrics run`, so a missing package or a broken
+# model file is one line before any clip is scored, not a failure per clip mid-run.
+STARTUP_CHECKS = {SPEECH.name: check_speech, SPEECH_QUALITY.name: check_speech_quality}
+
+
+def check_ready(metrics: list[str] | None = None) -> None:
+    """Run the start-up checks of the named metrics (all by default); raises a PaddockError."""
+    for metric in _resolve(metrics):
+        check = STARTUP_CHECKS.get(metric.name)
+        if check is not None:
+            check()
 
 
 def available_metrics() -> list[str]:

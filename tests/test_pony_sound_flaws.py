@@ -94,7 +94,7 @@ def test_late_plays_the_scenes_sound_300ms_late_without_a_silent_start(sounds) -
 def test_late_leaves_the_voices_on_time() -> None:
     plan = plan_shots(SPOKEN.prompt, SPOKEN.seed, SPOKEN.duration_s)
     clean = build_soundtrack(plan, SPOKEN.duration_s)
-    late = build_soundtrack(plan, SPOKEN.duration_s, bed_delay_s=0.12)
+    late = build_soundtrack(plan, SPOKEN.duration_s, events_delay_s=0.12)
     assert np.array_equal(clean.speech, late.speech) and clean.spans == late.spans
     rate = clean.sample_rate
     bed, late_bed = clean.mix - clean.speech[:, None], late.mix - late.speech[:, None]
@@ -104,7 +104,7 @@ def test_late_leaves_the_voices_on_time() -> None:
 def test_sound_baselines_take_their_parameter_in_range() -> None:
     assert build_generator("builtin:pony-noisy").flaws.noise_snr_db == 5.0
     assert build_generator("builtin:pony-clipped?db=12").flaws.clip_gain_db == 12.0
-    assert build_generator("builtin:pony-late", ms=120).flaws.bed_delay_ms == 120.0
+    assert build_generator("builtin:pony-late", ms=120).flaws.events_delay_ms == 120.0
     assert build_generator("builtin:pony").flaws.noise_snr_db is None
     for spec in ("builtin:pony-late?ms=5000", "builtin:pony-clipped?db=-3"):
         with pytest.raises(InputError, match="out of range"):

@@ -140,7 +140,7 @@ def score_cmd(
         Path | None, typer.Option("--image", help="i2v input image (identity reference).")
     ] = None,
     prompt: Annotated[
-        str | None, typer.Option("--prompt", help="Prompt text (clip_score).")
+        str | None, typer.Option("--prompt", help="Prompt text (clip_score, speech).")
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
     syncnet_weights: SyncnetOpt = None,
@@ -149,8 +149,9 @@ def score_cmd(
     config: ConfigOpt = None,
 ) -> None:
     """Score one file (no store needed)."""
-    from metrics.registry import score_clip
+    from metrics.registry import check_ready, score_clip
 
+    check_ready(_names(metrics))
     cfg = _config(config, syncnet_weights, clip_weights, clip_model or None)
     results = score_clip(
         file,
@@ -183,10 +184,11 @@ def run_cmd(
     from arena.jobs.engine import check_engine
     from arena.jobs.scoring import score_missing
     from generators.extras import require_ml
-    from metrics.registry import get_metric
+    from metrics.registry import check_ready, get_metric
 
     check_engine(engine, ray_address)
     names = _names(metrics)
+    check_ready(names)
     for name in names or []:
         metric = get_metric(name)
         require_ml(f"the {metric.name} metric", metric.requires)

@@ -38,15 +38,18 @@ def hard_clip(mix: np.ndarray, gain_db: float) -> np.ndarray:
 
 
 def loop_later(bed: np.ndarray, delay: int, fade: int) -> np.ndarray:
-    """The bed played `delay` samples late without a silent start: the clip opens on the bed's
-    own tail, cross-faded into its start over `fade` samples, and both ends fade like the bed's.
+    """The bed played `delay` samples late (negative: early) without a silent start: the clip
+    opens on the bed's own tail, cross-faded into its start over `fade` samples, and both ends
+    fade like the bed's.
 
     A bed whose ends fade in and out over `fade` samples (pony's ambience) meets itself at the
     seam with the two ramps overlapping, so no gap or click shows where the loop joins.
     """
+    if delay < 0:  # early: the same loop, backwards in time
+        return loop_later(bed[::-1], -delay, fade)[::-1].copy()
     n = len(bed)
-    delay = int(min(max(delay, 0), n - fade - 1))
-    if delay == 0:
+    delay = int(min(delay, n - fade - 1))
+    if delay <= 0:
         return bed
     out = np.zeros_like(bed)
     out[: delay + fade] = bed[n - delay - fade :]  # the tail, ending in its fade-out

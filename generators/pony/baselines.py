@@ -30,7 +30,7 @@ _FLAW_OF: dict[str, Callable[[float], Flaws]] = {
     "pony-freeze": lambda v: Flaws(freeze_hold=int(v)),
     "pony-noisy": lambda v: Flaws(noise_snr_db=v),
     "pony-clipped": lambda v: Flaws(clip_gain_db=v),
-    "pony-late": lambda v: Flaws(bed_delay_ms=v),
+    "pony-late": lambda v: Flaws(events_delay_ms=v),
 }
 _RANGES = {
     "pony-lag": (0, 2000),

@@ -15,6 +15,7 @@ from generators.base import GenerationRequest, GenerationResult
 from generators.encode import encode_clip
 from generators.errors import GenerationError, InputError
 from generators.pony.audio_flaws import add_noise, hard_clip
+from generators.pony.impacts import impact_kind, with_impacts
 from generators.pony.people import cast_portraits
 from generators.pony.plan import Shot, ShotPlan, dialogue_shots, plan_shots
 from generators.pony.render import ImageRenderer, Motion, first_frame
@@ -35,7 +36,7 @@ class Flaws:
     freeze_hold: int = 1  # pony-freeze: show every hold-th frame hold times (drops the rest)
     noise_snr_db: float | None = None  # pony-noisy: pink noise this many dB below the mix
     clip_gain_db: float = 0.0  # pony-clipped: boosted this much into a hard full-scale ceiling
-    bed_delay_ms: float = 0.0  # pony-late: ambience and its events (not speech) this much late
+    events_delay_ms: float = 0.0  # pony-late: ambience and its events (not speech) this much late
 
 
 def load_input_image(path: str) -> np.ndarray:
@@ -155,7 +156,7 @@ class PonyGenerator:
         plan = self._plan(request)
         n_frames = request.n_frames
         sound = build_soundtrack(plan, request.duration_s,
-                                 bed_delay_s=self.flaws.bed_delay_ms / 1000.0)
+                                 events_delay_s=self.flaws.events_delay_ms / 1000.0)
         mouth = mouth_track(list(sound.phonemes), sound.speech, sound.sample_rate,
                             request.duration_s, request.fps, n_frames)
         if image is None:
@@ -165,6 +166,8 @@ class PonyGenerator:
                                   n_frames, request.duration_s, self._frame_indices(n_frames))
         else:
             frames = self._image_frames(image, plan, render_size, request, n_frames, mouth)
+        frames = with_impacts(frames, impact_kind(plan.sounds), plan.seed, request.fps,
+                              request.duration_s)
         audio = self._audio_out(sound, int(round(request.duration_s * sound.sample_rate)),
                                 plan.seed) if request.audio else None
         try:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from generators.pony.cast import Cast, read_cast
+from generators.pony.impacts import IMPACT_WORDS
 from generators.pony.speech import detect_language
 
 FRAMINGS = ("wide", "medium", "close")
@@ -189,6 +190,7 @@ def _sounds(text: str, place: str, time_of_day: str, weather: str,
             sounds.append(sound)
     if _has(text, _WALK):
         sounds.append("footsteps")
+    sounds += [kind for kind, words in IMPACT_WORDS.items() if _has(text, words)][:1]
     sounds += [a for a in animals if a != "bird"]
     if "bird" in animals:
         sounds.append("birds")

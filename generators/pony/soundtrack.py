@@ -8,6 +8,7 @@ import numpy as np
 
 from generators.pony.ambience import FADE_S, ambience
 from generators.pony.audio_flaws import loop_later
+from generators.pony.impacts import IMPACT_WORDS, impact_kind, impact_sound, impact_times
 from generators.pony.plan import ShotPlan
 from generators.pony.speech import Phoneme, synthesize, voice_variant
 
@@ -111,22 +112,27 @@ def _soft_limit(x: np.ndarray, peak: float) -> np.ndarray:
 
 
 def build_soundtrack(
-    plan: ShotPlan, duration_s: float, sample_rate: int = SAMPLE_RATE, bed_delay_s: float = 0.0
+    plan: ShotPlan, duration_s: float, sample_rate: int = SAMPLE_RATE, events_delay_s: float = 0.0
 ) -> Soundtrack:
-    """Dialogue and ambience for a plan, mixed to stereo and normalized (deterministic).
-
-    bed_delay_s plays the ambience and its events (not the voices) that much late, looped so
-    the clip does not open on silence."""
+    """Dialogue, ambience and seen impacts for a plan, mixed to stereo and normalized
+    (deterministic); events_delay_s plays the impacts and the ambience (not the voices) that
+    much late (negative: early), the ambience looped so the clip does not open on silence."""
     speech, phonemes, spans = _place_lines(plan, duration_s, sample_rate)
     active = np.abs(speech) > 1e-3
     if np.any(active):
         speech *= SPEECH_RMS / (np.sqrt(np.mean(speech[active] ** 2)) + 1e-9)
-    bed = ambience(plan.sounds, duration_s, sample_rate, plan.seed)
-    if bed_delay_s > 0:
+    # the impacts are not part of the bed: they follow the picture (and its baseline's delay)
+    bed_sounds = tuple(s for s in plan.sounds if s not in IMPACT_WORDS)
+    bed = ambience(bed_sounds, duration_s, sample_rate, plan.seed)
+    if events_delay_s:
         fade = min(int(FADE_S * sample_rate), len(bed) // 2)
-        bed = loop_later(bed, int(round(bed_delay_s * sample_rate)), fade)
+        bed = loop_later(bed, int(round(events_delay_s * sample_rate)), fade)
     bed_rms = float(np.sqrt(np.mean(bed**2))) + 1e-9
     bed *= (BED_RMS_UNDER_SPEECH if np.any(active) else BED_RMS_ALONE) / bed_rms
     mix = bed + speech[:, None]
+    kind = impact_kind(plan.sounds)
+    if kind is not None:
+        times = impact_times(plan.seed, duration_s) + events_delay_s
+        mix += impact_sound(kind, times, len(mix), sample_rate, plan.seed)[:, None]
     return Soundtrack(_soft_limit(mix, PEAK).astype(np.float32), speech, phonemes, sample_rate,
                       spans)
