@@ -97,6 +97,7 @@ def spreads(table, directions: dict[str, dict[str, bool]]) -> dict[str, dict]:
 def false_alarms(table, directions, seeds: int) -> tuple[int, int, dict[str, int]]:
     """Every pair of seed sets through compare_tables: runs with any regression. Values too few
     clips carry are left out, as `paddock regress` does with its default metrics."""
+    from generators.errors import InputError
     from metrics.regression import compare_tables, too_few_pairs
 
     alarms, runs, named = 0, 0, {}
@@ -106,7 +107,10 @@ def false_alarms(table, directions, seeds: int) -> tuple[int, int, dict[str, int
         short = too_few_pairs(base, cand, directions)
         kept = {m: {k: up for k, up in keys.items() if f"{m}.{k}" not in short}
                 for m, keys in directions.items()}  # fmt: skip
-        result = compare_tables(base, cand, {m: keys for m, keys in kept.items() if keys})
+        try:
+            result = compare_tables(base, cand, {m: keys for m, keys in kept.items() if keys})
+        except InputError:  # too few prompts for any value: spreads only
+            continue
         runs += 1
         bad = [c.name for c in result if c.verdict == "regressed"]
         alarms += bool(bad)

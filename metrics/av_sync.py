@@ -272,8 +272,20 @@ AV_SYNC = Metric(
     name="av_sync",
     version="1",
     backend="spectral-flux+frame-difference",
-    higher_is_better={"offset_ms": False},
-    units={"offset_ms": "ms", "confidence": "z", "events": "onsets", "verdict": "label"},
+    # |offset|: a clip 300 ms early is as far out as one 300 ms late
+    higher_is_better={"abs_offset_ms": False},
+    units={
+        "offset_ms": "ms",
+        "abs_offset_ms": "ms",
+        "confidence": "z",
+        "events": "onsets",
+        "verdict": "label",
+    },
     compute=_compute,
+    derived={"abs_offset_ms": lambda v: None if v.get("offset_ms") is None else abs(v["offset_ms"])},
+    tolerances={
+        # TOLERANCE_AV_SYNC
+        "abs_offset_ms": 40.0,
+    },
     description="offset of sound onsets against picture changes (any content, positive: late)",
 )

@@ -255,12 +255,35 @@ def _compute(ctx: ClipContext) -> MetricResult:
     return SPEECH.result(values, params=params)
 
 
+def as_prompted(values: dict) -> float | None:
+    """The verdict as a number the boards and `paddock regress` can average: 1 when the speech
+    is as the prompt asks, 0 when it is missing or unexpected, None when the prompt says
+    nothing either way (such clips are left out, not counted as good)."""
+    return {"as prompted": 1.0, "speech missing": 0.0, "unexpected speech": 0.0}.get(
+        values.get("verdict")
+    )
+
+
 SPEECH = Metric(
     name="speech",
     version="1",
     backend="webrtcvad+voicing",
-    higher_is_better={},
-    units={"speech_share": "fraction", "speech_s": "s", "expected": "", "verdict": ""},
+    # the verdict, compared as the share of clips whose speech is as prompted
+    higher_is_better={"as_prompted": True},
+    units={
+        "speech_share": "fraction",
+        "speech_s": "s",
+        "expected": "",
+        "verdict": "",
+        "as_prompted": "1 as prompted, 0 missing or unexpected",
+    },
     compute=_compute,
+    derived={"as_prompted": as_prompted},
+    tolerances={
+        # Share of clips (0..1); pony speaks every line it is given, spread 0
+        # (benchmarks/calibrate_tolerances.py, 6 prompts x 3 seeds), so the tolerance is what a
+        # team would notice: one clip in ten whose speech goes missing or turns up uninvited.
+        "as_prompted": 0.1,
+    },
     description="where speech is (WebRTC VAD + voicing) and whether the prompt asked for it",
 )

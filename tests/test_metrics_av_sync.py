@@ -142,7 +142,7 @@ def test_registered_and_scores_a_file(tmp_path) -> None:
     path = draw_events_clip(tmp_path / "file.mp4", seed=3)
     (result,) = score_clip(path, ["av_sync"])
     assert result.status == "ok", result.reason
-    assert set(result.values) == {"offset_ms", "confidence", "events", "verdict"}
+    assert set(result.values) == {"offset_ms", "abs_offset_ms", "confidence", "events", "verdict"}
     assert result.values["verdict"] == "in sync"
     assert result.units["offset_ms"] == "ms"
 

@@ -104,3 +104,28 @@ def test_too_few_pairs_names_the_values_short_of_pairs():
     directions = {"m": {"a": True, "b": False, "c": True}}  # c: on no clip at all
     assert too_few_pairs(table, table, directions) == {"m.b": 3}
     assert too_few_pairs(table, table, {"m": {"a": True}}) == {}
+
+
+def test_the_sound_metrics_are_regress_defaults_with_their_verdicts_as_numbers():
+    from metrics.av_sync import AV_SYNC
+    from metrics.speech import SPEECH
+
+    assert {"speech", "speech_quality", "audio_defects", "av_sync"} <= set(default_metrics())
+    for name in ("speech.as_prompted", "speech_quality.ovrl", "audio_defects.clipped_share",
+                 "av_sync.abs_offset_ms"):  # fmt: skip
+        assert DEFAULT_TOLERANCES[name] > 0, name
+
+    def speech(verdict: str) -> dict:
+        values = {"speech_share": 0.5, "speech_s": 2.0, "expected": "dialogue", "verdict": verdict}
+        return SPEECH.result(values).values
+
+    assert speech("as prompted")["as_prompted"] == 1.0
+    assert speech("speech missing")["as_prompted"] == 0.0
+    assert speech("unexpected speech")["as_prompted"] == 0.0
+    assert "as_prompted" not in speech("unknown")  # no expectation: left out, not counted good
+    early = AV_SYNC.result({"offset_ms": -300.0, "confidence": 9.0, "events": 8,
+                            "verdict": "out of sync"})  # fmt: skip
+    assert early.values["abs_offset_ms"] == 300.0
+    unsure = AV_SYNC.result({"offset_ms": None, "confidence": 1.0, "events": 8,
+                             "verdict": "uncertain"})  # fmt: skip
+    assert "abs_offset_ms" not in unsure.values

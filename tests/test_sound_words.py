@@ -21,7 +21,7 @@ def result(metric: str, status: str = "ok", reason: str | None = None, **values)
 CLEAN = [
     result("audio", has_audio=True, silence_ratio=0.0),
     result("speech", speech_share=0.6, speech_s=2.4, expected="dialogue", verdict="as prompted"),
-    result("speech_quality", sig=3.6, bak=4.0, ovrl=3.3, speech_s=2.4),
+    result("speech_quality", sig=3.9, bak=4.0, ovrl=3.6, speech_s=2.4),
     result("audio_defects", clipped_share=0.0, bandwidth_khz=11.0, verdict="clean"),
     result("av_sync", offset_ms=12.0, confidence=6.0, events=9, verdict="in sync"),
 ]
@@ -34,13 +34,15 @@ def replaced(results: list[dict], new: dict) -> list[dict]:
 @pytest.mark.parametrize(
     ("changes", "line"),
     [
-        ([], "speech clear · 3.3"),
-        ([result("speech_quality", sig=3.4, bak=2.1, ovrl=2.3)], "noisy speech · 2.3"),
+        ([], "speech clear · 3.6"),
+        ([result("speech_quality", sig=3.4, bak=1.6, ovrl=1.7)], "noisy speech · 1.7"),
         ([result("speech_quality", sig=2.2, bak=3.8, ovrl=2.4)], "distorted speech · 2.4"),
-        ([result("audio_defects", clipped_share=0.08, verdict="clipped")], "speech clear · 3.3, clipped"),
-        ([result("audio_defects", bandwidth_khz=2.6, verdict="muffled")], "speech clear · 3.3, muffled"),
-        ([result("av_sync", offset_ms=298.0, verdict="out of sync")], "speech clear · 3.3, sound 300 ms late"),
-        ([result("av_sync", offset_ms=-118.0, verdict="out of sync")], "speech clear · 3.3, sound 120 ms early"),
+        ([result("speech_quality", sig=3.1, bak=2.3, ovrl=2.1)], "speech poor · 2.1"),
+        ([result("speech_quality", sig=3.5, bak=3.2, ovrl=2.9)], "speech fair · 2.9"),
+        ([result("audio_defects", clipped_share=0.08, verdict="clipped")], "speech clear · 3.6, clipped"),
+        ([result("audio_defects", bandwidth_khz=2.6, verdict="muffled")], "speech clear · 3.6, muffled"),
+        ([result("av_sync", offset_ms=298.0, verdict="out of sync")], "speech clear · 3.6, sound 300 ms late"),
+        ([result("av_sync", offset_ms=-118.0, verdict="out of sync")], "speech clear · 3.6, sound 120 ms early"),
         (
             [
                 result("speech", expected="dialogue", verdict="speech missing"),
@@ -48,7 +50,7 @@ def replaced(results: list[dict], new: dict) -> list[dict]:
             ],
             "no speech (the prompt has a line)",
         ),
-        ([result("speech", expected="none", verdict="unexpected speech")], "speech where none was asked, speech clear · 3.3"),
+        ([result("speech", expected="none", verdict="unexpected speech")], "speech where none was asked, speech clear · 3.6"),
         ([result("speech_quality", "unavailable", "error: onnxruntime missing")], "sound clean"),
     ],
 )  # fmt: skip
@@ -94,7 +96,7 @@ def test_the_line_never_shows_field_names():
 def test_the_reveal_carries_each_clips_sound_line(data_dir):
     store = seeded_store(data_dir, n_prompts=1, models=("alpha", "beta"))
     try:
-        noisy = replaced(CLEAN, result("speech_quality", sig=3.4, bak=2.0, ovrl=2.2))
+        noisy = replaced(CLEAN, result("speech_quality", sig=3.4, bak=1.5, ovrl=2.2))
         noisy = replaced(noisy, result("audio_defects", clipped_share=0.05, verdict="clipped"))
         for clip in store.clips():
             chosen = noisy if store.clips("alpha")[0].id == clip.id else CLEAN
@@ -103,7 +105,7 @@ def test_the_reveal_carries_each_clips_sound_line(data_dir):
         vote = submit_vote(store, view.battle_id, view.token, "rater-0001", "left", Playback(1, 1, 9))
     finally:
         store.close()
-    expected = {"alpha": "noisy speech · 2.2, clipped", "beta": "speech clear · 3.3"}
+    expected = {"alpha": "noisy speech · 2.2, clipped", "beta": "speech clear · 3.6"}
     assert vote.left_sound == expected[vote.left_model]
     assert vote.right_sound == expected[vote.right_model]
     assert vote.to_dict()["left_sound"] == vote.left_sound  # the JSON routes' payload

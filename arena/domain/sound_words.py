@@ -7,11 +7,14 @@ from collections.abc import Mapping, Sequence
 # The metrics this line speaks for: the reveal shows the line instead of their raw values.
 SOUND_METRICS = ("speech", "speech_quality", "audio_defects", "av_sync")
 
-# DNSMOS P.835 scores (1-5). Below 3 on background the noise is what a listener notices first;
-# below 3 on signal the voice itself is damaged; 3 overall is "fair" on the MOS scale.
-NOISY_BELOW = 3.0
-DISTORTED_BELOW = 3.0
-CLEAR_FROM = 3.0
+# DNSMOS P.835 scores (1-5), read on the P.835 scales: background below 2 is "somewhat
+# intrusive" or worse, signal below 2.5 leans to "fairly distorted"; overall from 3.5 is between
+# fair and good, below 2.5 between poor and fair. pony's clean clips (espeak over an ambient bed)
+# read about bak 2.3, sig 3.1, ovrl 2.1; its noisy and clipped twins bak 1.5 to 1.7.
+NOISY_BELOW = 2.0
+DISTORTED_BELOW = 2.5
+CLEAR_FROM = 3.5
+FAIR_FROM = 2.5
 
 SPEECH_VERDICTS = {
     "speech missing": "no speech (the prompt has a line)",
@@ -66,6 +69,8 @@ def _speech_quality(values: dict) -> str | None:
         words = "distorted speech"
     elif overall >= CLEAR_FROM:
         words = "speech clear"
+    elif overall >= FAIR_FROM:
+        words = "speech fair"
     else:
         words = "speech poor"
     return f"{words} · {overall:.1f}"

@@ -15,7 +15,7 @@ BASELINE_PARAMS: dict[str, tuple[str, float, str]] = {
     "pony-flicker": ("amount", 0.12, "per-frame brightness gain drawn from 1 ± amount"),
     "pony-lowres": ("height", 360.0, "render at this many lines, then upscale"),
     "pony-freeze": ("hold", 3.0, "each shown frame is held this many frames; the others dropped"),
-    "pony-noisy": ("snr_db", 5.0, "pink noise mixed this many dB below the clean sound's level"),
+    "pony-noisy": ("snr_db", 0.0, "pink noise mixed this many dB below the clean sound's level"),
     "pony-clipped": ("db", 20.0, "sound boosted this many dB into a hard ceiling at full scale"),
     "pony-late": ("ms", 300.0, "ambient and event sounds (not speech) this many ms late"),
 }
