@@ -280,10 +280,10 @@ SPEECH = Metric(
     compute=_compute,
     derived={"as_prompted": as_prompted},
     tolerances={
-        # Share of clips (0..1); pony speaks every line it is given, spread 0
-        # (benchmarks/calibrate_tolerances.py, 6 prompts x 3 seeds), so the tolerance is what a
-        # team would notice: one clip in ten whose speech goes missing or turns up uninvited.
-        "as_prompted": 0.1,
+        # Share of clips (0..1). benchmarks/calibrate_tolerances.py (pony, 3 s 480p, 6 prompts x
+        # 3 seeds): spread 0 on the dialogue prompts, 0.33 on the event prompts (one clip of 18
+        # heard a drum's hits as speech); pooled over the 12 prompts, 0.24.
+        "as_prompted": 0.25,
     },
     description="where speech is (WebRTC VAD + voicing) and whether the prompt asked for it",
 )
