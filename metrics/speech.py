@@ -281,9 +281,9 @@ SPEECH = Metric(
     derived={"as_prompted": as_prompted},
     tolerances={
         # Share of clips (0..1). benchmarks/calibrate_tolerances.py (pony, 3 s 480p, 6 prompts x
-        # 3 seeds): spread 0 on the dialogue prompts, 0.33 on the event prompts (one clip of 18
-        # heard a drum's hits as speech); pooled over the 12 prompts, 0.24.
-        "as_prompted": 0.25,
+        # 3 seeds): spread 0 on the dialogue prompts, 0.58 on tests/data/event_prompts.jsonl
+        # (the VAD heard drum or knock hits as speech on 4 of 18 clips); pooled, 0.41.
+        "as_prompted": 0.4,
     },
     description="where speech is (WebRTC VAD + voicing) and whether the prompt asked for it",
 )
