@@ -129,3 +129,15 @@ def test_the_sound_metrics_are_regress_defaults_with_their_verdicts_as_numbers()
     unsure = AV_SYNC.result({"offset_ms": None, "confidence": 1.0, "events": 8,
                              "verdict": "uncertain"})  # fmt: skip
     assert "abs_offset_ms" not in unsure.values
+
+
+def test_the_board_and_the_agreement_table_carry_the_sound_headlines():
+    # Both read every registered metric's headline directions: one declaration, in the record.
+    from arena.web.leaderboard_view import headline_directions
+
+    directions = headline_directions()
+    assert directions["speech.as_prompted"] is True
+    assert directions["speech_quality.ovrl"] is True
+    assert directions["audio_defects.clipped_share"] is False
+    assert directions["av_sync.abs_offset_ms"] is False
+    assert "av_sync.offset_ms" not in directions  # signed: neither end is "better"
