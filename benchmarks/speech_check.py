@@ -58,8 +58,7 @@ def main() -> None:
     voice = clip_audio(testdata / "talking_head_1.mp4")
     rows, timings = [], []
     for k, prompt in enumerate(suite_prompts(args.count)):
-        path = pony_clip(folder, prompt["id"], prompt["text"], seed=prompt["seed"],
-                         seconds=args.seconds)  # fmt: skip
+        path = pony_clip(prompt["text"], prompt["seed"], args.seconds, folder=folder)
         audio = clip_audio(path)
         text = prompt["text"]
         t0 = time.perf_counter()

@@ -7,9 +7,14 @@ needs a file, and `sound_context` gives the metrics an in-memory clip of sound a
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import io
+import shutil
+import tempfile
 from dataclasses import replace
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 
 import av
@@ -171,12 +176,29 @@ def mux_audio(
     return Path(out_path)
 
 
-def pony_clip(folder: Path, name: str, prompt: str, seed: int = 1, seconds: float = 4.0) -> Path:
-    """A small pony clip (480p) of the prompt, with its sound."""
+def pony_clip(prompt: str, seed: int = 1, seconds: float = 4.0, folder: Path | None = None) -> Path:
+    """A small pony clip (480p) of the prompt, with its sound. Without a folder it is made once
+    per test session in a shared temporary folder, so test modules asking for the same scene
+    share it."""
+    if folder is None:
+        return _shared_pony_clip(prompt, seed, seconds)
     from generators.base import GenerationRequest
     from generators.registry import build_generator
 
-    path = folder / f"{name}.mp4"
+    digest = hashlib.sha256(f"{prompt}|{seed}|{seconds}".encode()).hexdigest()[:12]
+    path = Path(folder) / f"pony-{digest}.mp4"
     request = GenerationRequest(prompt, seed=seed, duration_s=seconds, resolution="480p")
     build_generator("builtin:pony").generate(request, str(path))
     return path
+
+
+@lru_cache(maxsize=64)
+def _shared_pony_clip(prompt: str, seed: int, seconds: float) -> Path:
+    return pony_clip(prompt, seed, seconds, folder=_shared_folder())
+
+
+@lru_cache(maxsize=1)
+def _shared_folder() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="paddock-sound-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder

@@ -51,10 +51,9 @@ def real() -> dict[str, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def pony(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, str]]:
-    folder = tmp_path_factory.mktemp("pony-speech")
+def pony() -> dict[str, tuple[Path, str]]:
     prompts = {**PONY_LINES, **QUIET_SCENES}
-    return {name: (pony_clip(folder, name, text), text) for name, text in prompts.items()}
+    return {name: (pony_clip(text), text) for name, text in prompts.items()}
 
 
 def speech_of(audio: np.ndarray | None, prompt: str | None) -> dict:
