@@ -315,7 +315,10 @@ def decode_clip(
                             audio_start = float(frame.time)
                         if keeper is not None:
                             native_rate = native_rate or int(frame.sample_rate)
-                            native_chunks.extend(o.to_ndarray() for o in keeper.resample(frame))
+                            try:
+                                native_chunks.extend(o.to_ndarray() for o in keeper.resample(frame))
+                            except ValueError:  # the layout or rate changed mid-stream: skip it
+                                keeper, native_chunks = None, []
                         for out in resampler.resample(frame):
                             chunks.append(out.to_ndarray().reshape(-1))
                 if (

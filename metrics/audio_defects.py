@@ -19,7 +19,8 @@ SPECTRUM_RANGE_DB = 60.0  # real energy: within this much of the spectral peak .
 FLOOR_MARGIN_DB = 3.0  # ... and this much above the noise floor's spectrum
 CONTENT_FLOOR_DB = 40.0  # a floor within this much of the peak is steady content, not hiss
 FLOOR_PERCENTILE = 10  # the floor's spectrum: each bin's 10th percentile over the frames
-STEADY_SPREAD_DB = 12.0  # loud-to-quiet spread below this: a steady sound, no separate floor
+FOREGROUND_PERCENTILE = 75  # a foreground: this percentile frame stands FOREGROUND_DB above
+FOREGROUND_DB = 7.0  # the floor (speech over its pauses: 11-30 dB; rain, hum, a crowd: 2-5 dB)
 SMOOTH_HZ = 300.0  # spectrum smoothed over this width before reading the edge
 ZERO_LEVEL = 10 ** (-90 / 20)  # |sample| below this (every channel) is digital silence
 DROPOUT_MIN_S = 0.010  # a run of digital silence at least this long ...
@@ -27,12 +28,11 @@ DROPOUT_CONTEXT_S = 0.030  # ... with sound in the 30 ms before and after it
 SOUND_DBFS = -50.0  # "sound": RMS above this and within SOUND_BELOW_LOUD_DB of the loud level
 SOUND_BELOW_LOUD_DB = 40.0
 # Verdict thresholds, calibrated on clean real talking heads and clean pony clips (docs/metrics.md).
-CLIPPED_SHARE = 0.005  # clean: < 0.05%; clipped 20 dB then AAC: 3-5.5%
-MUFFLED_KHZ = 5.0  # clean talking heads 8.6-10.5 kHz; a 2.5 kHz low-pass reads 3.3-4.4 kHz
+CLIPPED_SHARE = 0.005  # clean: 0; boosted 20 dB into full scale, then AAC: 1.8-10.6%
+MUFFLED_KHZ = 5.0  # clean speech 9.6-18 kHz; after a steep 2.5 kHz low-pass 3.0-3.4 kHz
 # pony's own beds sit 14 dB under its speech (floors -19 to -24 dB): noisy starts above them
 NOISY_FLOOR_DB = -18.0
-FOREGROUND_DB = 4.0  # the median frame this far above the floor: the floor is under something
-DC_OFFSET = 0.02
+DC_OFFSET = 0.02  # and holding through the clip: pony's room rumble drifts to a 0.026 mean
 VERDICTS = ("clipped", "dropouts", "noisy", "muffled", "dc offset")  # worst first
 
 
@@ -127,21 +127,19 @@ def steady_offset(channel: np.ndarray, dc: float) -> bool:
     return all(p * np.sign(dc) >= DC_OFFSET / 2 for p in parts)
 
 
-def verdict(values: dict, steady: bool, foreground_db: float, dc_holds: bool) -> str:
+def verdict(values: dict, foreground_db: float, dc_holds: bool) -> str:
     """The worst defect present (VERDICTS order), or "clean".
 
-    A steady sound (rain, wind, a room's hum: its quiet frames within STEADY_SPREAD_DB of the
-    loud ones) has no floor under a foreground, so it is neither called noisy nor muffled: a
-    dull room tone is what it is. Noisy wants the floor under a foreground that most of the
-    clip (its median frame) stands FOREGROUND_DB above.
+    Noisy and muffled are judged only where a foreground (speech, events) stands
+    FOREGROUND_DB above the floor: a steady sound (rain, wind, a crowd, a room's dull hum) is all
+    floor, so its level says nothing about noise and its band nothing about a low-pass.
     """
+    foreground = foreground_db >= FOREGROUND_DB
     found = {
         "clipped": values["clipped_share"] >= CLIPPED_SHARE,
         "dropouts": values["dropouts"] > 0,
-        "noisy": not steady
-        and values["noise_floor_db"] > NOISY_FLOOR_DB
-        and foreground_db >= FOREGROUND_DB,
-        "muffled": not steady and values["bandwidth_khz"] < MUFFLED_KHZ,
+        "noisy": foreground and values["noise_floor_db"] > NOISY_FLOOR_DB,
+        "muffled": foreground and values["bandwidth_khz"] < MUFFLED_KHZ,
         "dc offset": abs(values["dc_offset"]) >= DC_OFFSET and dc_holds,
     }
     return next((name for name in VERDICTS if found[name]), "clean")
@@ -166,8 +164,7 @@ def _compute(ctx: ClipContext) -> MetricResult:
     dc = float(means[worst])
     levels = frame_levels_db(x - means[:, None].astype(np.float32), rate)
     floor_db, loud_dbfs = noise_floor(levels)
-    steady = floor_db > -STEADY_SPREAD_DB
-    foreground_db = float(np.median(levels)) - loud_dbfs - floor_db
+    foreground_db = float(np.percentile(levels, FOREGROUND_PERCENTILE)) - loud_dbfs - floor_db
     values = {
         "clipped_share": round(clipped, 5),
         "bandwidth_khz": round(bandwidth_khz(x, rate), 2),
@@ -175,8 +172,8 @@ def _compute(ctx: ClipContext) -> MetricResult:
         "dropouts": count_dropouts(x, rate, loud_dbfs),
         "dc_offset": round(dc, 5),
     }
-    values["verdict"] = verdict(values, steady, foreground_db, steady_offset(x[worst], dc))
-    params.update(steady=bool(steady), foreground_db=round(foreground_db, 2))
+    values["verdict"] = verdict(values, foreground_db, steady_offset(x[worst], dc))
+    params["foreground_db"] = round(foreground_db, 2)
     return AUDIO_DEFECTS.result(values, params=params)
 
 
