@@ -164,9 +164,10 @@ def sync_offset(picture: np.ndarray, audio: np.ndarray, fps: float) -> tuple[flo
 
     Each envelope's correlation curve is weighted by exp(WEIGHT_SHARPNESS * z) of its own best
     value at any circular lag (so the cells that hold the events dominate, and choosing the
-    weights favours no lag over another); the combined curve's peak within +-MAX_LAG_S is the offset and its height
-    against the curve's values at the far lags (a null of circular shifts) the confidence;
-    the margin is its height over the runner-up peak in the window, on the same scale.
+    weights favours no lag over another). The combined curve's peak within +-MAX_LAG_S is the
+    offset; its height against the curve at the far lags (a null of circular shifts) is the
+    confidence, and its height over the runner-up peak in the window, on the same scale, the
+    margin.
     """
     n = picture.shape[1]
     max_lag = int(min(round(MAX_LAG_S * fps), n // 4))

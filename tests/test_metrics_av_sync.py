@@ -120,16 +120,29 @@ def test_pony_sound_events_follow_the_shifts(pony_clips) -> None:
     assert_follows_shifts(pony_clips["events"])
 
 
-def test_pony_event_sounds_can_be_delayed_alone(tmp_path) -> None:
-    """build_soundtrack's events_delay_s moves only the impacts: av_sync reads the delay."""
+def test_pony_event_sounds_can_be_delayed_alone(pony_clips) -> None:
+    """build_soundtrack's events_delay_s (pony-late) moves the impacts and the ambience: the
+    speech stays, and av_sync reads the delay on the clip's own picture."""
     from generators.pony.plan import plan_shots
     from generators.pony.soundtrack import build_soundtrack
 
+    clip = pony_clips["events"]
     plan = plan_shots(EVENTS_PROMPT, 0, 5.0)
-    on_time = build_soundtrack(plan, 5.0, 16000)
-    late = build_soundtrack(plan, 5.0, 16000, events_delay_s=0.3)
-    assert not np.allclose(on_time.mix, late.mix)
+    on_time = build_soundtrack(plan, 5.0, clip.audio_rate)
+    late = build_soundtrack(plan, 5.0, clip.audio_rate, events_delay_s=0.3)
     assert np.array_equal(on_time.speech, late.speech)
+    ctx = fresh_context(clip)
+    values = analyse(
+        ctx.small_frames,
+        ctx.shot_cuts,
+        late.mix.mean(axis=1),
+        clip.audio_rate,
+        clip.frame_times,
+        clip.audio_start_s,
+        clip.fps,
+    )
+    assert values["verdict"] == "out of sync", values
+    assert abs(values["offset_ms"] - 300) <= 1000 / clip.fps, values
 
 
 def test_constant_would_fail(drawn) -> None:

@@ -15,17 +15,7 @@ import numpy as np
 
 IMPACT_WORDS = {
     "ball": ("ball", "bounces", "bouncing", "bounce", "basketball"),
-    "drum": (
-        "drum",
-        "drums",
-        "drummer",
-        "drumming",
-        "hammer",
-        "hammering",
-        "knock",
-        "knocks",
-        "knocking",
-    ),
+    "drum": ("drum", "drums", "drummer", "drumming"),
 }
 IMPACT_PEAK = 0.5  # peak of one hit in the mix (-6 dBFS), well above the ambient bed
 
@@ -88,14 +78,14 @@ def _ball(frame: np.ndarray, t: float, times: np.ndarray) -> None:
     squash = max(0.0, 1.0 - since / 0.06) if k > 0 else 0.0  # no hit before the first
     ax, ay = int(r * (1 + 0.45 * squash)), int(r * (1 - 0.4 * squash))
     cy = int(min(y, floor - ay))
-    if k > 0 and since < 0.25:  # white dust thrown up by the last hit, spreading and fading
-        spread = int(r * (1.5 + 8 * since))
-        fade = 1.0 - since / 0.25
+    if k > 0 and since < 0.2:  # white dust thrown up by the last hit, spreading and fading
+        spread = int(r * (3.0 + 10 * since))
+        fade = 1.0 - since / 0.2
         dust = frame.copy()
         cv2.ellipse(
             dust,
             (int(x), floor),
-            (spread, max(2, spread // 3)),
+            (spread, max(2, spread // 2)),
             0,
             180,
             360,
