@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-# Scenes whose sound is seen: pony draws and sounds a drum, a knock or a ball at irregular
-# times, so av_sync has events to align (the default suite's first prompts are dialogue). The
-# struck ones come first: their hits give av_sync the clearest peaks. Suite "event_prompts"
-# once imported; benchmarks/calibrate_tolerances.py --prompt-file reads it too.
+# Scenes whose sound is seen: pony draws and sounds a drum or a ball at irregular times, so
+# av_sync has events to align (the default suite's first prompts are dialogue; knocks and
+# hammers gave it too few events). Suite "event_prompts" once imported;
+# benchmarks/calibrate_tolerances.py --prompt-file reads it too.
 EVENT_PROMPTS = Path(__file__).parent / "data" / "event_prompts.jsonl"
 
 
@@ -37,7 +37,7 @@ def data(tmp_path_factory) -> str:
     [
         ("pony-noisy", "speech_quality", "speech_quality.ovrl", "default", 9),
         ("pony-clipped", "audio_defects", "audio_defects.clipped_share", "default", 7),
-        ("pony-late", "av_sync", "av_sync.abs_offset_ms", "event_prompts", 8),
+        ("pony-late", "av_sync", "av_sync.abs_offset_ms", "event_prompts", 14),
     ],
 )
 def test_each_sound_baseline_is_flagged_on_its_metric(
