@@ -285,9 +285,9 @@ AV_SYNC = Metric(
     compute=_compute,
     derived={"abs_offset_ms": lambda v: None if v.get("offset_ms") is None else abs(v["offset_ms"])},
     tolerances={
-        # ms. pony's ball and drum scenes read 4.8 ms with a spread of 1.3 ms
+        # ms. pony's drum and ball scenes read 1.4 ms with a spread of 1.6 ms
         # (benchmarks/calibrate_tolerances.py --prompt-file tests/data/event_prompts.jsonl, 6
-        # prompts x 3 seeds, 3 s 480p; an offset on 9 of the 18 clips), so what viewers notice
+        # prompts x 3 seeds, 3 s 480p; an offset on 17 of the 18 clips), so what viewers notice
         # sets it: about one frame at 24 fps, where ITU-R BT.1359 puts detectability (45 ms).
         "abs_offset_ms": 40.0,
     },

@@ -282,7 +282,7 @@ SPEECH = Metric(
     tolerances={
         # Share of clips (0..1). benchmarks/calibrate_tolerances.py (pony, 3 s 480p, 6 prompts x
         # 3 seeds): spread 0 on the dialogue prompts, 0.58 on tests/data/event_prompts.jsonl
-        # (the VAD heard drum or knock hits as speech on 4 of 18 clips); pooled, 0.41.
+        # (speech heard drum hits as speech on 7 of 18 clips); pooled, 0.41.
         "as_prompted": 0.4,
     },
     description="where speech is (WebRTC VAD + voicing) and whether the prompt asked for it",
