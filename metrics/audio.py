@@ -59,6 +59,9 @@ AUDIO = Metric(
     version="1",
     backend="numpy+scipy",
     higher_is_better={"silence_ratio": False, "abs_duration_mismatch_s": False},
+    # Fraction of the clip with silent audio, and seconds of audio track longer or shorter
+    # than the video. Spreads 0.
+    tolerances={"silence_ratio": 0.1, "abs_duration_mismatch_s": 0.1},
     units={
         "has_audio": "bool",
         "loudness_lufs": "LUFS (mono 16 kHz approximation)",

@@ -128,6 +128,18 @@ class Metric:
     weights: Callable[[MetricsConfig], str | None] | None = None
     # Modules of the optional ml extra the metric imports (torch, open_clip): checked up front.
     requires: tuple[str, ...] = ()
+    # Headline value -> the tolerance `paddock regress` allows it by default, in the value's
+    # unit; the module says where each number comes from. A metric with tolerances that needs
+    # neither user weights nor the ml extra is one `paddock regress` compares by default.
+    tolerances: dict[str, float] = field(default_factory=dict)
+    # Values computed from the others whenever a result is made (an absolute offset, a verdict
+    # as 1 or 0), so a categorical or signed field can be a headline number; None leaves it out.
+    derived: dict[str, Callable[[dict[str, Value]], Value]] = field(default_factory=dict)
+
+    @property
+    def regress_default(self) -> bool:
+        """Whether `paddock regress` compares this metric when no --metrics are named."""
+        return bool(self.tolerances) and self.weights is None and not self.requires
 
     def version_for(self, config: MetricsConfig) -> str:
         """The version results carry: with weights, their hash is part of it, so results from
@@ -147,6 +159,11 @@ class Metric:
         weights_sha256: str | None = None,
         backend: str | None = None,
     ) -> MetricResult:
+        values = dict(values)
+        for key, derive in self.derived.items():
+            value = derive(values)
+            if value is not None:
+                values[key] = value
         return MetricResult(
             metric=self.name,
             version=self._versioned(weights_sha256),

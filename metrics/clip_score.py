@@ -123,6 +123,7 @@ CLIP_SCORE = Metric(
     version="1",
     backend="open_clip",
     higher_is_better={"clip_score": True},
+    tolerances={"clip_score": 1.0},  # x100 scale; not calibrated (needs weights)
     units={"clip_score": "100*cos", "clip_score_min": "100*cos", "frames": "count"},
     compute=_clip_score,
     weights=lambda config: config.clip_weights,
@@ -135,6 +136,7 @@ CLIP_CONSISTENCY = Metric(
     version="1",
     backend="open_clip",
     higher_is_better={"clip_consistency": True},
+    tolerances={"clip_consistency": 0.01},  # cosine; not calibrated (needs weights)
     units={
         "clip_consistency": "cos",
         "clip_consistency_min": "cos",

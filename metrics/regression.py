@@ -13,60 +13,48 @@ from scipy import stats
 from generators.config_file import config_error, read_toml
 from generators.errors import InputError
 
-# Default tolerances, per headline value "metric.key", in the value's own unit. A difference
-# counts as a regression only when the candidate is worse than the baseline by MORE than this
-# (and the paired test is significant after Holm correction). A tolerances file overrides any of
-# them, either as `"lipsync.abs_offset_ms" = 60` under [tolerances] or as `[tolerances.lipsync]`
-# with `abs_offset_ms = 60`.
+# Default tolerances, per headline value "metric.key", in the value's own unit, come from each
+# metric's record (`Metric.tolerances`, one comment per value in the metric's module). A
+# difference counts as a regression only when the candidate is worse than the baseline by MORE
+# than this (and the paired test is significant after Holm correction). A tolerances file
+# overrides any of them, either as `"lipsync.abs_offset_ms" = 60` under [tolerances] or as
+# `[tolerances.lipsync]` with `abs_offset_ms = 60`.
 #
 # Each default is the larger of (a) the change that matters to a viewer, where one is known, and
 # (b) the seed-to-seed noise of the built-in model: the standard deviation of one paired
-# difference between two seeds of the same prompt ("spread" below), which is three standard
-# errors of the mean difference at the 9 prompts the default metric set needs at least.
+# difference between two seeds of the same prompt ("spread" in the comments), which is three
+# standard errors of the mean difference at the 9 prompts the default metric set needs at least.
 # Spreads measured by benchmarks/calibrate_tolerances.py (pony, 10 prompts x 6 seeds, 3 s 480p
 # 16:9; rerun it for other settings or models and override with a tolerances file).
-DEFAULT_TOLERANCES: dict[str, float] = {
-    # Audio-video offset of the speaking face, in ms; 40 ms is about one frame at 24 fps and the
-    # edge of what viewers notice (ITU-R BT.1359 puts detectability near 45 ms audio-early).
-    # Spread 2.2 ms.
-    "lipsync.abs_offset_ms": 40.0,
-    # Lip-sync confidence: z-score of the correlation peak over the other offsets. Spread 2.2
-    # (the confidence varies much from seed to seed), so the noise sets it.
-    "lipsync.confidence": 2.2,
-    # SyncNet scores (LSE-C confidence, LSE-D distance), as reported by Wav2Lip (not calibrated:
-    # needs weights).
-    "syncnet.lse_c": 0.5,
-    "syncnet.lse_d": 0.5,
-    # dlib face-descriptor distances to the first face; 0.6 separates people, 0.1 is a visible
-    # drift. Spreads 0.043 (mean) and 0.10 (max).
-    "identity.mean_distance": 0.05,
-    "identity.max_distance": 0.1,
-    # Share of sampled faces judged the same person as the first (fraction). Spread 0.
-    "identity.share_same": 0.05,
-    # Number of identity switches in a clip. Spread 0.
-    "identity.identity_changes": 0.5,
-    # (255 - mean absolute frame difference) / 255; 0.005 is about 1.3 grey levels per frame.
-    # Spread 0.0023.
-    "temporal.flicker": 0.005,
-    # Optical-flow warping error (MSE, RGB 0..1). pony reads about 2.6e-4 with a spread of
-    # 3.1e-5; 1e-4 (about 40% of pony's value, three spreads) is a visible rise in warping.
-    "temporal.warping_error": 1e-4,
-    # Fraction of frames that repeat the previous one. Spread 0.035.
-    "temporal.duplicate_ratio": 0.05,
-    # Seconds of frozen video. Spread 0.043.
-    "temporal.frozen_s": 0.25,
-    # Fraction of the clip with silent audio. Spread 0.
-    "audio.silence_ratio": 0.1,
-    # Audio track longer or shorter than the video, in seconds. Spread 0.
-    "audio.abs_duration_mismatch_s": 0.1,
-    # Edge detail in 8-bit levels; a clean 480p render scores about 22. Spread 1.9, so the noise
-    # sets it (a 360p render upscaled loses far more).
-    "sharpness.edge_detail": 1.9,
-    # CLIPScore (x100 scale) and frame-to-frame CLIP consistency (cosine); not calibrated (needs
-    # weights).
-    "clip_score.clip_score": 1.0,
-    "clip_consistency.clip_consistency": 0.01,
-}
+
+
+def default_metrics() -> tuple[str, ...]:
+    """The metrics `paddock regress` compares when none are named: those whose record declares
+    tolerances and that need neither user weights nor the ml extra, in registry order."""
+    from metrics.registry import METRICS
+
+    return tuple(name for name, metric in METRICS.items() if metric.regress_default)
+
+
+def default_tolerances() -> dict[str, float]:
+    """Every registered metric's tolerances, as "metric.key" -> tolerance."""
+    from metrics.registry import METRICS
+
+    return {
+        f"{name}.{key}": float(tolerance)
+        for name, metric in METRICS.items()
+        for key, tolerance in metric.tolerances.items()
+    }
+
+
+def __getattr__(name: str):
+    # DEFAULT_TOLERANCES is built on first use: the registry imports every metric, which the
+    # duel's vote statistics (compare_votes, on the serving path) do not need.
+    if name == "DEFAULT_TOLERANCES":
+        return default_tolerances()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 FALLBACK_TOLERANCE = 0.0  # a headline value with no tolerance: any significant worsening counts
 MIN_PAIRS = 6  # fewer pairs cannot reach significance with a signed-rank test at 5%
 
@@ -229,6 +217,33 @@ def _paired(baseline: pd.DataFrame, candidate: pd.DataFrame, metric: str, key: s
     return a.merge(b, on=["prompt_id", "seed"], suffixes=("_base", "_cand"))
 
 
+def _present(baseline: pd.DataFrame, candidate: pd.DataFrame, higher_is_better) -> list[tuple]:
+    """(metric, key, higher, pairs) of each headline value either table holds."""
+    rows = []
+    for metric, keys in higher_is_better.items():
+        for key, higher in keys.items():
+            present = ((baseline.metric == metric) & (baseline.key == key)).any() or (
+                (candidate.metric == metric) & (candidate.key == key)
+            ).any()
+            if present:
+                rows.append((metric, key, higher, _paired(baseline, candidate, metric, key)))
+    return rows
+
+
+def too_few_pairs(
+    baseline: pd.DataFrame,
+    candidate: pd.DataFrame,
+    higher_is_better: dict[str, dict[str, bool]],
+    alpha: float = 0.05,
+    min_pairs: int = MIN_PAIRS,
+) -> dict[str, int]:
+    """The values compare_tables would refuse for want of pairs ("metric.key" -> pairs), e.g. a
+    value a metric gives only on some clips (an offset read only where events are clear)."""
+    rows = _present(baseline, candidate, higher_is_better)
+    needed = pairs_needed(len(rows), alpha, min_pairs)
+    return {f"{m}.{k}": len(pairs) for m, k, _, pairs in rows if len(pairs) < needed}
+
+
 def compare_tables(
     baseline: pd.DataFrame,
     candidate: pd.DataFrame,
@@ -248,7 +263,7 @@ def compare_tables(
     Raises InputError when the tables share no (prompt, seed) or a value has fewer pairs than
     pairs_needed (at least min_pairs, more when many values are tested).
     """
-    tol = {**DEFAULT_TOLERANCES, **(tolerances or {})}
+    tol = {**default_tolerances(), **(tolerances or {})}
     common = (
         baseline[["prompt_id", "seed"]]
         .drop_duplicates()
@@ -259,16 +274,7 @@ def compare_tables(
             "baseline and candidate have no prompts in common (same prompt and seed); "
             "generate both on the same suite"
         )
-    rows = []
-    for metric, keys in higher_is_better.items():
-        for key, higher in keys.items():
-            pairs = _paired(baseline, candidate, metric, key)
-            present = ((baseline.metric == metric) & (baseline.key == key)).any() or (
-                (candidate.metric == metric) & (candidate.key == key)
-            ).any()
-            if not present:
-                continue
-            rows.append((metric, key, higher, pairs))
+    rows = _present(baseline, candidate, higher_is_better)
     if not rows:
         raise InputError("no metric results to compare; run the metrics on both models first")
     needed = pairs_needed(len(rows), alpha, min_pairs)

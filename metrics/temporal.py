@@ -139,6 +139,18 @@ TEMPORAL = Metric(
         "duplicate_ratio": False,
         "frozen_s": False,
     },
+    tolerances={
+        # (255 - mean absolute frame difference) / 255; 0.005 is about 1.3 grey levels per
+        # frame. Spread 0.0023.
+        "flicker": 0.005,
+        # Optical-flow warping error (MSE, RGB 0..1). pony reads about 2.6e-4 with a spread of
+        # 3.1e-5; 1e-4 (about 40% of pony's value, three spreads) is a visible rise in warping.
+        "warping_error": 1e-4,
+        # Fraction of frames that repeat the previous one. Spread 0.035.
+        "duplicate_ratio": 0.05,
+        # Seconds of frozen video. Spread 0.043.
+        "frozen_s": 0.25,
+    },
     units={
         "flicker": "(255-MAD)/255",
         "warping_error": "MSE (RGB 0..1)",

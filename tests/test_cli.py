@@ -33,6 +33,9 @@ def test_init_lists_models_and_prompts(data_dir):
         "pony-flicker",
         "pony-lowres",
         "pony-freeze",
+        "pony-noisy",
+        "pony-clipped",
+        "pony-late",
     ):
         assert name in listed
     prompts = paddock("prompts", "list", "--category", "i2v", data=data_dir).stdout.splitlines()

@@ -12,6 +12,7 @@ from arena_helpers import free_port
 from gradio_client import Client
 
 from arena.store import Store
+from arena.web.demo import FIRST_SET_MODELS
 from generators.base import frame_size
 
 BUILTIN = {
@@ -22,6 +23,9 @@ BUILTIN = {
     "pony-flicker",
     "pony-lowres",
     "pony-freeze",
+    "pony-noisy",
+    "pony-clipped",
+    "pony-late",
 }
 CLI = [sys.executable, "-c", "from arena.cli import main; main()"]
 FAST = ["--duration", "1", "--resolution", "480p"]
@@ -89,6 +93,12 @@ def test_demo_no_serve_builds_the_first_set_and_reuses_it(tmp_path):
     made = f"clips made {len(clips)}/"
     scored = f"clips scored {len(clips)}/"
     assert any(made in line and scored in line for line in first.stderr.splitlines()), first.stderr
+    # ... and made for the first-set models alone before the other baselines join: adding
+    # baselines does not delay the first reveals
+    n_first = len(clips) // len(per_model) * len(FIRST_SET_MODELS)
+    made, scored = f"clips made {n_first}/", f"clips scored {n_first}/"
+    assert any(made in line and scored in line for line in first.stderr.splitlines()), first.stderr
+    assert n_first < len(clips) and set(FIRST_SET_MODELS) < set(per_model)
     again = subprocess.run(
         [*CLI, "demo", "--no-serve", "--data", str(data), *FAST],
         capture_output=True,

@@ -121,8 +121,8 @@ def test_pony_sound_events_follow_the_shifts(pony_clips) -> None:
 
 
 def test_pony_event_sounds_can_be_delayed_alone(pony_clips) -> None:
-    """build_soundtrack's events_delay_s (for a baseline) moves only the impacts: the speech
-    stays, and av_sync reads the delay on the clip's own picture."""
+    """build_soundtrack's events_delay_s (pony-late) moves the impacts and the ambience: the
+    speech stays, and av_sync reads the delay on the clip's own picture."""
     from generators.pony.plan import plan_shots
     from generators.pony.soundtrack import build_soundtrack
 
@@ -155,7 +155,7 @@ def test_registered_and_scores_a_file(tmp_path) -> None:
     path = draw_events_clip(tmp_path / "file.mp4", seed=3)
     (result,) = score_clip(path, ["av_sync"])
     assert result.status == "ok", result.reason
-    assert set(result.values) == {"offset_ms", "confidence", "events", "verdict"}
+    assert set(result.values) == {"offset_ms", "abs_offset_ms", "confidence", "events", "verdict"}
     assert result.values["verdict"] == "in sync"
     assert result.units["offset_ms"] == "ms"
 

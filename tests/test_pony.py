@@ -73,6 +73,9 @@ def test_registry_builds_pony_and_baselines_and_rejects_unknown_specs() -> None:
         "pony-flicker",
         "pony-lowres",
         "pony-freeze",
+        "pony-noisy",
+        "pony-clipped",
+        "pony-late",
     ]
     for name in names:
         gen = build_generator(f"builtin:{name}")

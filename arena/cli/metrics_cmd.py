@@ -128,7 +128,8 @@ def list_cmd() -> None:
 
     for m in METRICS.values():
         heads = ", ".join(f"{k} ({'+' if up else '-'})" for k, up in m.higher_is_better.items())
-        echo(f"{m.name} v{m.version}: {m.description}" + (f" [{heads}]" if heads else ""))
+        default = " (regress default)" if m.regress_default else ""
+        echo(f"{m.name} v{m.version}: {m.description}" + (f" [{heads}]" if heads else "") + default)
 
 
 @metrics_app.command("score")

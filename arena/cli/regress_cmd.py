@@ -24,8 +24,12 @@ def regress(
         str, typer.Option(help="Prompt suite to generate and compare on.")
     ] = "default",
     metrics: Annotated[
-        str, typer.Option(help="Comma-separated metrics.")
-    ] = "lipsync,identity,temporal,audio,sharpness",
+        str | None,
+        typer.Option(
+            help="Comma-separated metrics. Default: every metric that declares tolerances and "
+            "needs no weights (`paddock metrics list` marks them 'regress default')."
+        ),
+    ] = None,
     tolerances: Annotated[
         Path | None, typer.Option(help="TOML file overriding the default tolerances.")
     ] = None,
@@ -54,8 +58,8 @@ def regress(
         raise InputError(f"unknown --format {fmt!r}; use table, json or markdown")
     if prompts is not None and prompts < 1:
         raise InputError("--prompts must be at least 1")
-    names = [m.strip() for m in metrics.split(",") if m.strip()]
-    if not names:
+    names = [m.strip() for m in metrics.split(",") if m.strip()] if metrics is not None else []
+    if metrics is not None and not names:
         raise InputError("--metrics names no metric")
     options = RegressOptions(
         baseline=baseline,

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from arena.domain.abuse import AbuseGuard
 from arena.domain.gold import record_gold_vote
 from arena.domain.scheduler import Scheduler
+from arena.domain.sound_words import sound_line
 from arena.errors import RateLimited, VoteRefused
 from arena.store import Store
 from generators.errors import InputError
@@ -70,6 +71,8 @@ class VoteResult:
     right_model: str
     left_metrics: list[dict] = field(default_factory=list)
     right_metrics: list[dict] = field(default_factory=list)
+    left_sound: str = ""  # the clip's sound in plain words ("noisy speech · 2.3, clipped")
+    right_sound: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -153,6 +156,8 @@ def submit_vote(
         right_model=reveal.right_model,
         left_metrics=metrics[reveal.left_clip],
         right_metrics=metrics[reveal.right_clip],
+        left_sound=sound_line(metrics[reveal.left_clip]),
+        right_sound=sound_line(metrics[reveal.right_clip]),
     )
 
 

@@ -14,9 +14,13 @@ from arena.jobs.scoring import ScoringReport, init_worker, pending_jobs, record_
 from arena.store import Prompt, Store
 from generators.errors import InputError
 from metrics.registry import get_metric
-from metrics.regression import RegressionResult, compare_tables, compare_votes
-
-DEFAULT_METRICS = ("lipsync", "identity", "temporal", "audio", "sharpness")
+from metrics.regression import (
+    RegressionResult,
+    compare_tables,
+    compare_votes,
+    default_metrics,
+    too_few_pairs,
+)
 
 
 @dataclass
@@ -24,7 +28,7 @@ class RegressOptions:
     baseline: str
     candidate: str
     suite: str = "default"
-    metrics: Sequence[str] = DEFAULT_METRICS
+    metrics: Sequence[str] = ()  # none named: the metrics with default tolerances
     tolerances: dict[str, float] = field(default_factory=dict)
     prompts: int | None = None  # at most this many suite prompts, for speed
     settings: GenerationSettings = field(default_factory=GenerationSettings)
@@ -55,7 +59,8 @@ def choose_prompts(prompts: Sequence[Prompt], limit: int | None = None) -> list[
 
 def run_regression(data_dir: str | Path, options: RegressOptions) -> RegressionResult:
     """Generate what either model lacks, score both, and compare them clip by clip."""
-    metrics = [get_metric(name).name for name in options.metrics]  # unknown names refused early
+    names = options.metrics or default_metrics()
+    metrics = [get_metric(name).name for name in names]  # unknown names refused early
     offset = options.candidate_seed_offset
     if offset < 0:
         raise InputError(f"--candidate-seed-offset must be 0 or more, got {offset}")
@@ -90,6 +95,9 @@ def run_regression(data_dir: str | Path, options: RegressOptions) -> RegressionR
         cand_table = table[table.clip_id.isin({c.id for c in cand_clips})].copy()
         cand_table["seed"] -= offset  # pair on the seed index: the baseline's seed
         directions = {name: get_metric(name).higher_is_better for name in metrics}
+        dropped: dict[str, int] = {}
+        if not options.metrics:
+            directions, dropped = _drop_short(base_table, cand_table, directions, options.alpha)
         try:
             comparisons = compare_tables(
                 base_table,
@@ -112,12 +120,31 @@ def run_regression(data_dir: str | Path, options: RegressOptions) -> RegressionR
                 alpha=options.alpha,
             )
     notes = [f"generation failed: {line}" for line in gen.failed or []]
+    notes += [
+        f"{name} left out: {n} paired clip(s), too few to test (name its metric with --metrics "
+        "to make that an error)"
+        for name, n in dropped.items()
+    ]
     notes += [f"scoring failed: {line}" for line in scoring_failures]
     if offset:
         notes.append(f"{options.candidate}'s clips use each prompt's seed {offset:+d}")
     return RegressionResult(
         options.baseline, options.candidate, options.alpha, comparisons, votes, notes
     )
+
+
+def _drop_short(base_table, cand_table, directions: dict, alpha: float) -> tuple[dict, dict]:
+    """(directions, left out): with the default metrics, a value too few clips carry (not every
+    metric judges every clip) is left out and noted rather than stopping the check, unless
+    nothing would be left (compare_tables then says what is missing)."""
+    short = too_few_pairs(base_table, cand_table, directions, alpha)
+    kept = {
+        metric: {key: up for key, up in keys.items() if f"{metric}.{key}" not in short}
+        for metric, keys in directions.items()
+    }
+    if not any(kept.values()):
+        return directions, {}
+    return {metric: keys for metric, keys in kept.items() if keys}, short
 
 
 def _suite_clips(store: Store, model: str, prompts: Sequence[Prompt], exact_seed: bool) -> list:

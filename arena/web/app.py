@@ -11,6 +11,7 @@ import gradio as gr
 from arena.domain.abuse import AbuseConfig, AbuseGuard
 from arena.domain.battles import Playback, VoteResult, serve_battle, submit_vote
 from arena.domain.scheduler import Scheduler
+from arena.domain.sound_words import SOUND_METRICS
 from arena.errors import AlreadyVoted, RateLimited
 from arena.io.admin_token import load_admin_token
 from arena.io.aspects_file import DEFAULT_ASPECTS
@@ -63,8 +64,8 @@ def _metric_cells(metrics: list[dict]) -> dict[str, str]:
     cells = {}
     for m in metrics:
         spec = METRICS.get(m["metric"])
-        if spec is None or not spec.higher_is_better:
-            continue
+        if spec is None or not spec.higher_is_better or m["metric"] in SOUND_METRICS:
+            continue  # the sound metrics speak through the reveal's one sound line
         if m["status"] != "ok":
             cells[m["metric"]] = f"unavailable ({m.get('reason') or 'no reason given'})"
             continue
@@ -86,10 +87,11 @@ def reveal_markdown(result: VoteResult) -> str:
     without scrolling on a laptop screen."""
     left, right = _metric_cells(result.left_metrics), _metric_cells(result.right_metrics)
     names = [name for name in METRICS if name in left or name in right]
-    rows = "".join(
-        f"| {name} | {left.get(name, '–')} | {right.get(name, '–')} |\n" for name in names
-    )
-    if not names:
+    rows = "".join(f"| {n} | {left.get(n, '–')} | {right.get(n, '–')} |\n" for n in names)
+    if result.left_sound or result.right_sound:  # first: the half of the clip the rater heard
+        sides = [html.escape(s) or "–" for s in (result.left_sound, result.right_sound)]
+        rows = f"| sound | {sides[0]} | {sides[1]} |\n" + rows
+    if not rows:
         rows = "| metrics | no metrics yet | no metrics yet |\n"
     return (
         f"### {OUTCOME_TEXT.get(result.outcome, result.outcome)}\n\n"

@@ -140,6 +140,7 @@ _LEVELS = {"rain": 1.0, "traffic": 0.8, "wind": 0.7, "waves": 1.0, "crowd": 0.5,
 
 
 _POINT_SOURCES = ("footsteps", "birds", "crickets", "cat", "dog", "horse")
+FADE_S = 0.05  # the bed fades in and out over this at the clip's ends
 
 
 def ambience(sounds: tuple[str, ...], duration_s: float, sample_rate: int, seed: int) -> np.ndarray:
@@ -157,7 +158,7 @@ def ambience(sounds: tuple[str, ...], duration_s: float, sample_rate: int, seed:
         for ch in range(2):  # independent left/right noise gives the bed width
             rng = np.random.default_rng([seed, i, ch, SOUNDS.index(name)])
             bed[:, ch] += _rms_to(_MAKERS[name](rng, n, sample_rate), _LEVELS[name])
-    fade = min(int(0.05 * sample_rate), n // 2)
+    fade = min(int(FADE_S * sample_rate), n // 2)
     if fade:
         ramp = np.linspace(0, 1, fade, dtype=np.float32)[:, None]
         bed[:fade] *= ramp

@@ -15,6 +15,9 @@ BASELINE_PARAMS: dict[str, tuple[str, float, str]] = {
     "pony-flicker": ("amount", 0.12, "per-frame brightness gain drawn from 1 ± amount"),
     "pony-lowres": ("height", 360.0, "render at this many lines, then upscale"),
     "pony-freeze": ("hold", 3.0, "each shown frame is held this many frames; the others dropped"),
+    "pony-noisy": ("snr_db", 0.0, "pink noise mixed this many dB below the clean sound's level"),
+    "pony-clipped": ("db", 20.0, "sound boosted this many dB into a hard ceiling at full scale"),
+    "pony-late": ("ms", 300.0, "ambient and event sounds (not speech) this many ms late"),
 }
 BUILTIN_NAMES = ("pony", *BASELINE_PARAMS)
 
@@ -25,6 +28,9 @@ _FLAW_OF: dict[str, Callable[[float], Flaws]] = {
     "pony-flicker": lambda v: Flaws(flicker_amount=v),
     "pony-lowres": lambda v: Flaws(render_height=int(v)),
     "pony-freeze": lambda v: Flaws(freeze_hold=int(v)),
+    "pony-noisy": lambda v: Flaws(noise_snr_db=v),
+    "pony-clipped": lambda v: Flaws(clip_gain_db=v),
+    "pony-late": lambda v: Flaws(events_delay_ms=v),
 }
 _RANGES = {
     "pony-lag": (0, 2000),
@@ -33,6 +39,9 @@ _RANGES = {
     "pony-flicker": (0, 0.9),
     "pony-lowres": (16, 4320),
     "pony-freeze": (1, 60),
+    "pony-noisy": (-20, 60),
+    "pony-clipped": (0, 40),
+    "pony-late": (0, 1000),
 }
 
 

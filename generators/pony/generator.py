@@ -14,6 +14,7 @@ import numpy as np
 from generators.base import GenerationRequest, GenerationResult
 from generators.encode import encode_clip
 from generators.errors import GenerationError, InputError
+from generators.pony.audio_flaws import add_noise, hard_clip
 from generators.pony.cast_portraits import cast_portraits
 from generators.pony.impacts import impact_kind, with_impacts
 from generators.pony.plan import Shot, ShotPlan, dialogue_shots, plan_shots
@@ -33,6 +34,9 @@ class Flaws:
     flicker_amount: float = 0.0  # pony-flicker: per-frame brightness gain spread (0.12 = ±12%)
     render_height: int | None = None  # pony-lowres: render at this height, then upscale
     freeze_hold: int = 1  # pony-freeze: show every hold-th frame hold times (drops the rest)
+    noise_snr_db: float | None = None  # pony-noisy: pink noise this many dB below the mix
+    clip_gain_db: float = 0.0  # pony-clipped: boosted this much into a hard full-scale ceiling
+    events_delay_ms: float = 0.0  # pony-late: ambience and its events (not speech) this much late
 
 
 def load_input_image(path: str) -> np.ndarray:
@@ -105,7 +109,7 @@ class PonyGenerator:
                                       n_frames))
         return mouths
 
-    def _audio_out(self, sound: Soundtrack, n_samples: int) -> np.ndarray | None:
+    def _audio_out(self, sound: Soundtrack, n_samples: int, seed: int = 0) -> np.ndarray | None:
         mix = sound.mix
         if self.flaws.mute_fraction >= 1.0:
             return None
@@ -115,6 +119,10 @@ class PonyGenerator:
         mix = mix[:n_samples].copy()
         if self.flaws.mute_fraction > 0:
             mix[int(n_samples * (1 - self.flaws.mute_fraction)):] = 0.0
+        if self.flaws.noise_snr_db is not None:
+            mix = add_noise(mix, self.flaws.noise_snr_db, seed)
+        if self.flaws.clip_gain_db > 0:
+            mix = hard_clip(mix, self.flaws.clip_gain_db)
         return mix
 
     def _frame_indices(self, n_frames: int) -> Iterator[int]:
@@ -147,7 +155,8 @@ class PonyGenerator:
                            max(2, int(round(height * f / 2)) * 2))
         plan = self._plan(request)
         n_frames = request.n_frames
-        sound = build_soundtrack(plan, request.duration_s)
+        sound = build_soundtrack(plan, request.duration_s,
+                                 events_delay_s=self.flaws.events_delay_ms / 1000.0)
         mouth = mouth_track(list(sound.phonemes), sound.speech, sound.sample_rate,
                             request.duration_s, request.fps, n_frames)
         if image is None:
@@ -159,8 +168,8 @@ class PonyGenerator:
             frames = self._image_frames(image, plan, render_size, request, n_frames, mouth)
         frames = with_impacts(frames, impact_kind(plan.sounds), plan.seed, request.fps,
                               request.duration_s)
-        audio = self._audio_out(sound, int(round(request.duration_s * sound.sample_rate))) \
-            if request.audio else None
+        audio = self._audio_out(sound, int(round(request.duration_s * sound.sample_rate)),
+                                plan.seed) if request.audio else None
         try:
             encode_clip(out_path, self._post(frames, (width, height), plan.seed),
                         fps=request.fps, width=width, height=height, audio=audio,

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from generators.pony.ambience import ambience
+from generators.pony.ambience import FADE_S, ambience
+from generators.pony.audio_flaws import loop_later
 from generators.pony.impacts import IMPACT_WORDS, impact_kind, impact_sound, impact_times
 from generators.pony.plan import ShotPlan
 from generators.pony.speech import Phoneme, synthesize, voice_variant
@@ -114,7 +115,8 @@ def build_soundtrack(
     plan: ShotPlan, duration_s: float, sample_rate: int = SAMPLE_RATE, events_delay_s: float = 0.0
 ) -> Soundtrack:
     """Dialogue, ambience and seen impacts for a plan, mixed to stereo and normalized
-    (deterministic); events_delay_s plays the impacts that much late (negative: early)."""
+    (deterministic); events_delay_s plays the impacts and the ambience (not the voices) that
+    much late (negative: early), the ambience looped so the clip does not open on silence."""
     speech, phonemes, spans = _place_lines(plan, duration_s, sample_rate)
     active = np.abs(speech) > 1e-3
     if np.any(active):
@@ -122,6 +124,9 @@ def build_soundtrack(
     # the impacts are not part of the bed: they follow the picture (and its baseline's delay)
     bed_sounds = tuple(s for s in plan.sounds if s not in IMPACT_WORDS)
     bed = ambience(bed_sounds, duration_s, sample_rate, plan.seed)
+    if events_delay_s:
+        fade = min(int(FADE_S * sample_rate), len(bed) // 2)
+        bed = loop_later(bed, int(round(events_delay_s * sample_rate)), fade)
     bed_rms = float(np.sqrt(np.mean(bed**2))) + 1e-9
     bed *= (BED_RMS_UNDER_SPEECH if np.any(active) else BED_RMS_ALONE) / bed_rms
     mix = bed + speech[:, None]
