@@ -48,7 +48,7 @@ def headline_metric_values(store: Store) -> pd.DataFrame:
 def agreement_view(
     store: Store, board, metrics: pd.DataFrame, n_bootstrap: int = 1000, **pool
 ) -> tuple[str, pd.DataFrame | None]:
-    """(note, table) of metric-human agreement for a fitted pool (issue 10)."""
+    """(note, table) of metric-human agreement for a fitted pool."""
     from leaderboards.agreement import agreement_display, agreement_table
     from metrics.registry import headline_directions
 
