@@ -27,6 +27,9 @@ TRUE_ELO = {
     "pony-flicker": 920.0,
     "pony-mute": 900.0,
     "pony-freeze": 780.0,
+    "pony-late": 1010.0,
+    "pony-noisy": 940.0,
+    "pony-clipped": 860.0,
 }
 #: The quick metrics. Lip-sync needs clips of 3 s or more with speech, identity costs seconds
 #: per clip and the learned ones need weights: the tests' 1.5 s clips leave them out.
