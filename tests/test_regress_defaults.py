@@ -133,7 +133,7 @@ def test_the_sound_metrics_are_regress_defaults_with_their_verdicts_as_numbers()
 
 def test_the_board_and_the_agreement_table_carry_the_sound_headlines():
     # Both read every registered metric's headline directions: one declaration, in the record.
-    from arena.web.leaderboard_view import headline_directions
+    from metrics.registry import headline_directions
 
     directions = headline_directions()
     assert directions["speech.as_prompted"] is True

@@ -152,5 +152,10 @@ def import_votes(
     frame, places = read_votes_file(path, fmt)
     keep = [c for c in (*EXPORT_COLUMNS, "sampling_prob", "aspect") if c in frame.columns]
     return store.import_battles(
-        frame[keep], where=lambda row: f"{path}, {places[row - 1]}", add_models=add_models
+        frame[keep], where=lambda row: f"{path}, {_place(places, row)}", add_models=add_models
     )
+
+
+def _place(places: list[str], row: int) -> str:
+    """Where 1-based row `row` is in the file; a file with no rows is named by its first line."""
+    return places[row - 1] if row <= len(places) else f"line {row}"

@@ -106,6 +106,12 @@ def _literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def missing_columns(where: Callable[[int], str], missing: list[str] | tuple[str, ...]) -> InputError:
+    """The error for a file without the required columns, naming the file as `where` does."""
+    place = where(1).rsplit(",", 1)[0]
+    return InputError(f"{place}: missing column(s) {', '.join(missing)} (line 1)")
+
+
 def stage_votes(
     con: duckdb.DuckDBPyConnection, source_sql: str, params: list, where: Callable[[int], str]
 ) -> dict[str, str]:
@@ -122,8 +128,7 @@ def stage_votes(
     )
     missing = [c for c in REQUIRED if c not in types]
     if missing:
-        place = where(1).rsplit(",", 1)[0]
-        raise InputError(f"{place}: missing column(s) {', '.join(missing)} (line 1)")
+        raise missing_columns(where, missing)
     for column in (*REQUIRED, *TEXT_COLUMNS, "tstamp", "sampling_prob"):
         if column in types and any(t in types[column] for t in NON_SCALAR):
             row = con.execute(

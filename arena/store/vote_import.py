@@ -8,7 +8,13 @@ from pathlib import Path
 import duckdb
 
 from arena.store.db import first_line
-from arena.store.vote_checks import check_staged_rows, in_file, stage_votes
+from arena.store.vote_checks import (
+    REQUIRED,
+    check_staged_rows,
+    in_file,
+    missing_columns,
+    stage_votes,
+)
 from generators.errors import InputError
 
 OUTCOME_SQL = (
@@ -49,6 +55,8 @@ class VoteImportMixin:
         step = progress or (lambda _name: None)
         with self.transaction() as con:
             if frame is not None:
+                if not len(frame.columns):  # DuckDB cannot register a frame without columns
+                    raise missing_columns(where, REQUIRED)
                 con.register("incoming_frame", frame)
             try:
                 step("reading")
