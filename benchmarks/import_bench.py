@@ -68,7 +68,7 @@ def raw_copy(path: Path, target: Path) -> float:
 
 
 def paddock_import(path: Path, data_dir: Path) -> tuple[float, dict]:
-    from arena.io.votes_io import import_votes
+    from arena.io.battle_files import import_votes
     from arena.store import Store
 
     marks: list[tuple[str, float]] = []

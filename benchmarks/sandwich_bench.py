@@ -86,7 +86,7 @@ group.get_command(context, "leaderboard").make_context("leaderboard", argv, pare
 parse = time.perf_counter() - t
 t = time.perf_counter()
 import duckdb
-from arena.store.vote_files import aggregate_votes_columns
+from arena.store.vote_file_counts import aggregate_votes_columns
 store_import = time.perf_counter() - t
 t = time.perf_counter()
 duckdb.connect().execute(

@@ -21,8 +21,8 @@ from arena.domain.battles import serve_battle, submit_aspect_vote, submit_vote
 from arena.domain.scheduler import Scheduler
 from arena.errors import AlreadyVoted, RateLimited, VoteRefused, exit_code
 from arena.io.aspects_file import DEFAULT_ASPECTS, load_aspects
+from arena.io.battle_files import export_votes, import_votes
 from arena.io.prompt_files import ensure_suite
-from arena.io.votes_io import export_votes, import_votes
 from arena.store import Store
 from generators.errors import InputError
 from leaderboards import RatingSettings, compute_leaderboard

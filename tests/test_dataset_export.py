@@ -10,8 +10,8 @@ import pytest
 from arena_helpers import seeded_store
 
 from arena.errors import StoreBusyError
+from arena.io.battle_files import EXPORT_COLUMNS
 from arena.io.dataset_export import FIELDS, TABLES, export_dataset
-from arena.io.votes_io import EXPORT_COLUMNS
 from arena.store import Store, aggregate_votes_file
 from generators.errors import InputError
 from metrics.base import MetricResult

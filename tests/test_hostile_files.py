@@ -19,8 +19,8 @@ from arena_helpers import seeded_store, tiny_clip
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from arena.io.battle_files import import_votes
 from arena.io.clip_import import import_clips
-from arena.io.votes_io import import_votes
 from arena.store import Store
 from generators.errors import PaddockError
 

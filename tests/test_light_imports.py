@@ -13,7 +13,7 @@ from arena.store import aggregate_votes_file
 
 CHILD = r"""
 import json, sys
-from arena.store.vote_files import aggregate_votes_columns
+from arena.store.vote_file_counts import aggregate_votes_columns
 columns = aggregate_votes_columns(sys.argv[1])
 print(json.dumps({"pandas": "pandas" in sys.modules,
                   "columns": {k: v.tolist() for k, v in columns.items()}}))

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from arena.io.votes_io import import_votes
+from arena.io.battle_files import import_votes
 from arena.store import Store
 from generators.errors import InputError
 

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from arena.cli import app
-from arena.io.votes_io import import_votes
+from arena.io.battle_files import import_votes
 from arena.store import Store
 from generators.errors import InputError
 

@@ -21,7 +21,7 @@ def votes_export(
     fmt: Annotated[str | None, typer.Option("--format", help="parquet, csv or jsonl.")] = None,
 ) -> None:
     """Export every vote as Chatbot Arena battle rows."""
-    from arena.io.votes_io import export_votes
+    from arena.io.battle_files import export_votes
 
     with open_store(data, read_only=True) as store:
         n = export_votes(store, out, fmt)
@@ -38,7 +38,7 @@ def votes_import(
     """Import votes in the Chatbot Arena battle layout (all or nothing)."""
     from rich.console import Console
 
-    from arena.io.votes_io import import_votes
+    from arena.io.battle_files import import_votes
 
     with open_store(data) as store, Console(stderr=True).status("importing votes") as status:
         n = import_votes(

@@ -88,7 +88,7 @@ def _file_counts(path: Path, names, options: BoardOptions, first) -> dict:
     holds no votes of is empty (the board leaves it out) rather than an error."""
     import pandas as pd
 
-    from arena.store.vote_files import aggregate_votes_file
+    from arena.store.vote_file_counts import aggregate_votes_file
     from generators.errors import InputError
 
     counts = {}
@@ -109,7 +109,7 @@ def _file_battles(path: Path, options: BoardOptions) -> pd.DataFrame | None:
     """The file's overall votes with each control feature's ``<name>_a`` / ``<name>_b``."""
     if not options.control:
         return None
-    from arena.store.vote_files import read_battles_file
+    from arena.store.vote_file_counts import read_battles_file
 
     return read_battles_file(path, [f"{name}_{side}" for name in options.control for side in "ab"])
 
@@ -122,7 +122,9 @@ def start_reading(path: Path) -> Callable[[], pd.DataFrame]:
 
     def work() -> None:
         try:
-            from arena.store.vote_files import aggregate_votes_columns  # no pandas: see wait()
+            from arena.store.vote_file_counts import (
+                aggregate_votes_columns,  # no pandas: see wait()
+            )
 
             result["frame"] = aggregate_votes_columns(path)
         except BaseException as exc:  # handed to the caller, who reports it

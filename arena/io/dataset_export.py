@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from arena.io.votes_io import EXPORT_COLUMNS
+from arena.io.battle_files import EXPORT_COLUMNS
 from arena.store import Store
 from generators.errors import InputError
 

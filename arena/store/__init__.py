@@ -30,7 +30,7 @@ from arena.store.db import (
 from arena.store.metric_results import MetricQueries
 from arena.store.raters import RaterQueries
 from arena.store.serving import RenditionQueries
-from arena.store.vote_files import aggregate_votes_file
+from arena.store.vote_file_counts import aggregate_votes_file
 from arena.store.vote_import import VoteImportMixin
 from arena.store.votes import VoteFilter, VoteQueries
 

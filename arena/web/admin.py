@@ -100,7 +100,7 @@ class AdminActions:
 
     def export_votes(self, given: str | None, fmt: str = "csv") -> Path:
         """Every vote in Chatbot Arena's battle layout, as a file to download."""
-        from arena.io.votes_io import FORMATS, export_votes
+        from arena.io.battle_files import FORMATS, export_votes
 
         self._check(given)
         if fmt not in FORMATS:
