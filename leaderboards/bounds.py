@@ -37,7 +37,8 @@ def one_sided_models(counts: PairCounts) -> list[OneSided]:
     ridge alone sets their rating and, through the centring and their games, shifts everyone
     else. Their votes say nothing about how the other models compare (in the limit each such
     game has probability one), so the others are fitted without them. Empty when leaving them
-    out would leave fewer than two models or split the comparison graph.
+    out would leave fewer than two models, leave a model with no votes, or split the comparison
+    graph.
     """
     c = counts.counts
     k = counts.n_models
@@ -56,7 +57,11 @@ def one_sided_models(counts: PairCounts) -> list[OneSided]:
     rest = [m for m in counts.models if m not in {f.model for f in found}]
     if len(found) == 2 and not rest:  # two models, one won every vote: see `pair_bounds`
         return found
-    if not found or len(rest) < 2 or len(comparison_groups(counts.restricted_to(rest))) > 1:
+    if not found or len(rest) < 2:
+        return []
+    others = counts.restricted_to(rest)
+    # a model whose every vote was against one-sided models would drop out of the fit unrated
+    if others.n_models < len(rest) or len(comparison_groups(others)) > 1:
         return []
     return found
 

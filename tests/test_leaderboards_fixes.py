@@ -185,3 +185,17 @@ def test_bad_rows_are_named_by_the_files_line(tmp_path: Path) -> None:
         )  # fmt: skip
         assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
         assert f"{path}, {where}" in proc.stderr
+
+
+def test_a_model_that_only_met_one_sided_models_is_still_rated() -> None:
+    # m8 beat m7 (which never won) and lost to m9 (which never lost, and met only m8): leaving
+    # the one-sided models out would leave m8 with no votes at all.
+    votes = small_arena(rare_wins=0)
+    rare = pd.DataFrame(
+        {"model_a": ["m8"] * 6 + ["m9"] * 6, "model_b": ["m7"] * 6 + ["m8"] * 6,
+         "winner": "model_a"}
+    )  # fmt: skip
+    counts = pair_counts_from_battles(pd.concat([votes, rare], ignore_index=True))
+    table = compute_leaderboard(counts, RatingSettings(n_bootstrap=50)).table.set_index("model")
+    assert set(table.index) == {f"m{i}" for i in range(10)}
+    assert np.isfinite(table["rating"]).all()
