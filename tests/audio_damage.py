@@ -107,16 +107,7 @@ def aac_round_trip(audio: np.ndarray, rate: int = RATE, bitrate: int = 96000) ->
     with av.open(buffer, mode="w", format="mp4") as out:
         stream = out.add_stream("aac", rate=rate, layout="mono")
         stream.bit_rate = bitrate
-        for k in range(0, len(audio), 1024):
-            frame = av.AudioFrame.from_ndarray(
-                np.ascontiguousarray(audio[None, k : k + 1024], np.float32),
-                format="flt",
-                layout="mono",
-            )
-            frame.sample_rate = rate
-            frame.pts, frame.time_base = k, Fraction(1, rate)
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
+        _mux_mono(out, stream, audio, rate)
     buffer.seek(0)
     return clip_audio(buffer, rate, clip=False)[: len(audio)]
 
@@ -163,16 +154,7 @@ def mux_audio(
             packet.stream = vout
             out.mux(packet)
         if stream is not None:
-            for k in range(0, len(audio), 1024):
-                frame = av.AudioFrame.from_ndarray(
-                    np.ascontiguousarray(audio[None, k : k + 1024], np.float32),
-                    format="flt",
-                    layout="mono",
-                )
-                frame.sample_rate = rate
-                frame.pts, frame.time_base = k, Fraction(1, rate)
-                out.mux(stream.encode(frame))
-            out.mux(stream.encode(None))
+            _mux_mono(out, stream, audio, rate)
     return Path(out_path)
 
 
@@ -202,3 +184,15 @@ def _shared_folder() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="paddock-sound-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return folder
+
+
+def _mux_mono(out, stream, audio: np.ndarray, rate: int) -> None:
+    """Encode mono float samples into `stream` of `out`, 1024 at a time, and flush it."""
+    for k in range(0, len(audio), 1024):
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(audio[None, k : k + 1024], np.float32), format="flt", layout="mono"
+        )
+        frame.sample_rate = rate
+        frame.pts, frame.time_base = k, Fraction(1, rate)
+        out.mux(stream.encode(frame))
+    out.mux(stream.encode(None))
