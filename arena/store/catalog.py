@@ -29,6 +29,10 @@ class Model:
     parent: str | None
     active: bool
     created_at: datetime
+    # The family the model's variants share (None: its own, or its parent's for a checkpoint) and
+    # when it was last added or changed: what provisional ratings count votes from.
+    family: str | None = None
+    changed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,11 @@ class Clip:
     # What the generator said of the clip (pony's plan, a provider's request id and cost); read
     # with `clip_params`, not loaded with every clip.
     params: dict | None = None
+    # Seconds the provider kept the request queued, where it says; the clip's price in US dollars
+    # and where that figure came from (see arena/store/db.py, migration 7). None: not known.
+    queue_s: float | None = None
+    price_usd: float | None = None
+    price_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,13 +87,15 @@ class ClipRow:
 class CatalogQueries:
     """Queries on what the arena holds: models, prompts and clips. Mixed into `Store`."""
 
-    _MODEL_COLS = "id, name, display_name, kind, generator, parent, active, created_at"
+    _MODEL_COLS = (
+        "id, name, display_name, kind, generator, parent, active, created_at, family, changed_at"
+    )
 
     _PROMPT_COLS = "id, text, category, image, audio, suite, tags, seed"
 
     _CLIP_COLS = (
         "id, model_id, prompt_id, seed, path, sha256, duration, fps, width, height, has_audio, "
-        "generation_s"
+        "generation_s, NULL AS params, queue_s, price_usd, price_source"
     )
 
     def add_model(
@@ -112,9 +123,11 @@ class CatalogQueries:
         if parent is not None:
             parent_id = self.model_by_name(parent).id
         model_id = new_id(8)
+        stamp = now()
         with self.transaction() as con:
             con.execute(
-                "INSERT INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE)",
+                "INSERT INTO models (id, name, display_name, kind, generator, parent, params, "
+                "created_at, active, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?)",
                 [
                     model_id,
                     name,
@@ -123,7 +136,8 @@ class CatalogQueries:
                     generator,
                     parent_id,
                     json.dumps(params or {}),
-                    now(),
+                    stamp,
+                    stamp,
                 ],
             )
         self.epoch += 1
@@ -225,8 +239,8 @@ class CatalogQueries:
         with self.transaction() as con:
             for c in clips:
                 con.execute(
-                    "INSERT INTO clips (id, model_id, prompt_id, seed, path, sha256, duration, fps, width, height, has_audio, generation_s, created_at, params) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO clips (id, model_id, prompt_id, seed, path, sha256, duration, fps, width, height, has_audio, generation_s, created_at, params, queue_s, price_usd, price_source) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         c.id,
                         c.model_id,
@@ -242,6 +256,9 @@ class CatalogQueries:
                         c.generation_s,
                         now(),
                         json.dumps(c.params, sort_keys=True, default=str) if c.params else None,
+                        c.queue_s,
+                        c.price_usd,
+                        c.price_source,
                     ],
                 )
         self.epoch += 1
@@ -287,11 +304,12 @@ class CatalogQueries:
 
     def clips_frame(self) -> pd.DataFrame:
         """Every clip with its model's name: clip_id, model, prompt_id, seed, path, sha256,
-        duration, fps, width, height, has_audio, generation_s, created_at."""
+        duration, fps, width, height, has_audio, generation_s, created_at, queue_s, price_usd,
+        price_source."""
         return self._frame(
             """SELECT c.id AS clip_id, m.name AS model, c.prompt_id, c.seed, c.path, c.sha256,
                       c.duration, c.fps, c.width, c.height, c.has_audio, c.generation_s,
-                      c.created_at
+                      c.created_at, c.queue_s, c.price_usd, c.price_source
                FROM clips c JOIN models m ON m.id = c.model_id ORDER BY c.created_at, c.id"""
         )
 
@@ -326,11 +344,13 @@ class CatalogQueries:
             if parent and parent not in ids:
                 ids[parent] = self.model_by_name(parent).id
             ids[row["name"]] = new_id(8)
+        stamp = now()
         with self.transaction() as con:
             for row in rows:
                 parent = row.get("parent")
                 con.execute(
-                    "INSERT INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE)",
+                    "INSERT INTO models (id, name, display_name, kind, generator, parent, params, "
+                "created_at, active, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?)",
                     [
                         ids[row["name"]],
                         row["name"],
@@ -339,7 +359,8 @@ class CatalogQueries:
                         row.get("generator"),
                         ids[parent] if parent else None,
                         json.dumps(row.get("params") or {}),
-                        now(),
+                        stamp,
+                        stamp,
                     ],
                 )
         self.epoch += 1

@@ -29,7 +29,7 @@ DB_NAME = "paddock.duckdb"
 SERVER_FILE = "server.json"
 
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def now() -> datetime:
@@ -119,6 +119,23 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE votes_v5 RENAME TO votes",
     ],
     6: IMPORTED_VOTES_SCHEMA,  # imported votes without keys, read through views (vote_views.py)
+    # What each clip cost and how long it waited (price in US dollars with its source: reported
+    # by the provider, a dated price table, paddock.toml, compute time, or unknown); each model's
+    # family and when it was last changed (provisional ratings); raters flagged for voting for
+    # or against one model, with the evidence, kept until an admin clears the flag.
+    7: [
+        "ALTER TABLE clips ADD COLUMN IF NOT EXISTS queue_s DOUBLE",
+        "ALTER TABLE clips ADD COLUMN IF NOT EXISTS price_usd DOUBLE",
+        "ALTER TABLE clips ADD COLUMN IF NOT EXISTS price_source VARCHAR",
+        "ALTER TABLE models ADD COLUMN IF NOT EXISTS family VARCHAR",
+        "ALTER TABLE models ADD COLUMN IF NOT EXISTS changed_at TIMESTAMP",
+        "UPDATE models SET changed_at = created_at WHERE changed_at IS NULL",
+        """CREATE TABLE IF NOT EXISTS rater_flags (
+            rater_id VARCHAR NOT NULL, model VARCHAR NOT NULL, direction VARCHAR NOT NULL,
+            votes INTEGER, expected DOUBLE, observed DOUBLE, p_value DOUBLE, q_value DOUBLE,
+            flagged_at TIMESTAMP NOT NULL, cleared_at TIMESTAMP, cleared_by VARCHAR,
+            PRIMARY KEY (rater_id, model, direction))""",
+    ],
 }
 
 

@@ -125,8 +125,10 @@ def _check_references(con: duckdb.DuckDBPyConnection, where, add_models: bool) -
         raise InputError(f"{place}: unknown prompt id {prompt[0][0]!r}")
     if unknown:
         con.execute(
-            """INSERT INTO models SELECT substr(md5(random()::VARCHAR || name), 1, 16), name, name,
-                 'imported', NULL, NULL, '{}', now()::TIMESTAMP, TRUE FROM (
+            """INSERT INTO models (id, name, display_name, kind, generator, parent, params,
+                 created_at, active, changed_at)
+               SELECT substr(md5(random()::VARCHAR || name), 1, 16), name, name,
+                 'imported', NULL, NULL, '{}', now()::TIMESTAMP, TRUE, now()::TIMESTAMP FROM (
                  SELECT DISTINCT name FROM (SELECT model_a AS name FROM incoming_votes UNION
                                            SELECT model_b FROM incoming_votes)
                  WHERE name NOT IN (SELECT name FROM models))"""
