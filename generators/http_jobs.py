@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import json
 import re
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -89,6 +90,32 @@ def render_template(template: Any, values: dict[str, Any]) -> Any:
     if isinstance(template, list):
         return [render_template(v, values) for v in template]
     return template
+
+
+def encode_body(body: dict[str, Any], encoding: str = "json") -> dict[str, Any]:
+    """The request arguments that carry a body: JSON, or multipart/form-data (RFC 7578) where
+    a (file name, bytes, mime) value is a file part and anything else a text field. Multipart is
+    built here rather than by httpx, which sends a form without files urlencoded."""
+    if encoding == "json":
+        return {"json": body}
+    if encoding != "multipart":
+        raise ValueError(f"unknown body encoding {encoding!r}")
+    boundary = "paddock-" + secrets.token_hex(16)
+    parts: list[bytes] = []
+    for name, value in body.items():
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"'
+        if isinstance(value, tuple):
+            filename, data, mime = value
+            head += f'; filename="{filename}"\r\nContent-Type: {mime}'
+        else:
+            data = json.dumps(value) if isinstance(value, bool | dict | list) else str(value)
+            data = data.encode()
+        parts.append(head.encode() + b"\r\n\r\n" + data + b"\r\n")
+    content = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return {
+        "content": content,
+        "headers": {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    }
 
 
 def field_at(payload: Any, path: str) -> Any:

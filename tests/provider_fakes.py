@@ -135,6 +135,8 @@ class ReplicateFake(Fake):
     def status(self, job, state):
         if state == "running":
             return {"id": job["id"], "status": "processing", "output": None}
+        if state == "aborted":  # deadline passed before it started: no error text
+            return {"id": job["id"], "status": "aborted", "error": None, "output": None}
         if state == "failed":
             return {"id": job["id"], "status": "failed", "error": "CUDA out of memory"}
         if state == "refused":
@@ -152,6 +154,30 @@ class ReplicateFake(Fake):
 
     def sound(self, body):
         return False
+
+
+# Each model's request forms as Runway's Python SDK types them (runwayml/sdk-python, July 2026:
+# text_to_video_create_params / image_to_video_create_params); anything else is a 400.
+_RUNWAY_T2V = {"model", "promptText", "ratio", "duration"}
+_RUNWAY_I2V = {"model", "promptImage", "promptText", "ratio", "duration"}
+RUNWAY_FORMS = {
+    ("text_to_video", "gen4.5"): _RUNWAY_T2V | {"seed", "contentModeration"},
+    ("image_to_video", "gen4.5"): _RUNWAY_I2V | {"seed", "contentModeration"},
+    ("image_to_video", "gen4_turbo"): _RUNWAY_I2V | {"seed", "contentModeration"},
+    ("text_to_video", "happyhorse_1_0"): _RUNWAY_T2V,
+    # the output follows the input image: no ratio, a quality tier instead
+    ("image_to_video", "happyhorse_1_0"): {
+        "model",
+        "promptImage",
+        "promptText",
+        "duration",
+        "resolution",
+    },
+    ("text_to_video", "seedance2"): _RUNWAY_T2V | {"audio"},
+    ("image_to_video", "seedance2"): _RUNWAY_I2V | {"audio"},
+    ("text_to_video", "veo3.1"): _RUNWAY_T2V | {"audio", "negativePrompt"},
+    ("image_to_video", "veo3.1"): _RUNWAY_I2V | {"audio", "negativePrompt"},
+}
 
 
 class RunwayFake(Fake):
@@ -173,13 +199,22 @@ class RunwayFake(Fake):
         )
         return "submit", None
 
+    def form(self, path, body):
+        return RUNWAY_FORMS.get((path.removeprefix("/v1/"), body.get("model")), set())
+
+    def rejected(self, message):
+        return 400, {"error": f"Validation of body failed: {message}"}
+
     def check_submit(self, path, headers, body):
         self.expect(headers.get("X-Runway-Version") == "2024-11-06", "X-Runway-Version")
-        self.expect(body.get("model") == "gen4.5", "model")
         self.expect(isinstance(body.get("promptText"), str), "promptText")
-        self.expect(body.get("ratio") in ("1280:720", "720:1280"), "gen4.5 text ratio")
         self.expect(isinstance(body.get("duration"), int), "duration must be an int")
-        self.expect(isinstance(body.get("seed"), int), "seed")
+        if body.get("model") == "gen4.5":
+            self.expect(isinstance(body.get("seed"), int), "seed")
+            ratios = ("1280:720", "720:1280") + ("960:960",) * path.endswith("image_to_video")
+            self.expect(body.get("ratio") in ratios, "gen4.5 ratio")
+        if "resolution" in body:
+            self.expect(body["resolution"] in ("720P", "1080P"), "resolution 720P | 1080P")
         image = body.get("promptImage")
         self.expect((path == "/v1/image_to_video") == bool(image), "promptImage vs path")
         self.expect(not image or image.startswith("data:image/"), "promptImage data URI")

@@ -18,6 +18,7 @@ from http_support import make_clip
 
 TOKEN = "test-secret"
 KLING_AK, KLING_SK = "ak-test", "sk-test"
+KLING_KEY = "kling-single-key"
 ENV = {
     "fal": {"FAL_KEY": TOKEN},
     "replicate": {"REPLICATE_API_TOKEN": TOKEN},
@@ -58,7 +59,7 @@ class Script:
 
     submit_faults: list[str] = field(default_factory=list)  # 401 | 422 | moderation | 429
     status_faults: list[str] = field(default_factory=list)  # 429
-    outcome: str = "ok"  # ok | failed | moderation
+    outcome: str = "ok"  # ok | failed | moderation | aborted (Replicate)
     result: str = "ok"  # ok | expired_once | expired_always
     polls_until_done: int = 2
     retry_after: str = "1"
@@ -76,12 +77,15 @@ class Fake:
     unauthorized = (401, {"detail": "Unauthorized"})
     invalid = (422, {"detail": "invalid parameters"})
     moderation = (400, {"detail": "content moderation"})
+    # content type and fields the real service takes for a form: None = anything (lenient)
+    content_type = "application/json"
 
     def __init__(self, root: Path, script: Script | None = None) -> None:
         self.root, self.script = root, script or Script()
         self.lock = threading.Lock()
         self.jobs: dict[str, dict] = {}
         self.problems: list[str] = []
+        self.refused: list[str] = []  # why submits were refused as the real service would
         self.submits = self.downloads = self.running = self.max_running = 0
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
@@ -124,6 +128,23 @@ class Fake:
         raise NotImplementedError  # -> (submit | status | result | file | content, job id)
 
     def check_submit(self, path: str, headers, body: dict) -> None: ...
+
+    def form(self, path: str, body: dict) -> set[str] | None:
+        """The fields the real service takes at this path for this body (None: not strict)."""
+        return None
+
+    def refusal(self, path: str, headers, body: dict) -> str | None:
+        """Why the real service would refuse this submit (400), or None. A strict form refuses
+        a field it does not know, and every provider refuses a body of the wrong type."""
+        ctype = (headers.get("Content-Type") or "").split(";")[0].strip()
+        if ctype != self.content_type:
+            return f"Content-Type must be {self.content_type}, not {ctype or 'none'}"
+        allowed = self.form(path, body)
+        unknown = sorted(set(body) - allowed) if allowed is not None else []
+        return f"unrecognized field(s) {', '.join(unknown)}" if unknown else None
+
+    def rejected(self, message: str) -> tuple[int, dict]:
+        return 400, _err(message)
 
     def duration(self, body: dict) -> float:
         return float(str(body["duration"]).rstrip("s"))
@@ -169,7 +190,9 @@ class Fake:
         waited = time.monotonic() - job["t0"] >= self.script.hold_s
         if job["polls"] < self.script.polls_until_done or not waited:
             return h.reply(200, self.status(job, "running"))
-        state = {"ok": "done", "failed": "failed", "moderation": "refused"}[self.script.outcome]
+        state = {"ok": "done", "failed": "failed", "moderation": "refused", "aborted": "aborted"}[
+            self.script.outcome
+        ]
         if what == "result" or state != "done" or not self.result_route:
             self.finish(job)
         return h.reply(200, self.status(job, state) if what == "status" else self.result(job))
@@ -197,6 +220,10 @@ class Fake:
             return h.reply(*self.moderation)
         if fault == "429":
             return h.reply(429, _err("rate limited"), {"Retry-After": self.script.retry_after})
+        refused = self.refusal(path, h.headers, body)
+        if refused:
+            self.refused.append(refused)
+            return h.reply(*self.rejected(refused))
         self.check_submit(path, h.headers, body)
         self.expect(h.headers.get("Idempotency-Key", "").startswith("paddock-"), "no idem key")
         job = {
@@ -252,8 +279,12 @@ def _handler(api: Fake):
             length = int(self.headers.get("Content-Length") or 0)
             if not length:
                 return None
+            data = self.rfile.read(length)
+            ctype = self.headers.get("Content-Type") or ""
+            if ctype.startswith("multipart/form-data"):
+                return multipart_fields(ctype, data)
             try:
-                return json.loads(self.rfile.read(length))
+                return json.loads(data)
             except json.JSONDecodeError:
                 api.problems.append("body is not JSON")
                 return {}
@@ -265,6 +296,28 @@ def _handler(api: Fake):
             api.handle(self, "POST", self.path, self._body())
 
     return Handler
+
+
+def multipart_fields(ctype: str, data: bytes) -> dict:
+    """A multipart/form-data body as {name: text} with {name: {filename, content_type, data}}
+    for file parts (read with the standard library's MIME parser)."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {ctype}\r\n\r\n".encode() + data)
+    fields: dict = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        if part.get_filename():
+            fields[name] = {
+                "filename": part.get_filename(),
+                "content_type": part.get_content_type(),
+                "data": payload,
+            }
+        else:
+            fields[name] = payload.decode()
+    return fields
 
 
 def fake(kind: str, root: Path, script: Script | None = None) -> Fake:

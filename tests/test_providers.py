@@ -89,6 +89,8 @@ def test_a_clip_arrives_checked_with_request_id_cost_and_rounding(kind, tmp_path
         assert record[costs[kind][0]] == costs[kind][1]
     if kind in ("google", "openai"):  # 5 s is not offered: the nearest length, recorded
         assert record["adjusted"] == {"duration_s": [5.0, 4]}
+    elif kind == "kling":  # kling-v2-6 makes sound in pro mode only: asked so, and recorded
+        assert record["adjusted"] == {"mode": ["std", "pro"]}
     else:
         assert "adjusted" not in record
     assert [p.name for p in out.parent.iterdir()] == ["clip.mp4"]

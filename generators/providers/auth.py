@@ -12,8 +12,11 @@ import time
 from generators.errors import InputError
 
 
-def missing_env(groups: tuple[tuple[str, ...], ...]) -> list[str]:
-    """The groups with no variable set, each as 'A' or 'A or B'."""
+def missing_env(groups: tuple[tuple[str, ...], ...], key_env: str | None = None) -> list[str]:
+    """The groups with no variable set, each as 'A' or 'A or B'; none when the single key
+    (key_env) that replaces them is set."""
+    if key_env and os.environ.get(key_env):
+        return []
     return [" or ".join(g) for g in groups if not any(os.environ.get(name) for name in g)]
 
 
@@ -62,8 +65,13 @@ def verify_hs256_jwt(token: str, secret: str, now: float | None = None) -> dict:
     return payload
 
 
-def auth_headers(scheme: str, env: tuple[tuple[str, ...], ...]) -> dict[str, str]:
-    """The headers that carry the key: Authorization Bearer/Key, x-goog-api-key, or a JWT."""
+def auth_headers(
+    scheme: str, env: tuple[tuple[str, ...], ...], key_env: str | None = None
+) -> dict[str, str]:
+    """The headers that carry the key: Authorization Bearer/Key, x-goog-api-key, or a JWT; the
+    single key in key_env, when set, goes as a bearer token instead."""
+    if key_env and os.environ.get(key_env):
+        return {"Authorization": f"Bearer {os.environ[key_env]}"}
     if scheme == "bearer":
         return {"Authorization": f"Bearer {env_value(env[0])}"}
     if scheme == "key":

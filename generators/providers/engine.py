@@ -27,6 +27,7 @@ from generators.http_jobs import (
     HttpJobGenerator,
     JobRun,
     JobSettings,
+    encode_body,
     field_at,
     render_template,
     snippet,
@@ -54,11 +55,12 @@ def build(protocol: Protocol, target: str, params: dict[str, str]) -> ProviderGe
     options = parse_options(name, protocol, params)
     if protocol.retired and "base_url" not in params:
         raise InputError(f"{name}: {protocol.retired}")
-    missing = missing_env(protocol.env)
+    missing = missing_env(protocol.env, protocol.key_env)
     if missing:
+        alone = f" (or {protocol.key_env} alone)" if protocol.key_env else ""
         raise InputError(
             f"{name}: environment variable {', '.join(missing)} ({protocol.title} credentials) "
-            "is not set"
+            f"is not set{alone}"
         )
     return ProviderGenerator(protocol, target, endpoint, options, extra_fields(params))
 
@@ -95,14 +97,15 @@ class ProviderGenerator(HttpJobGenerator):
     # ------------------------------------------------------------------ HTTP
     def _headers(self) -> dict[str, str]:
         try:
-            auth = auth_headers(self.protocol.auth, self.protocol.env)
+            auth = auth_headers(self.protocol.auth, self.protocol.env, self.protocol.key_env)
         except InputError as exc:
             raise GenerationError(f"{self.name}: {exc}") from None
         return {"Accept": "application/json", **self.protocol.headers, **auth}
 
     def _fresh_auth(self, request):
         """Credentials made for each request: a Kling JWT lives 30 minutes, a job can live longer."""
-        request.headers.update(auth_headers(self.protocol.auth, self.protocol.env))
+        p = self.protocol
+        request.headers.update(auth_headers(p.auth, p.env, p.key_env))
         return request
 
     def _reason(self, payload: Any) -> str:
@@ -147,7 +150,7 @@ class ProviderGenerator(HttpJobGenerator):
     # ------------------------------------------------------------------ the request
     def fitted(self, request: GenerationRequest) -> tuple[dict[str, Any], dict[str, list]]:
         """The template values for this request, and what was rounded (asked, sent)."""
-        limits = self.endpoint.limits
+        limits = (request.image and self.endpoint.limits_i2v) or self.endpoint.limits
         rounding = self.options["fit"] == "round"
         if request.image and not limits.i2v:
             raise GenerationError(f"{self.name}: this endpoint takes no image-to-video prompt")
@@ -168,10 +171,17 @@ class ProviderGenerator(HttpJobGenerator):
             )
             if asked != sent
         }
-        image_b64 = mime = None
+        if request.audio and self.endpoint.body_audio:
+            form = (request.image and self.endpoint.form_i2v) or self.endpoint.body
+            for key, value in self.endpoint.body_audio.items():
+                if form.get(key) != value and key not in self.extra:
+                    adjusted[key] = [form.get(key), value]
+        image_b64 = mime = image_file = None
         if request.image:
             mime = mimetypes.guess_type(request.image)[0] or "image/png"
-            image_b64 = base64.b64encode(Path(request.image).read_bytes()).decode("ascii")
+            data = Path(request.image).read_bytes()
+            image_b64 = base64.b64encode(data).decode("ascii")
+            image_file = (Path(request.image).name, data, mime)
         values = {
             "model": self.endpoint.model or self.target,
             "prompt": request.prompt,
@@ -188,14 +198,18 @@ class ProviderGenerator(HttpJobGenerator):
             "image_data_uri": f"data:{mime};base64,{image_b64}" if image_b64 else None,
             "image_base64": image_b64,
             "image_mime": mime,
+            "image_file": image_file,
             "_duration": duration,
         }
         return values, adjusted
 
     def body(self, values: dict[str, Any], image: bool) -> dict[str, Any]:
-        template = self.endpoint.body
-        if image and self.endpoint.body_i2v:
-            template = merge(template, self.endpoint.body_i2v)
+        endpoint = self.endpoint
+        template = (image and endpoint.form_i2v) or endpoint.body
+        if image and endpoint.body_i2v:
+            template = merge(template, endpoint.body_i2v)
+        if values.get("audio") and endpoint.body_audio:
+            template = merge(template, endpoint.body_audio)
         return merge(prune(render_template(template, values)), self.extra)
 
     def submit_job(self, client, values, image: bool, key: str, deadline: float):
@@ -206,8 +220,7 @@ class ProviderGenerator(HttpJobGenerator):
             self._url(path),
             deadline,
             "submit",
-            json=self.body(values, image),
-            headers={self.config.idempotency_header: key},
+            **self._encoded(self.body(values, image), {self.config.idempotency_header: key}),
         )
         job_id = field_at(answer, self.protocol.id_field)
         if job_id is None or isinstance(job_id, dict | list):
@@ -216,6 +229,12 @@ class ProviderGenerator(HttpJobGenerator):
                 f"{snippet(json.dumps(answer))}"
             )
         return str(job_id), answer
+
+    def _encoded(self, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+        """The body as the provider takes it (JSON or multipart form), with these headers."""
+        kw = encode_body(body, self.protocol.body_encoding)
+        kw["headers"] = {**headers, **kw.get("headers", {})}
+        return kw
 
     def _named_url(self, submitted: Any, name: str | None) -> str | None:
         """A URL the submit answer names, moved under base_url (a proxy or test server)."""
@@ -241,6 +260,10 @@ class ProviderGenerator(HttpJobGenerator):
             )
             if failed:
                 reason = self._reason(answer) or "no reason given"
+                if status in p.status_reasons:  # a status with a meaning of its own
+                    reason = f"{status} ({p.status_reasons[status]})" + (
+                        f": {reason}" if reason != "no reason given" else ""
+                    )
                 if self._is_moderation(reason):
                     raise ModerationRefusal(f"{self.name}: job {job_id} refused: {reason}")
                 raise GenerationError(f"{self.name}: job {job_id} failed: {reason}")

@@ -54,11 +54,12 @@ def check_provider(kind: str, target: str | None = None, base_url: str | None = 
         return f"{kind}: {p.retired}; nothing was sent"
     if p.check_path is None:
         return f"{kind}: {p.title} documents no free authenticated call; nothing was sent"
-    missing = missing_env(p.env)
+    missing = missing_env(p.env, p.key_env)
     if missing:
-        raise InputError(f"{kind}: environment variable {', '.join(missing)} is not set")
+        alone = f" (or {p.key_env} alone)" if p.key_env else ""
+        raise InputError(f"{kind}: environment variable {', '.join(missing)}{alone} is not set")
     url = (base_url or p.base_url).rstrip("/") + p.check_path.format(model=target or p.example)
-    headers = {"Accept": "application/json", **p.headers, **auth_headers(p.auth, p.env)}
+    headers = {"Accept": "application/json", **p.headers, **auth_headers(p.auth, p.env, p.key_env)}
     try:
         response = httpx.get(url, headers=headers, timeout=15.0)
     except httpx.HTTPError as exc:

@@ -28,6 +28,7 @@ PLACEHOLDERS = (
     "image_data_uri",  # data:image/png;base64,... (None for text-to-video)
     "image_base64",  # the bare base64 text
     "image_mime",
+    "image_file",  # (file name, bytes, mime): a file part of a multipart body
 )
 
 
@@ -56,6 +57,12 @@ class Endpoint:
     body: dict[str, Any]  # text-to-video request template
     limits: Limits = field(default_factory=Limits)
     body_i2v: dict[str, Any] | None = None  # merged over body when an image is sent
+    # A whole image-to-video template, used instead of body (a form with other fields)
+    form_i2v: dict[str, Any] | None = None
+    limits_i2v: Limits | None = None  # what the image-to-video form can make, when it differs
+    # Fields sound needs (Kling v2.6 makes sound in pro mode only): merged over the body when
+    # sound is asked, and recorded with the clip as adjusted [template value, sent value].
+    body_audio: dict[str, Any] | None = None
     submit_path: str = ""
     submit_path_i2v: str | None = None
     status_path: str = ""
@@ -107,13 +114,18 @@ class Protocol:
     headers: dict[str, str] = field(default_factory=dict)
     check_path: str | None = None  # the cheapest authenticated GET, if the provider has one
     retired: str | None = None  # why the default endpoint no longer serves, when it does not
+    # A single key sent as `Authorization: Bearer`: when set, it replaces the env groups
+    key_env: str | None = None
+    body_encoding: str = "json"  # json | multipart (form fields, image_file as a file part)
+    # A failed status's meaning, the reason given when the answer names none (Replicate aborted)
+    status_reasons: dict[str, str] = field(default_factory=dict)
     note: str = ""  # shown beside the example's abilities (when they differ per endpoint)
     max_concurrent: int = 4
     poll_interval_s: float = 5.0
 
     @property
     def env_names(self) -> list[str]:
-        return [name for group in self.env for name in group]
+        return [name for group in self.env for name in group] + [self.key_env] * bool(self.key_env)
 
 
 # ---------------------------------------------------------------------------- fitting to limits

@@ -1,10 +1,12 @@
 """`replicate:<owner/model[:version]>`: Replicate's predictions API.
 
 Reference followed: https://replicate.com/docs/topics/predictions/create-a-prediction and the
-HTTP API reference https://replicate.com/docs/reference/http (read 2026-12-02).
+HTTP API reference https://replicate.com/docs/reference/http (read 2026-12-02), and the
+prediction lifecycle https://replicate.com/docs/topics/predictions/lifecycle (read 2026-12-05).
 Submit: POST {base}/v1/models/{owner}/{name}/predictions {"input": {...}} (an official model), or
 POST {base}/v1/predictions {"version": ..., "input": {...}} when a version is given; status:
-GET {base}/v1/predictions/{id} -> starting | processing | succeeded | failed | canceled, with
+GET {base}/v1/predictions/{id} -> starting | processing | succeeded | failed | canceled |
+aborted ("exceeded its deadline before it could start running": final, often with no error), with
 `output` (a URL or a list of them) and `error`. Auth: `Authorization: Bearer
 $REPLICATE_API_TOKEN`. Images go as data URIs (Replicate takes them for small files; larger
 ones need its files API, which Paddock does not use). Each model names its inputs its own way:
@@ -100,7 +102,7 @@ def _resolve(target: str) -> Endpoint:
 PROTOCOL = Protocol(
     kind="replicate",
     title="Replicate",
-    reference="https://replicate.com/docs/reference/http (2026-12-02)",
+    reference="https://replicate.com/docs/reference/http (2026-12-05)",
     base_url="https://api.replicate.com",
     env=(("REPLICATE_API_TOKEN",),),
     auth="bearer",
@@ -110,7 +112,8 @@ PROTOCOL = Protocol(
     note="abilities differ per model",
     status_field="status",
     done_values=("succeeded",),
-    failed_values=("failed", "canceled"),
+    failed_values=("failed", "canceled", "aborted"),
+    status_reasons={"aborted": "the prediction exceeded its deadline before it could start"},
     result_field="output",
     error_fields=("error", "detail", "title"),
     cost_fields={"predict_time_s": "metrics.predict_time"},

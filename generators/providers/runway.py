@@ -2,13 +2,16 @@
 
 Reference followed: https://docs.dev.runwayml.com/api/ and the getting-started guide
 https://docs.dev.runwayml.com/guides/using-the-api (read 2026-12-02), with the per-model request
-forms of Runway's published Python SDK (text_to_video / image_to_video params, July 2026).
+forms of Runway's published Python SDK (text_to_video / image_to_video params, July 2026;
+re-read 2026-12-05 at runwayml/sdk-python c604e0e, the image-to-video forms model by model).
 Submit: POST {base}/v1/text_to_video or /v1/image_to_video {model, promptText, promptImage,
 ratio, duration, seed} -> {id}; status: GET {base}/v1/tasks/{id} -> PENDING | THROTTLED | RUNNING
 | SUCCEEDED | FAILED | CANCELLED, with `output` (URLs), `failure` and `failureCode` (SAFETY.* for a
-content refusal). Only gen4.5 and gen4_turbo take a seed; seedance2 takes `audio`. Headers: `Authorization: Bearer $RUNWAYML_API_SECRET`, `X-Runway-Version:
-2024-11-06`. Images go as data URIs in promptImage. Gen-3 Alpha Turbo (gen3a_turbo) was retired
-on 2026-07-30 and is refused by name.
+content refusal). Only gen4.5 and gen4_turbo take a seed; seedance2 takes `audio`. Each model's
+image-to-video body is built from its own form: happyhorse_1_0 takes no `ratio` there (the clip
+follows the input image) and takes `resolution` "720P" | "1080P". Headers: `Authorization:
+Bearer $RUNWAYML_API_SECRET`, `X-Runway-Version: 2024-11-06`. Images go as data URIs in
+promptImage. Gen-3 Alpha Turbo (gen3a_turbo) was retired on 2026-07-30 and is refused by name.
 """
 
 from __future__ import annotations
@@ -20,6 +23,19 @@ from generators.providers.protocol import Endpoint, Limits, Protocol
 _WIDE = {"16:9": "1280:720", "9:16": "720:1280"}
 _SQUARE = {**_WIDE, "1:1": "960:960"}
 _RES = {"720p": "720p"}
+_HH_RES = {"720p": "720P", "1080p": "1080P"}  # HappyHorse image-to-video quality tiers
+# model -> its image-to-video form, where it is not the text-to-video one plus promptImage
+# (runwayml/sdk-python image_to_video_create_params, read 2026-12-05).
+FORMS_I2V = {
+    "happyhorse_1_0": {
+        "model": "{model}",
+        "promptImage": "{image_data_uri}",
+        "promptText": "{prompt}",
+        "duration": "{duration}",
+        "resolution": "{resolution}",
+    },
+}
+LIMITS_I2V = {"happyhorse_1_0": Limits((), (3, 15), aspects=_SQUARE, resolutions=_HH_RES)}
 # model -> (limits, the fields it takes beyond model/promptText/ratio/duration). The ratios are
 # the ones its text-to-video form takes (gen4.5 takes 960:960 only for image-to-video).
 MODELS = {
@@ -50,16 +66,18 @@ def _resolve(target: str) -> Endpoint:
     if target not in MODELS:
         raise InputError(f"runway:{target}: unknown Runway model; known: {', '.join(MODELS)}")
     limits, fields = MODELS[target]
+    body = {
+        "model": "{model}",
+        "promptText": "{prompt}",
+        "ratio": "{aspect}",
+        "duration": "{duration}",
+        **fields,
+    }
     return Endpoint(
-        body={
-            "model": "{model}",
-            "promptText": "{prompt}",
-            "ratio": "{aspect}",
-            "duration": "{duration}",
-            **fields,
-        },
-        body_i2v={"promptImage": "{image_data_uri}"},
+        body=body,
+        form_i2v=FORMS_I2V.get(target, {**body, "promptImage": "{image_data_uri}"}),
         limits=limits,
+        limits_i2v=LIMITS_I2V.get(target),
         submit_path="/v1/text_to_video",
         submit_path_i2v="/v1/image_to_video",
         status_path="/v1/tasks/{id}",
@@ -69,7 +87,7 @@ def _resolve(target: str) -> Endpoint:
 PROTOCOL = Protocol(
     kind="runway",
     title="Runway",
-    reference="https://docs.dev.runwayml.com/api/ (2026-12-02)",
+    reference="https://docs.dev.runwayml.com/api/ (2026-12-05)",
     base_url="https://api.dev.runwayml.com",
     env=(("RUNWAYML_API_SECRET",),),
     auth="bearer",
