@@ -322,6 +322,7 @@ def multipart_fields(ctype: str, data: bytes) -> dict:
 
 def fake(kind: str, root: Path, script: Script | None = None) -> Fake:
     from provider_fakes import FAKES
+    from provider_kling_fake import FAKES as KLING_FAKES
     from provider_task_fakes import FAKES as TASK_FAKES
 
-    return {**FAKES, **TASK_FAKES}[kind](root, script)
+    return {**FAKES, **TASK_FAKES, **KLING_FAKES}[kind](root, script)

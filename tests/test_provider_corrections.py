@@ -101,7 +101,7 @@ def test_kling_v3_omni_posts_to_omni_video(with_image, tmp_path):
     path, body = sent(api)
     assert path == "/v1/videos/omni-video"
     assert body["model_name"] == "kling-v3-omni" and body["duration"] == "15"
-    assert body["multi_shot"] is False and body["sound"] == "on"
+    assert body["multi_shot"] is False and body["sound"] == "on" and body["mode"] == "pro"
     if with_image:
         assert body["image_list"][0]["type"] == "first_frame" and "aspect_ratio" not in body
     else:
@@ -140,7 +140,9 @@ def test_kling_fake_refuses_what_kling_refuses(tmp_path):
             run(api, tmp_path, **{"extra.colour": "red"})
         with pytest.raises(GenerationError, match="sound is only supported in pro"):
             run(api, tmp_path, **{"extra.mode": "std"})
-    assert len(api.refused) == 2 and not api.jobs
+        with pytest.raises(GenerationError, match="not supported in std mode for kling-v3-omni"):
+            run(api, tmp_path, None, "kling-v3-omni", **{"extra.mode": "std"})
+    assert len(api.refused) == 3 and not api.jobs
 
 
 # ---------------------------------------------------------------------------------------- Runway

@@ -19,8 +19,10 @@ negative_prompt, duration, mode, sound} (no aspect_ratio: the clip follows the i
 data.task_status_msg, data.task_result.videos[0].url. Models from v2.6 take `sound` ("on"/"off");
 the capability map gives kling-v2-6 sound in pro mode only (std: "silent video only"), so a clip
 with sound is asked in pro and that is recorded with the clip. kling-v3 takes 3-15 s and sound
-in std. kling-v3-omni: POST {base}/v1/videos/omni-video {model_name, prompt, multi_shot, mode,
-aspect_ratio (text only), duration "3".."15", sound, image_list [{image_url, type: first_frame}]};
+in std. kling-v3-omni, asked in pro (its capability map, as a reseller reproduces it, offers no
+single-shot text-to-video in std): POST {base}/v1/videos/omni-video {model_name, prompt,
+multi_shot, mode, aspect_ratio (text only), duration "3".."15", sound, image_list [{image_url,
+type: first_frame}]};
 status at /v1/videos/omni-video/{task_id} with the same answer. Multi-shot narrative is asked with
 extra.multi_shot=true and extra.shot_type / extra.multi_prompt.
 """
@@ -44,7 +46,8 @@ _COMMON = {
 
 
 def _omni() -> Endpoint:
-    body = {**_COMMON, "multi_shot": False, "sound": "{audio_onoff}"}
+    # pro: the 3.0 Omni capability map has no single-shot text-to-video in std
+    body = {**_COMMON, "mode": "pro", "multi_shot": False, "sound": "{audio_onoff}"}
     return Endpoint(
         body={**body, "aspect_ratio": "{aspect}"},
         form_i2v={**body, "image_list": [{"image_url": "{image_base64}", "type": "first_frame"}]},
@@ -94,7 +97,7 @@ PROTOCOL = Protocol(
     auth="jwt",
     resolve=_resolve,
     target_help="kling-v<version>",
-    example="kling-v2-6",
+    example="kling-v3-omni",
     id_field="data.task_id",
     request_id_field="request_id",
     status_field="data.task_status",
