@@ -165,6 +165,16 @@ def test_runway_happyhorse_text_to_video_keeps_ratio(tmp_path):
     assert api.refused == [] and body["ratio"] == "1280:720" and "resolution" not in body
 
 
+def test_runway_gen4_5_image_to_video_takes_the_square_its_form_offers(tmp_path):
+    req = request(image=image(tmp_path), aspect="1:1")
+    with fake("runway", tmp_path) as api:
+        result, _ = run(api, tmp_path, req, "gen4.5")
+    path, body = sent(api)
+    assert api.refused == [] and api.problems == []
+    assert path == "/v1/image_to_video" and body["ratio"] == "960:960"
+    assert "adjusted" not in result.provenance
+
+
 def test_runway_fake_refuses_ratio_on_happyhorse_image_to_video(tmp_path):
     req = request(image=image(tmp_path))
     with (

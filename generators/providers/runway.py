@@ -35,7 +35,10 @@ FORMS_I2V = {
         "resolution": "{resolution}",
     },
 }
-LIMITS_I2V = {"happyhorse_1_0": Limits((), (3, 15), aspects=_SQUARE, resolutions=_HH_RES)}
+LIMITS_I2V = {
+    "gen4.5": Limits((), (2, 10), aspects=_SQUARE, resolutions=_RES),  # 960:960 from an image
+    "happyhorse_1_0": Limits((), (3, 15), aspects=_SQUARE, resolutions=_HH_RES),
+}
 # model -> (limits, the fields it takes beyond model/promptText/ratio/duration). The ratios are
 # the ones its text-to-video form takes (gen4.5 takes 960:960 only for image-to-video).
 MODELS = {
