@@ -65,7 +65,9 @@ def price_speed(clips: pd.DataFrame) -> pd.DataFrame:
     out = groups[["gen_s_per_clip", "gen_s_per_clip_s", "price_per_clip", "price_per_min"]].median()
     out["clips_timed"] = groups["gen_s_per_clip_s"].count()
     out["clips_priced"] = groups["price_per_clip"].count()
-    sources = groups["source"].agg(lambda s: " + ".join(sorted(set(s.dropna().astype(str)))))
+    named = frame.loc[frame["source"].notna(), ["model", "source"]].astype(str).drop_duplicates()
+    sources = named.sort_values("source").groupby("model")["source"].agg(" + ".join)
+    sources = sources.reindex(out.index, fill_value="")
     is_local = groups["local"].any()
     out["price_note"] = [
         text if priced else (LOCAL if local_model else NO_PRICE)
