@@ -37,11 +37,14 @@ class VotePool:
         battles: one row per overall vote with ``<feature>_a`` / ``<feature>_b`` columns, for
             style control (None when not read).
         asked: the aspects this arena asks, overall first.
+        clips: the pool's clips with their time and price (`leaderboards.price_speed`), for the
+            price and speed columns (None: not read, as from a votes file).
     """
 
     counts: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     battles: pd.DataFrame | None = None
     asked: tuple[str, ...] = (OVERALL,)
+    clips: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class BoardOptions:
         control: style-control features (the style-controlled board).
         per_aspect: one rating per model and per asked aspect with votes (the tab's view).
         robustness: add each model's ``holds_unless`` against the next one down.
+        sort: the raw or composite board's row order: "rating", or "price" / "speed" (needs
+            the pool's clips).
     """
 
     settings: RatingSettings = field(default_factory=RatingSettings)
@@ -67,6 +72,7 @@ class BoardOptions:
     control: tuple[str, ...] = ()
     per_aspect: bool = False
     robustness: bool = False
+    sort: str = "rating"
 
     def aspects_to_read(self) -> tuple[str, ...]:
         """The aspects whose count tables the board needs (none for a style-controlled one)."""
@@ -142,6 +148,7 @@ def build_board(pool: VotePool, options: BoardOptions | None = None) -> Board:
             weighed above 0 without votes, or anything `compute_leaderboard` refuses.
     """
     options = options or BoardOptions()
+    _check_sort(pool, options)
     if options.control:
         return _style_board(pool, options)
     if options.per_aspect:
@@ -166,7 +173,28 @@ def build_board(pool: VotePool, options: BoardOptions | None = None) -> Board:
         found = tuple(neighbour_fragility(board.counts, list(table["model"])))
         table = table.assign(holds_unless=[*map(holds_unless, found), ""])
     table = with_added_columns(table, board.counts)
+    if pool.clips is not None:
+        from leaderboards.price_speed import with_price_speed
+
+        table = with_price_speed(table, pool.clips, options.sort)
     return Board(table, leaderboard=board, fragility=found, weights=weights)
+
+
+def _check_sort(pool: VotePool, options: BoardOptions) -> None:
+    """RatingInputError for a price or speed order the board cannot give."""
+    if options.sort == "rating":
+        return
+    from leaderboards.price_speed import SORTS
+
+    if options.sort not in SORTS:
+        raise RatingInputError(f"unknown sort {options.sort!r} (known: {', '.join(SORTS)})")
+    if options.control or options.per_aspect:
+        raise RatingInputError(f"sorting by {options.sort} is for the raw or composite board")
+    if pool.clips is None:
+        raise RatingInputError(
+            f"sorting by {options.sort} needs the clips' times and prices, which a votes "
+            "file does not carry (rate the store instead)"
+        )
 
 
 def holds_unless(f: Fragility) -> str:

@@ -58,6 +58,14 @@ COLUMNS = (
     Column("preliminary", "bool"),
     Column("note", "text"),  # e.g. "never won in 25 votes: rating is a bound"
     Column("holds_unless", "text", optional=True),  # robustness of the order with the next
+    # Price and speed from the clips (`leaderboards.price_speed`), on boards read from a store.
+    Column("gen_s_per_clip", "float", 1, optional=True),
+    Column("gen_s_per_clip_s", "float", 2, optional=True),
+    Column("price_per_clip", "float", 3, optional=True),
+    Column("price_per_min", "float", 2, optional=True),
+    Column("clips_timed", "int", optional=True),
+    Column("clips_priced", "int", optional=True),
+    Column("price_note", "text", optional=True),
 )
 #: The columns `compute_leaderboard` fits (not the optional nor the added ones).
 TABLE_COLUMNS = tuple(c.name for c in COLUMNS if not c.optional and c.compute is None)
@@ -80,6 +88,19 @@ def _rating(row: dict) -> str:
     return f"{bound}{row['rating']:.1f}"
 
 
+def _number(value: float | None, missing: str) -> str:
+    return missing if value is None else f"{value:.2f}"
+
+
+def _price(row: dict, name: str, digits: int) -> str:
+    """A price cell: dollars, or why there is none ("no price", "local"): never 0."""
+    value = row[name]
+    if value is not None:
+        return f"${value:.{digits}f}"
+    note = row["price_note"]
+    return note if note in ("no price", "local") else "n/a"  # priced, but no duration
+
+
 DISPLAY = (
     DisplayColumn("rank", lambda r: str(r["rank"])),
     DisplayColumn("model", lambda r: r["model"], align="left"),
@@ -91,6 +112,16 @@ DISPLAY = (
     ),
     DisplayColumn("win rate", lambda r: f"{r['win_rate']:.3f}"),
     DisplayColumn("ahead of next unless", lambda r: str(r["holds_unless"]), needs="holds_unless"),
+    DisplayColumn(
+        "s / clip s", lambda r: _number(r["gen_s_per_clip_s"], "no time"), needs="gen_s_per_clip_s"
+    ),
+    DisplayColumn("$ / clip", lambda r: _price(r, "price_per_clip", 3), needs="price_per_clip"),
+    DisplayColumn("$ / min", lambda r: _price(r, "price_per_min", 2), needs="price_per_min"),
+    DisplayColumn(
+        "clips timed / priced",
+        lambda r: f"{r['clips_timed']} / {r['clips_priced']}",
+        needs="clips_priced",
+    ),
 )
 
 

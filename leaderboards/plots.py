@@ -113,3 +113,80 @@ def leaderboard_figures(board: Leaderboard) -> dict[str, Figure]:
         "battle_count": battle_count_figure(battle_count_matrix(board.counts).loc[order, order]),
         "rating_vs_votes": rating_vs_votes_figure(board),
     }
+
+
+#: The Pareto charts: (figure name, cost column, axis label, title).
+PARETO_CHARTS = (
+    ("price", "price_per_min", "price per minute of video, US$ (median over clips)",
+     "Rating against price"),
+    ("speed", "gen_s_per_clip_s", "generation seconds per second of video (median over clips)",
+     "Rating against generation time"),
+)  # fmt: skip
+
+
+def pareto_figure(table: pd.DataFrame, cost: str, xlabel: str, title: str) -> Figure:
+    """Each model's rating (95% interval as whiskers) against a cost column, lower cost better;
+    the models on the frontier (none cheaper and at least as good) marked and joined. Models
+    without the cost are left off and named under the chart, never plotted at 0."""
+    from leaderboards.price_speed import left_off_caption, pareto_frontier
+
+    shown = table[table[cost].notna()]
+    figure = _figure(7.0, 4.2)
+    axes = figure.add_subplot()
+    x = shown[cost].to_numpy(dtype=np.float64)
+    rating = shown["rating"].to_numpy(dtype=np.float64)
+    low = np.where(np.isnan(shown["ci_low"]), rating, shown["ci_low"])
+    high = np.where(np.isnan(shown["ci_high"]), rating, shown["ci_high"])
+    front = pareto_frontier(x, rating)
+    axes.errorbar(x[~front], rating[~front], yerr=[(rating - low)[~front], (high - rating)[~front]],
+                  fmt="o", color="0.55", capsize=3, label="dominated")  # fmt: skip
+    axes.errorbar(x[front], rating[front], yerr=[(rating - low)[front], (high - rating)[front]],
+                  fmt="D", color="C3", capsize=3, markersize=7, label="frontier")  # fmt: skip
+    order = np.argsort(x[front])
+    axes.plot(x[front][order], rating[front][order], color="C3", linewidth=1, alpha=0.6,
+              drawstyle="steps-post")  # fmt: skip
+    below = _crowded(x, rating)
+    for xi, r, name, on, down in zip(x, rating, shown["model"], front, below, strict=True):
+        axes.annotate(name, (xi, r), textcoords="offset points", xytext=(6, -11 if down else 4),
+                      fontsize=8, fontweight="bold" if on else "normal")  # fmt: skip
+    if len(x) and x.min() > 0 and x.max() > 10 * x.min():
+        from matplotlib.ticker import FuncFormatter
+
+        axes.set_xscale("log")
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axes.margins(x=0.15, y=0.08)  # room for the names right of the last points
+    if not len(x):
+        axes.text(0.5, 0.5, "no model has this figure yet", ha="center", va="center",
+                  transform=axes.transAxes, color="0.4")  # fmt: skip
+    else:
+        axes.legend(loc="lower right", fontsize=8)
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel("rating (Elo scale)")
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    caption = left_off_caption(table, cost)
+    if caption:
+        figure.supxlabel(caption, fontsize=8, color="0.3", wrap=True)
+    return figure
+
+
+def _crowded(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Which points' names go below them: those with a higher point just above (within 4% of
+    each axis' span, x in log units when it is positive), whose name would cover theirs."""
+    if len(x) < 2:
+        return np.zeros(len(x), dtype=bool)
+    u = np.log10(x) if x.min() > 0 else x
+    u = (u - u.min()) / max(np.ptp(u), 1e-12)
+    v = (y - y.min()) / max(np.ptp(y), 1e-12)
+    near = (np.abs(u[:, None] - u[None, :]) < 0.04) & (v[None, :] - v[:, None] > 0)
+    return (near & (v[None, :] - v[:, None] < 0.06)).any(axis=1)
+
+
+def pareto_figures(table: pd.DataFrame) -> dict[str, Figure]:
+    """The price and speed Pareto charts of a board table with the price and speed columns,
+    each only when at least one model has its figure (none for a board read from a file)."""
+    if "price_per_min" not in table.columns:
+        return {}
+    return {name: pareto_figure(table, cost, xlabel, title)
+            for name, cost, xlabel, title in PARETO_CHARTS
+            if table[cost].notna().any()}  # fmt: skip

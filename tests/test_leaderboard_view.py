@@ -53,7 +53,8 @@ def test_board_ranks_by_strength_and_shows_metric_columns(data_dir):
     assert list(view.table["model"]) == ["alpha", "beta", "gamma"]
     assert (view.table["ci_low"] <= view.table["rating"]).all()
     assert "temporal.flicker" in view.table.columns
-    assert set(view.figures) == {"ratings", "win rates", "battles"}
+    # The clips have generation times but no prices: the speed chart, no price chart.
+    assert set(view.figures) == {"ratings", "win rates", "battles", "speed"}
     empty = compute_board(store, "i2v, silent")
     assert empty.table.empty and "No votes" in empty.summary
     store.close()

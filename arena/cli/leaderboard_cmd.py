@@ -24,6 +24,12 @@ class Intervals(StrEnum):
     sandwich = "sandwich"
 
 
+class BoardOrder(StrEnum):
+    rating = "rating"
+    price = "price"
+    speed = "speed"
+
+
 class TiesModel(StrEnum):
     half = "half"
     davidson = "davidson"
@@ -152,10 +158,21 @@ def leaderboard(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="Output format.")
     ] = OutputFormat.table,
+    sort: Annotated[
+        BoardOrder,
+        typer.Option(
+            "--sort",
+            help="Row order: rating, price (cheapest per minute of video first) or speed "
+            "(fastest per second of video first); models without the figure last.",
+        ),
+    ] = BoardOrder.rating,
     snapshot: Annotated[
         Path | None, typer.Option(help="Write a reproducible snapshot (JSON + CSV) here.")
     ] = None,
-    plot: Annotated[Path | None, typer.Option(help="Write the four PNG figures here.")] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(help="Write the PNG figures here (with the price and speed charts)."),
+    ] = None,
 ) -> None:
     """Rate models from votes: Bradley-Terry on the Elo scale with 95% intervals."""
     store_only = (category, audio, tag, since, until)
@@ -200,6 +217,7 @@ def leaderboard(
     options = BoardOptions(
         settings=settings, models=tuple(names), aspect=aspect, weights=weighed,
         explicit_weights=explicit, control=tuple(features), robustness=robustness,
+        sort=sort.value,
     )  # fmt: skip
     filters = None
     if votes is None and not features:  # the style-controlled board rates every vote

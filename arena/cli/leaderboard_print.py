@@ -59,7 +59,15 @@ def _print_rich(board) -> None:
             f"{a['model']} is ahead of {b['model']} unless {a['holds_unless']}"
             for a, b in zip(records, records[1:], strict=False)
         ]
-    console.print(table)
+    priced = [c for c in shown if c.needs in _PRICE_NEEDS]
+    if priced and _natural_width(console, table) > console.width:
+        # Too wide with the price and speed columns: they get a table of their own below.
+        table = _rich_table(title, [c for c in shown if c not in priced], marked)
+        below_table = _rich_table("Price and speed", shown[:2] + priced, records)
+        console.print(table)
+        console.print(below_table)
+    else:
+        console.print(table)
     for line in below:
         console.print(line, soft_wrap=True)
     for row in records:
@@ -75,6 +83,9 @@ def _print_rich(board) -> None:
         console.print(
             f"Davidson tie parameter nu: {t.value:.3f} (95% CI {t.low:.3f} to {t.high:.3f})"
         )
+
+
+_PRICE_NEEDS = ("gen_s_per_clip_s", "price_per_clip", "price_per_min", "clips_priced")
 
 
 def _print_style_rich(board) -> None:
@@ -120,12 +131,12 @@ def write_snapshot(board, directory: Path, pool: dict) -> None:
 
 
 def write_plots(board, directory: Path) -> None:
-    """The board's four figures as PNG files in ``directory``."""
-    from leaderboards.plots import figure_png, leaderboard_figures
+    """The board's figures as PNG files in ``directory``: the four of every board, and the
+    price and speed Pareto charts when the board has those columns (read from a store)."""
+    from leaderboards.plots import figure_png, leaderboard_figures, pareto_figures
 
     directory.mkdir(parents=True, exist_ok=True)
-    for name, figure in leaderboard_figures(board.leaderboard).items():
+    figures = leaderboard_figures(board.leaderboard) | pareto_figures(board.table)
+    for name, figure in figures.items():
         (directory / f"{name}.png").write_bytes(figure_png(figure))
-    typer.echo(
-        f"plots: {directory}/{{ratings,win_rate,battle_count,rating_vs_votes}}.png", err=True
-    )
+    typer.echo(f"plots: {directory}/{{{','.join(figures)}}}.png", err=True)

@@ -80,7 +80,34 @@ def _store_pool(
         from arena.domain.style_features import battles_with_features
 
         battles = battles_with_features(store, list(options.control), filters)
-    return VotePool(counts, battles, asked)
+    clips = None if options.control or options.per_aspect else pool_clips(store, filters)
+    return VotePool(counts, battles, asked, clips)
+
+
+#: Generator kinds that run on this machine: their clips cost compute time, not a price.
+LOCAL_GENERATORS = ("builtin", "diffusers")
+
+
+def pool_clips(store: Store, filters: VoteFilter | None = None) -> pd.DataFrame:
+    """The clips of a pool (category, audio, models of ``filters``) with their time and price,
+    and ``local`` for models whose generator runs here (`leaderboards.price_speed`)."""
+    clips = store.clips_frame()
+    prompts = store.prompts_frame().set_index("prompt_id")
+    keep = clips["model"].notna()
+    if filters is not None and filters.category is not None:
+        keep &= clips["prompt_id"].map(prompts["category"]) == filters.category
+    if filters is not None and filters.audio is not None:
+        keep &= clips["prompt_id"].map(prompts["audio"]).fillna(False).astype(bool) == filters.audio
+    if filters is not None and filters.models:
+        keep &= clips["model"].isin(list(filters.models))
+    return with_local_flag(clips[keep], store.models_frame())
+
+
+def with_local_flag(clips: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
+    """``clips`` with ``local``: whether the clip's model (``models_frame``) runs here."""
+    kinds = models.set_index("model")["generator"].fillna("").str.split(":").str[0]
+    local = kinds.isin(LOCAL_GENERATORS)
+    return clips.assign(local=clips["model"].map(local).fillna(False).astype(bool))
 
 
 def _file_counts(path: Path, names, options: BoardOptions, first) -> dict:

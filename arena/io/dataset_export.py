@@ -56,6 +56,11 @@ FIELDS: dict[str, dict[str, str]] = {
         "has_audio": "whether the clip has a sound track",
         "generation_s": "seconds the model took to make the clip",
         "created_at": "when the clip was added (UTC)",
+        "queue_s": "seconds the provider kept the request queued, where it said (else null)",
+        "price_usd": "price of the clip in US dollars (null: not known; never 0 for unknown)",
+        "price_source": "where the price came from: `reported` (the provider's answer), "
+        "`table:<date>` (the preset's price table), `config` (paddock.toml), `compute` (local "
+        "compute time at a configured hourly price), `local` (local, time only), `unknown`",
     },
     "prompts": {
         "prompt_id": "prompt id",
@@ -304,6 +309,7 @@ def data_card(tables: dict[str, pd.DataFrame], license: str, created_at: str) ->
         "Ratings in the Chatbot Arena style are computed from `battles` by Bradley-Terry "
         "with ties and both-bad as half a win (`paddock leaderboard --votes battles.parquet`).",
         "",
+        *_price_speed_lines(tables["clips"], tables["models"]),
         "## Fields",
         "",
     ]
@@ -328,3 +334,39 @@ def data_card(tables: dict[str, pd.DataFrame], license: str, created_at: str) ->
         "",
     ]
     return "\n".join(lines)
+
+
+def _price_speed_lines(clips: pd.DataFrame, models: pd.DataFrame) -> list[str]:
+    """The card's per-model price and speed: medians over each model's clips, the clips they
+    rest on, and "no price" / "local" where no clip has a price (never 0)."""
+    from arena.io.board_votes import with_local_flag
+    from leaderboards.price_speed import price_speed
+
+    per_model = price_speed(with_local_flag(clips, models))
+    if per_model.empty:
+        return []
+
+    def cell(value: float, fmt: str, missing: str) -> str:
+        return missing if pd.isna(value) else format(value, fmt)
+
+    lines = [
+        "## Price and speed per model",
+        "",
+        "Medians over each model's clips (`clips.generation_s`, `clips.duration`, "
+        "`clips.price_usd`): generation seconds per clip and per second of video, US dollars "
+        "per clip and per minute of video, with the clips each figure rests on.",
+        "",
+        "| model | s per clip | s per clip second | clips timed | $ per clip | $ per minute "
+        "| clips priced | price from |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in per_model.itertuples(index=False):
+        missing = row.price_note if row.clips_priced == 0 else "n/a"
+        source = "" if row.clips_priced == 0 else row.price_note
+        lines.append(
+            f"| {row.model} | {cell(row.gen_s_per_clip, '.1f', 'no time')} "
+            f"| {cell(row.gen_s_per_clip_s, '.2f', 'no time')} | {row.clips_timed} "
+            f"| {cell(row.price_per_clip, '.3f', missing)} "
+            f"| {cell(row.price_per_min, '.2f', missing)} | {row.clips_priced} | {source} |"
+        )
+    return [*lines, ""]

@@ -228,6 +228,11 @@ def build_app(
                 board_plot = gr.Plot(label="Ratings")
                 matrix_plot = gr.Plot(label="Win rates")
                 battles_plot = gr.Plot(label="Battles")
+            price_md = gr.Markdown(elem_id="pd-price-note")
+            price_table = gr.Dataframe(interactive=False, elem_id="pd-price-board")
+            with gr.Row():
+                price_plot = gr.Plot(label="Rating against price", elem_id="pd-price-chart")
+                speed_plot = gr.Plot(label="Rating against speed", elem_id="pd-speed-chart")
             agreement_md = gr.Markdown(elem_id="pd-agreement-note")
             agreement_table = gr.Dataframe(interactive=False, elem_id="pd-agreement")
             build_aspect_section(
@@ -271,6 +276,7 @@ def build_app(
 
         board_outputs = [board_md, board_table, board_plot, matrix_plot, battles_plot]
         board_outputs += [agreement_md, agreement_table]
+        board_outputs += [price_md, price_table, price_plot, speed_plot]
         board_outputs += [style_md, style_table]
         for trigger in (board_tab.select, refresh.click, pool.change):
             trigger(show_board, inputs=[pool], outputs=board_outputs, api_visibility="private")
@@ -324,8 +330,9 @@ def build_app(
 
 def board_updates(view: BoardView) -> tuple:
     """The Leaderboard tab's outputs, in order: summary, table, the ratings, win-rate and battle
-    figures, agreement note and table, style-control note and table. A table or figure with
-    nothing to show is hidden, not drawn as an empty grid under a note that says why."""
+    figures, agreement note and table, price-and-speed note, table and Pareto charts,
+    style-control note and table. A table or figure with nothing to show is hidden, not drawn
+    as an empty grid under a note that says why."""
 
     def shown(value):
         empty = value is None or bool(getattr(value, "empty", False))
@@ -338,6 +345,9 @@ def board_updates(view: BoardView) -> tuple:
         *(shown(figure) for figure in figures),
         view.agreement_summary,
         shown(view.agreement),
+        view.price_summary,
+        shown(view.price_table),
+        *(shown(view.figures.get(name)) for name in ("price", "speed")),
         view.style.summary if view.style else "",
         shown(view.style.table if view.style else None),
     )

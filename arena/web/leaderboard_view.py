@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from arena.store import OVERALL, Store, VoteFilter
@@ -29,6 +30,10 @@ class BoardView:
     agreement_summary: str = "No ratings yet, so no metric-human agreement."
     agreement: pd.DataFrame | None = None
     style: StyleView | None = None
+    # Price and speed: a note, a table (rating beside each model's figures) and the Pareto
+    # charts ``figures["price"]`` and ``figures["speed"]``; empty when the board has none.
+    price_summary: str = ""
+    price_table: pd.DataFrame | None = None
 
 
 def headline_metric_values(store: Store) -> pd.DataFrame:
@@ -78,7 +83,13 @@ def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> B
     from leaderboards.counts import battle_count_matrix, win_rate_matrix
     from leaderboards.errors import RatingInputError
     from leaderboards.metric_columns import metric_columns, metric_means
-    from leaderboards.plots import battle_count_figure, ratings_figure, win_rate_figure
+    from leaderboards.plots import (
+        battle_count_figure,
+        pareto_figures,
+        ratings_figure,
+        win_rate_figure,
+    )
+    from leaderboards.price_speed import PRICE_SPEED_COLUMNS, price_speed_summary
     from leaderboards.resolution import resolution_summary
 
     options = BoardOptions(settings=RatingSettings(n_bootstrap=n_bootstrap))
@@ -91,7 +102,7 @@ def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> B
     except RatingInputError as exc:
         return BoardView(f"Cannot fit pool *{pool}* yet: {exc}", pd.DataFrame(), {})
     board = built.leaderboard
-    table = built.table.copy()
+    table = built.table.drop(columns=list(PRICE_SPEED_COLUMNS), errors="ignore")
     for column in present_columns(table.columns):
         if column.tab_decimals is not None:
             table[column.name] = table[column.name].round(column.tab_decimals)
@@ -117,11 +128,36 @@ def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> B
         "ratings": ratings_figure(board),
         "win rates": win_rate_figure(win_rate_matrix(board.counts).loc[order, order]),
         "battles": battle_count_figure(battle_count_matrix(board.counts).loc[order, order]),
+        **pareto_figures(built.table),
     }
     agreement_summary, agreement = agreement_view(
         store, board, metrics, n_bootstrap, **POOLS.get(pool, {})
     )
-    return BoardView(summary, table, figures, agreement_summary, agreement, style)
+    return BoardView(summary, table, figures, agreement_summary, agreement, style,
+                     price_speed_summary(built.table), price_speed_cells(built.table))  # fmt: skip
+
+
+def price_speed_cells(table: pd.DataFrame) -> pd.DataFrame | None:
+    """Rank, model and rating beside the price and speed columns as the printed tables show
+    them ("$0.35", "no price", "local": never 0 for an unknown price), and where the prices
+    came from; None when the board has no such columns."""
+    from leaderboards.columns import COLUMNS, DISPLAY, record_value
+    from leaderboards.price_speed import PRICE_SPEED_COLUMNS
+
+    if "price_per_min" not in table.columns:
+        return None
+    declared = [c for c in COLUMNS if c.name in PRICE_SPEED_COLUMNS]
+    records = [
+        {c.name: record_value(c, row[c.name]) for c in declared}
+        for row in table.to_dict(orient="records")
+    ]
+    out = table[["rank", "model", "rating"]].assign(rating=table["rating"].round(0))
+    for column in DISPLAY:
+        if column.needs in PRICE_SPEED_COLUMNS:
+            out[column.header] = [column.cell(r) for r in records]
+    priced = table["clips_priced"].to_numpy() > 0
+    out["price from"] = np.where(priced, table["price_note"], "")
+    return out
 
 
 def leaderboard_view(store: Store, pool: str = "all") -> BoardView:
