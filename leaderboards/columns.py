@@ -58,6 +58,10 @@ COLUMNS = (
     Column("preliminary", "bool"),
     Column("note", "text"),  # e.g. "never won in 25 votes: rating is a bound"
     Column("holds_unless", "text", optional=True),  # robustness of the order with the next
+    # Votes cast since the model was added or last changed, and whether that leaves its rating
+    # provisional (`leaderboards.provisional`); on every board `build_board` makes.
+    Column("votes_since_change", "int", optional=True),
+    Column("provisional", "bool", optional=True),
 )
 #: The columns `compute_leaderboard` fits (not the optional nor the added ones).
 TABLE_COLUMNS = tuple(c.name for c in COLUMNS if not c.optional and c.compute is None)

@@ -80,7 +80,15 @@ def _store_pool(
         from arena.domain.style_features import battles_with_features
 
         battles = battles_with_features(store, list(options.control), filters)
-    return VotePool(counts, battles, asked)
+    from arena.domain.families import model_families
+
+    # Counted over the overall votes of the same pool (the follow-ups are extra answers).
+    since_change = store.votes_since_change(replace(filters, aspect=OVERALL))
+    models = store.models()
+    for name in options.hide:
+        store.model_by_name(name)  # a name not registered is refused, listing the known ones
+    inactive = tuple(m.name for m in models if not m.active)
+    return VotePool(counts, battles, asked, since_change, model_families(models), inactive)
 
 
 def _file_counts(path: Path, names, options: BoardOptions, first) -> dict:
