@@ -42,9 +42,10 @@ def _print_rich(board) -> None:
 
     records = table_records(board)
     shown = display_columns(records)
+    # A provisional rating's mark goes beside its votes: the model column is the widest already.
     marked = [
-        {**r, "model": r["model"] + _marks(r["preliminary"], " [dim](preliminary)[/dim]")
-                                  + _marks(r.get("provisional"), " †")}
+        {**r, "model": r["model"] + _marks(r["preliminary"], " [dim](preliminary)[/dim]"),
+         "votes": f"{r['votes']}" + _marks(r.get("provisional"), " †")}
         for r in records
     ]  # fmt: skip
     title = f"Leaderboard: {board.n_votes} votes, {len(board.table)} models"
