@@ -50,16 +50,19 @@ class ModelChangeQueries:
         A model without such votes is absent."""
         filters = VoteFilter.of(filters, fields, exclude_flagged=True)
         where, params = self._vote_filter(filters)
+        # One pass over the votes, grouped by pair as `vote_counts` groups them.
+        joins = "JOIN models ml ON ml.id = v.left_model JOIN models mr ON mr.id = v.right_model"
+        if filters.category or filters.audio is not None or filters.tags:
+            joins += " JOIN prompts p ON p.id = v.prompt_id"
         rows = self._query(
-            f"""WITH v AS (
-                  SELECT v.left_model, v.right_model, v.voted_at
-                  FROM all_votes v LEFT JOIN prompts p ON p.id = v.prompt_id
-                  JOIN models ml ON ml.id = v.left_model JOIN models mr ON mr.id = v.right_model
-                  WHERE {where}),
-                sides AS (SELECT left_model AS model, voted_at FROM v
-                          UNION ALL SELECT right_model, voted_at FROM v)
-                SELECT m.name, count(*) FROM sides s JOIN models m ON m.id = s.model
-                WHERE s.voted_at >= m.changed_at GROUP BY m.name""",
+            f"""WITH g AS (
+                  SELECT v.left_model AS a, v.right_model AS b,
+                         count(*) FILTER (WHERE v.voted_at >= ml.changed_at) AS na,
+                         count(*) FILTER (WHERE v.voted_at >= mr.changed_at) AS nb
+                  FROM all_votes v {joins} WHERE {where} GROUP BY ALL),
+                sides AS (SELECT a AS model, na AS n FROM g UNION ALL SELECT b, nb FROM g)
+                SELECT m.name, sum(s.n) FROM sides s JOIN models m ON m.id = s.model
+                GROUP BY m.name HAVING sum(s.n) > 0""",
             params,
         )
         return {name: int(count) for name, count in rows}
