@@ -262,3 +262,11 @@ def test_export_marks_provisional_models_and_counts_variants(
     card = (tmp_path / "out" / "README.md").read_text()
     assert "## Provisional ratings" in card and "`acme-1` (30 since" in card
     assert "acme: 5 variants rated, 1 shown" in card
+
+
+def test_a_model_added_by_an_import_counts_its_imported_votes(data_dir: Path) -> None:
+    with Store.open(data_dir) as store:
+        store.add_model("known", "imported")
+        old = votes_between([("known", "new", 30)], time.time() - 30 * DAY)
+        store.import_battles(old, add_models=True)
+        assert store.votes_since_change() == {"new": 30}  # known was registered after them
