@@ -270,3 +270,26 @@ def test_a_model_added_by_an_import_counts_its_imported_votes(data_dir: Path) ->
         old = votes_between([("known", "new", 30)], time.time() - 30 * DAY)
         store.import_battles(old, add_models=True)
         assert store.votes_since_change() == {"new": 30}  # known was registered after them
+
+
+def test_models_change_restamps_and_list_names_the_family(data_dir: Path, tmp_path: Path) -> None:
+    with Store.open(data_dir) as store:
+        ensure_builtin_models(store)
+        store.add_model("acme", "http", generator=folder(tmp_path, "v1"))
+        store.add_model("acme-ft", "checkpoint", parent="acme")
+        before = store.model_by_name("acme").changed_at
+    runner = CliRunner()
+    args = ["--data", str(data_dir)]
+    new = folder(tmp_path, "v2")
+    result = runner.invoke(app, ["models", "change", "acme", "--generator", new, *args])
+    assert result.exit_code == 0 and "provisional" in result.stdout, result.output
+    assert "built in" in refusal(
+        runner.invoke(app, ["models", "change", "pony", "--generator", new, *args])
+    )
+    listed = runner.invoke(app, ["models", "list", *args]).stdout
+    assert "acme-ft\tcheckpoint\t-\tfamily acme" in listed
+    assert "family" not in next(line for line in listed.splitlines() if line.startswith("pony-lag"))
+    with Store.open(data_dir) as store:
+        changed = store.model_by_name("acme")
+        assert changed.generator == new and changed.changed_at > before
+        assert store.model_by_name("acme-ft").changed_at < changed.changed_at  # not its variants
