@@ -12,7 +12,11 @@ import pandas as pd
 from arena.io.battle_files import EXPORT_COLUMNS
 from arena.store import Store
 from generators.errors import InputError
-from leaderboards.provisional import DEFAULT_MAX_VARIANTS, DEFAULT_PROVISIONAL_VOTES
+from leaderboards.provisional import (
+    DEFAULT_MAX_VARIANTS,
+    DEFAULT_PROVISIONAL_VOTES,
+    mark_provisional,
+)
 
 TABLES = ("battles", "clips", "prompts", "models", "raters", "metric_results")
 CARD = "README.md"
@@ -171,15 +175,11 @@ def _models(store: Store, provisional_votes: int) -> pd.DataFrame:
     models = store.models()
     families = model_families(models)
     changed = {m.name: m.changed_at for m in models}
-    since = store.votes_since_change()
     frame = store.models_frame()
-    counted = frame["model"].map(lambda m: since.get(m, 0)).astype("int64")
-    return frame.assign(
-        family=frame["model"].map(families),
-        changed_at=frame["model"].map(changed),
-        votes_since_change=counted,
-        provisional=counted < provisional_votes,
+    frame = frame.assign(
+        family=frame["model"].map(families), changed_at=frame["model"].map(changed)
     )
+    return mark_provisional(frame, store.votes_since_change(), provisional_votes)
 
 
 def _metric_results(store: Store) -> pd.DataFrame:
