@@ -192,8 +192,11 @@ def build_board(pool: VotePool, options: BoardOptions | None = None) -> Board:
     if options.robustness:
         from leaderboards.robustness import neighbour_fragility
 
-        found = tuple(neighbour_fragility(board.counts, list(table["model"])))
-        table = table.assign(holds_unless=[*map(holds_unless, found), ""])
+        # Each shown model against the next shown one: a hidden model is no one's neighbour.
+        order = [m for m in table["model"] if m not in _hidden(pool, options)]
+        found = tuple(neighbour_fragility(board.counts, order))
+        cells = {f.leader: holds_unless(f) for f in found}
+        table = table.assign(holds_unless=[cells.get(m, "") for m in table["model"]])
     table = with_added_columns(table, board.counts)
     return _settled(
         Board(table, leaderboard=board, fragility=found, weights=weights), pool, options
@@ -214,10 +217,10 @@ def _settled(board: Board, pool: VotePool, options: BoardOptions) -> Board:
     unknown = [n for n in options.hide if n not in rated and n not in pool.families]
     if unknown:  # (a store's pool knows every registered model, rated here or not)
         raise RatingInputError(f"--hide: no model {unknown[0]!r} on this board")
-    hidden = set(options.hide) | (set(pool.inactive) if options.hide_inactive else set())
+    hidden = _hidden(pool, options)
     shown = [m for m in rated if m not in hidden]
     if not shown:
-        raise RatingInputError("every model on this board is hidden (--hide)")
+        raise RatingInputError("every rated model is hidden (--hide, or no longer served)")
     notes = variant_notes(rated, shown, pool.families, options.max_variants)
     fitted = board.leaderboard
     if hidden & set(rated):
@@ -228,6 +231,11 @@ def _settled(board: Board, pool: VotePool, options: BoardOptions) -> Board:
         board, table=table, leaderboard=fitted, variants=tuple(notes),
         provisional_votes=options.provisional_votes,
     )  # fmt: skip
+
+
+def _hidden(pool: VotePool, options: BoardOptions) -> set[str]:
+    """The models the board fits but does not show."""
+    return set(options.hide) | (set(pool.inactive) if options.hide_inactive else set())
 
 
 def _votes(table: pd.DataFrame, pool: VotePool) -> dict[str, int]:

@@ -217,6 +217,10 @@ def test_hiding_variants_says_how_many_were_rated(family_store: Path) -> None:
     assert shown == {"acme-5", "rival", "ref"}
     assert "acme: 5 variants rated, 1 shown" in result.stderr
     assert sorted(r["rank"] for r in json.loads(result.stdout))[0] == 1
+    robust = leaderboard(data, "--format", "json", "--hide", hide, "--robustness")
+    assert robust.exit_code == 0, robust.output
+    assert not any(f"acme-{i}" in robust.stdout + robust.stderr for i in range(1, 5))
+    assert sum(bool(r["holds_unless"]) for r in json.loads(robust.stdout)) == 2  # 3 shown
     markdown = leaderboard(data, "--format", "markdown", "--hide", hide).stdout
     assert "acme: 5 variants rated, 1 shown" in markdown and "acme-1" not in markdown
     # Hiding no more than the limit allows, or hiding nothing, says nothing.
