@@ -19,6 +19,14 @@ from leaderboards.composite import compute_composite, parse_weights
 from leaderboards.counts import PairCounts, pair_counts_from_battles, pair_counts_from_frame
 from leaderboards.errors import RatingInputError
 from leaderboards.leaderboard import Estimate, Leaderboard, RatingSettings, compute_leaderboard
+from leaderboards.provisional import (
+    DEFAULT_MAX_VARIANTS,
+    DEFAULT_PROVISIONAL_VOTES,
+    VariantNote,
+    hide_models,
+    mark_provisional,
+    variant_notes,
+)
 
 if TYPE_CHECKING:  # imported when a board asks for them: `paddock leaderboard` stays quick
     from leaderboards.robustness import Fragility
@@ -39,12 +47,19 @@ class VotePool:
         asked: the aspects this arena asks, overall first.
         clips: the pool's clips with their time and price (`leaderboards.price_speed`), for the
             price and speed columns (None: not read, as from a votes file).
+        since_change: each model's votes in the pool cast after it was added or last changed
+            (None: not known, as for a votes file; every vote counts).
+        families: model -> family (a model absent is its own family).
+        inactive: the models no longer served (hidden by ``BoardOptions.hide_inactive``).
     """
 
     counts: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     battles: pd.DataFrame | None = None
     asked: tuple[str, ...] = (OVERALL,)
     clips: pd.DataFrame | None = None
+    since_change: Mapping[str, int] | None = None
+    families: Mapping[str, str] = field(default_factory=dict)
+    inactive: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +77,12 @@ class BoardOptions:
         robustness: add each model's ``holds_unless`` against the next one down.
         sort: the raw or composite board's row order: "rating", or "price" / "speed" (needs
             the pool's clips).
+        provisional_votes: a model with fewer votes since it was added or last changed is
+            marked provisional.
+        max_variants: more variants of one family rated than this, with some not shown, and
+            the board says how many were rated.
+        hide: models fitted but not shown (their votes still rate the others).
+        hide_inactive: hide the pool's inactive models too.
     """
 
     settings: RatingSettings = field(default_factory=RatingSettings)
@@ -73,6 +94,10 @@ class BoardOptions:
     per_aspect: bool = False
     robustness: bool = False
     sort: str = "rating"
+    provisional_votes: int = DEFAULT_PROVISIONAL_VOTES
+    max_variants: int = DEFAULT_MAX_VARIANTS
+    hide: tuple[str, ...] = ()
+    hide_inactive: bool = False
 
     def aspects_to_read(self) -> tuple[str, ...]:
         """The aspects whose count tables the board needs (none for a style-controlled one)."""
@@ -97,6 +122,8 @@ class Board:
         fragility: each model against the next one down, when robustness was asked.
         aspect_votes: votes per aspect fitted on a per-aspect board.
         weights: the composite's weights as fitted (aspects without votes dropped).
+        variants: families with more variants rated than shown (`leaderboards.provisional`).
+        provisional_votes: the votes since a change that settle a rating.
     """
 
     table: pd.DataFrame
@@ -105,6 +132,8 @@ class Board:
     fragility: tuple[Fragility, ...] = ()
     aspect_votes: Mapping[str, int] = field(default_factory=dict)
     weights: Mapping[str, float] | None = None
+    variants: tuple[VariantNote, ...] = ()
+    provisional_votes: int = DEFAULT_PROVISIONAL_VOTES
 
     # What the text formats and snapshots of a raw or composite board read.
     @property
@@ -150,9 +179,9 @@ def build_board(pool: VotePool, options: BoardOptions | None = None) -> Board:
     options = options or BoardOptions()
     _check_sort(pool, options)
     if options.control:
-        return _style_board(pool, options)
+        return _settled(_style_board(pool, options), pool, options)
     if options.per_aspect:
-        return _aspect_board(pool, options)
+        return _settled(_aspect_board(pool, options), pool, options)
     weights = None
     if options.weights is not None:
         frames = {name: _among(frame, options.models) for name, frame in pool.counts.items()}
@@ -170,14 +199,68 @@ def build_board(pool: VotePool, options: BoardOptions | None = None) -> Board:
     if options.robustness:
         from leaderboards.robustness import neighbour_fragility
 
-        found = tuple(neighbour_fragility(board.counts, list(table["model"])))
-        table = table.assign(holds_unless=[*map(holds_unless, found), ""])
+        # Each shown model against the next shown one: a hidden model is no one's neighbour.
+        order = [m for m in table["model"] if m not in _hidden(pool, options)]
+        found = tuple(neighbour_fragility(board.counts, order))
+        cells = {f.leader: holds_unless(f) for f in found}
+        table = table.assign(holds_unless=[cells.get(m, "") for m in table["model"]])
     table = with_added_columns(table, board.counts)
     if pool.clips is not None:
         from leaderboards.price_speed import with_price_speed
 
         table = with_price_speed(table, pool.clips, options.sort)
-    return Board(table, leaderboard=board, fragility=found, weights=weights)
+    return _settled(
+        Board(table, leaderboard=board, fragility=found, weights=weights), pool, options
+    )
+
+
+def _settled(board: Board, pool: VotePool, options: BoardOptions) -> Board:
+    """``board`` with each rating's provisional mark, the hidden models left out of what it
+    shows, and a note for each family with more variants rated than shown."""
+    table = board.table
+    if table.empty or "model" not in table.columns:
+        return board
+    rated = list(table["model"])
+    since = pool.since_change
+    if since is None:  # nothing known of changes (a votes file): every vote counts
+        since = _votes(table, pool)
+    table = mark_provisional(table, since, options.provisional_votes)
+    unknown = [n for n in options.hide if n not in rated and n not in pool.families]
+    if unknown:  # (a store's pool knows every registered model, rated here or not)
+        raise RatingInputError(f"--hide: no model {unknown[0]!r} on this board")
+    hidden = _hidden(pool, options)
+    shown = [m for m in rated if m not in hidden]
+    if not shown:
+        raise RatingInputError("every rated model is hidden (--hide, or no longer served)")
+    notes = variant_notes(rated, shown, pool.families, options.max_variants)
+    fitted = board.leaderboard
+    if hidden & set(rated):
+        table = hide_models(table, hidden)
+        if fitted is not None:
+            fitted = replace(fitted, table=hide_models(fitted.table, hidden))
+    return replace(
+        board, table=table, leaderboard=fitted, variants=tuple(notes),
+        provisional_votes=options.provisional_votes,
+    )  # fmt: skip
+
+
+def _hidden(pool: VotePool, options: BoardOptions) -> set[str]:
+    """The models the board fits but does not show."""
+    return set(options.hide) | (set(pool.inactive) if options.hide_inactive else set())
+
+
+def _votes(table: pd.DataFrame, pool: VotePool) -> dict[str, int]:
+    """Each model's votes: the table's ``votes`` column, or (a style-controlled or per-aspect
+    board) counted from the pool."""
+    if "votes" in table.columns:
+        return dict(zip(table["model"], table["votes"], strict=True))
+    from leaderboards.counts import model_totals
+
+    if pool.battles is not None and not pool.battles.empty:
+        counts = pair_counts_from_battles(pool.battles[["model_a", "model_b", "winner"]])
+    else:
+        counts = _union([f for f in pool.counts.values() if f is not None and not f.empty])
+    return model_totals(counts)["votes"].to_dict()
 
 
 def _check_sort(pool: VotePool, options: BoardOptions) -> None:

@@ -66,6 +66,10 @@ COLUMNS = (
     Column("clips_timed", "int", optional=True),
     Column("clips_priced", "int", optional=True),
     Column("price_note", "text", optional=True),
+    # Votes cast since the model was added or last changed, and whether that leaves its rating
+    # provisional (`leaderboards.provisional`); on every board `build_board` makes.
+    Column("votes_since_change", "int", optional=True),
+    Column("provisional", "bool", optional=True),
 )
 #: The columns `compute_leaderboard` fits (not the optional nor the added ones).
 TABLE_COLUMNS = tuple(c.name for c in COLUMNS if not c.optional and c.compute is None)

@@ -62,6 +62,8 @@ def snapshot_dict(
         "position_bias_elo": _estimate(board.position_bias),
         "tie_parameter_nu": _estimate(board.tie_parameter),
         "rows": table_records(board),
+        "provisional_votes": getattr(board, "provisional_votes", None),
+        "variants": [vars(note) for note in getattr(board, "variants", ())],
     }
 
 
@@ -78,14 +80,33 @@ def table_csv(board: Leaderboard) -> str:
 
 
 def table_markdown(board: Leaderboard) -> str:
-    """The leaderboard table as a GitHub Markdown table (preliminary models marked with *)."""
+    """The leaderboard table as a GitHub Markdown table (preliminary models marked with *,
+    provisional ones with †), and a line per family with more variants rated than shown."""
     records = table_records(board)
-    marked = [{**r, "model": r["model"] + (" *" if r["preliminary"] else "")} for r in records]
+    marked = [{**r, "model": r["model"] + _marks(r, " *", " †")} for r in records]
     lines = markdown_lines(display_columns(records), marked)
     if any(r["preliminary"] for r in records):
         lines.append("")
         lines.append(f"\\* preliminary: fewer than {board.settings.min_votes} votes")
+    if any(r.get("provisional") for r in records):
+        lines.append("")
+        lines.append(f"† provisional: {provisional_sentence(board)}")
+    for note in getattr(board, "variants", ()):
+        lines.append("")
+        lines.append(note.sentence())
     return "\n".join(lines) + "\n"
+
+
+def _marks(row: dict, preliminary: str, provisional: str) -> str:
+    """The marks after a model's name: preliminary, provisional, or both."""
+    return (preliminary if row["preliminary"] else "") + (
+        provisional if row.get("provisional") else ""
+    )
+
+
+def provisional_sentence(board) -> str:
+    """What the provisional mark means on this board."""
+    return f"fewer than {board.provisional_votes} votes since the model was added or last changed"
 
 
 def markdown_lines(shown: list[DisplayColumn], rows: list[dict]) -> list[str]:

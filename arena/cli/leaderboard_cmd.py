@@ -98,6 +98,39 @@ def leaderboard(
     bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap replicates.")] = 1000,
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
     min_votes: Annotated[int, typer.Option(help="Fewer votes: marked preliminary.")] = 50,
+    provisional_votes: Annotated[
+        int | None,
+        typer.Option(
+            "--provisional-votes",
+            min=1,
+            help="Fewer votes since the model was added or last changed: marked provisional "
+            "(default: paddock.toml's [leaderboard] provisional_votes, else 500).",
+        ),
+    ] = None,
+    max_variants: Annotated[
+        int | None,
+        typer.Option(
+            "--max-variants",
+            min=1,
+            help="More variants of one family rated than this, some of them not shown: the "
+            "board says how many were rated (default: paddock.toml's [leaderboard] "
+            "max_variants, else 3).",
+        ),
+    ] = None,
+    hide: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--hide",
+            help="Models rated but not shown (comma-separated or repeated); their votes still "
+            "rate the others.",
+        ),
+    ] = None,
+    hide_inactive: Annotated[
+        bool,
+        typer.Option(
+            "--hide-inactive", help="Do not show models that are no longer served (as the tab)."
+        ),
+    ] = False,
     ties: Annotated[TiesModel, typer.Option(help="Tie handling: half a win, or Davidson.")] = (
         TiesModel.half
     ),
@@ -186,6 +219,7 @@ def leaderboard(
         reading = start_reading(votes)
     # Imports stay inside: `paddock --help` and the other commands should not pay for them.
     from arena.cli.leaderboard_print import print_board, write_plots, write_snapshot
+    from arena.io.board_file import load_board_settings
     from arena.io.board_votes import asked_aspects, read_pool
     from leaderboards.board import BoardOptions, build_board, composite_weights
     from leaderboards.leaderboard import RatingSettings
@@ -213,11 +247,19 @@ def leaderboard(
         _refuse_with_control(category, audio, tag, since, until, models, robustness, plot)
     if votes is not None and not features:  # a file is rated whole, also in a composite
         _refuse_store_filters(category, audio, tags, since, until, include_flagged)
+    if votes is not None and hide_inactive:
+        from leaderboards.errors import RatingInputError
+
+        raise RatingInputError("--hide-inactive reads the store's models; a --votes file has none")
     weighed, explicit = composite_weights(weights, asked) if combined else (None, False)
+    file_settings = load_board_settings()
     options = BoardOptions(
         settings=settings, models=tuple(names), aspect=aspect, weights=weighed,
         explicit_weights=explicit, control=tuple(features), robustness=robustness,
         sort=sort.value,
+        provisional_votes=provisional_votes or file_settings.provisional_votes,
+        max_variants=max_variants or file_settings.max_variants,
+        hide=tuple(_split(hide)), hide_inactive=hide_inactive,
     )  # fmt: skip
     filters = None
     if votes is None and not features:  # the style-controlled board rates every vote
@@ -235,6 +277,9 @@ def leaderboard(
         typer.echo(f"composite of {shown}", err=True)
     if board.fragility:
         typer.echo(board.fragility[0].sentence(), err=True)
+    if output_format.value in ("json", "csv"):  # the table and Markdown say it themselves
+        for note in board.variants:
+            typer.echo(note.sentence(), err=True)
     print_board(board, output_format.value)
     if snapshot is not None and board.style is None:  # (a controlled board has none yet)
         write_snapshot(board, snapshot, _pool_record(options, data, votes, filters, weights))

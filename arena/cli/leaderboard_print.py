@@ -42,10 +42,12 @@ def _print_rich(board) -> None:
 
     records = table_records(board)
     shown = display_columns(records)
+    # A provisional rating's mark goes beside its votes: the model column is the widest already.
     marked = [
-        {**r, "model": r["model"] + (" [dim](preliminary)[/dim]" if r["preliminary"] else "")}
+        {**r, "model": r["model"] + _marks(r["preliminary"], " [dim](preliminary)[/dim]"),
+         "votes": f"{r['votes']}" + _marks(r.get("provisional"), " †")}
         for r in records
-    ]
+    ]  # fmt: skip
     title = f"Leaderboard: {board.n_votes} votes, {len(board.table)} models"
     console = Console()
     table = _rich_table(title, shown, marked)
@@ -73,6 +75,12 @@ def _print_rich(board) -> None:
     for row in records:
         if row["note"]:
             console.print(f"{row['model']}: {row['note']}")
+    if any(r.get("provisional") for r in records):
+        from leaderboards.snapshot import provisional_sentence
+
+        console.print(f"† provisional: {provisional_sentence(board)}")
+    for note in board.variants:
+        console.print(note.sentence())
     if board.position_bias is not None:
         b = board.position_bias
         console.print(
@@ -88,6 +96,10 @@ def _print_rich(board) -> None:
 _PRICE_NEEDS = ("gen_s_per_clip_s", "price_per_clip", "price_per_min", "clips_priced")
 
 
+def _marks(flag: bool | None, mark: str) -> str:
+    return mark if flag else ""
+
+
 def _print_style_rich(board) -> None:
     from rich.console import Console
 
@@ -95,9 +107,19 @@ def _print_style_rich(board) -> None:
 
     title = f"Style-controlled leaderboard: {board.n_votes} votes"
     console = Console()
-    console.print(_rich_table(title, style_display(), board.table.to_dict(orient="records")))
+    rows = [
+        {**r, "model": r["model"] + _marks(r.get("provisional"), " †")}
+        for r in board.table.to_dict(orient="records")
+    ]
+    console.print(_rich_table(title, style_display(), rows))
     for note in style_notes(board.style):
         console.print(note)
+    if any(r.get("provisional") for r in rows):
+        from leaderboards.snapshot import provisional_sentence
+
+        console.print(f"† provisional: {provisional_sentence(board)}")
+    for note in board.variants:
+        console.print(note.sentence())
 
 
 def _natural_width(console, table) -> int:

@@ -37,3 +37,23 @@ def ensure_builtin_models(store: Store) -> list[Model]:
         kind = "builtin" if name == "pony" else "baseline"
         models.append(store.add_model(name, kind, generator=f"builtin:{name}", exist_ok=True))
     return models
+
+
+def change_model_generator(store: Store, name: str, generator: str) -> Model:
+    """Replace a registered model's generator in place (a new endpoint or weights behind the
+    same name): the one kind of change that makes its rating provisional again, since the votes
+    before it were cast on what the old generator made. An unknown spec, a built-in model or the
+    spec it already has is refused and nothing is written."""
+    from generators.errors import InputError
+    from generators.registry import build_generator
+
+    generator = (generator or "").strip()
+    model = store.model_by_name(name)
+    if model.kind in ("builtin", "baseline"):
+        raise InputError(f"model {name!r} is built in: its generator is Paddock's own code")
+    if not generator:
+        raise InputError(f"model {name!r}: give the new generator spec (--generator)")
+    if generator == model.generator:
+        raise InputError(f"model {name!r} already has the generator {generator}: nothing changed")
+    build_generator(generator)  # an unknown spec is refused before anything is written
+    return store.change_generator(name, generator)

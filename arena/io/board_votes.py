@@ -80,8 +80,18 @@ def _store_pool(
         from arena.domain.style_features import battles_with_features
 
         battles = battles_with_features(store, list(options.control), filters)
+    from arena.domain.families import model_families
+
     clips = None if options.control or options.per_aspect else pool_clips(store, filters)
-    return VotePool(counts, battles, asked, clips)
+    # Counted over the overall votes of the same pool (the follow-ups are extra answers).
+    since_change = store.votes_since_change(replace(filters, aspect=OVERALL))
+    models = store.models()
+    for name in options.hide:
+        store.model_by_name(name)  # a name not registered is refused, listing the known ones
+    inactive = tuple(m.name for m in models if not m.active)
+    return VotePool(
+        counts, battles, asked, clips, since_change, model_families(models), inactive
+    )
 
 
 #: Generator kinds that run on this machine: their clips cost compute time, not a price.

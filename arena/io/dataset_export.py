@@ -12,6 +12,11 @@ import pandas as pd
 from arena.io.battle_files import EXPORT_COLUMNS
 from arena.store import Store
 from generators.errors import InputError
+from leaderboards.provisional import (
+    DEFAULT_MAX_VARIANTS,
+    DEFAULT_PROVISIONAL_VOTES,
+    mark_provisional,
+)
 
 TABLES = ("battles", "clips", "prompts", "models", "raters", "metric_results")
 CARD = "README.md"
@@ -81,6 +86,12 @@ FIELDS: dict[str, dict[str, str]] = {
         "parent": "parent model of a checkpoint",
         "active": "whether the arena still serves it",
         "created_at": "when it was registered (UTC)",
+        "family": "the family its variants share (its parent's for a checkpoint, else its own "
+        "name, unless paddock.toml names one)",
+        "changed_at": "when it was registered or its generator last replaced (UTC)",
+        "votes_since_change": "votes it took part in since `changed_at` (flagged left out)",
+        "provisional": "fewer than the arena's provisional_votes since `changed_at`: a rating "
+        "fitted from these votes is not settled for it",
     },
     "raters": {
         "rater": "pseudonymous rater id, as in battles",
@@ -121,8 +132,11 @@ def check_target(out: Path, force: bool) -> None:
         raise InputError(f"{out} is not empty; choose an empty folder or pass --force to overwrite")
 
 
-def dataset_tables(store: Store) -> dict[str, pd.DataFrame]:
-    """The tables of the dataset, rater ids replaced by pseudonyms."""
+def dataset_tables(
+    store: Store, provisional_votes: int = DEFAULT_PROVISIONAL_VOTES
+) -> dict[str, pd.DataFrame]:
+    """The tables of the dataset, rater ids replaced by pseudonyms; a model with fewer than
+    ``provisional_votes`` votes since its last change is marked provisional."""
     battles = store.battles_frame(aspect=None)  # follow-up answers too, each with its aspect
     kinds = store.vote_battle_kinds()
     raters = store.raters_frame()
@@ -153,10 +167,24 @@ def dataset_tables(store: Store) -> dict[str, pd.DataFrame]:
         "battles": battles,
         "clips": clips[list(FIELDS["clips"])],
         "prompts": store.prompts_frame(),
-        "models": store.models_frame(),
+        "models": _models(store, provisional_votes),
         "raters": raters,
         "metric_results": _metric_results(store),
     }
+
+
+def _models(store: Store, provisional_votes: int) -> pd.DataFrame:
+    """Every model with its family, its last change and whether its rating is provisional."""
+    from arena.domain.families import model_families
+
+    models = store.models()
+    families = model_families(models)
+    changed = {m.name: m.changed_at for m in models}
+    frame = store.models_frame()
+    frame = frame.assign(
+        family=frame["model"].map(families), changed_at=frame["model"].map(changed)
+    )
+    return mark_provisional(frame, store.votes_since_change(), provisional_votes)
 
 
 def _metric_results(store: Store) -> pd.DataFrame:
@@ -199,9 +227,12 @@ def export_dataset(
     Raises:
         InputError: ``out`` is a file, or a non-empty folder without ``force``.
     """
+    from arena.io.board_file import load_board_settings
+
     out = Path(out)
     check_target(out, force)
-    tables = dataset_tables(store)
+    settings = load_board_settings()
+    tables = dataset_tables(store, settings.provisional_votes)
     report = ExportReport(out)
     out.mkdir(parents=True, exist_ok=True)
     if with_clips:
@@ -215,7 +246,10 @@ def export_dataset(
         report.files.append(path)
     created_at = created_at or datetime.now(UTC).isoformat(timespec="seconds")
     card = out / CARD
-    card.write_text(data_card(tables, license, created_at), encoding="utf-8")
+    card.write_text(
+        data_card(tables, license, created_at, settings.provisional_votes, settings.max_variants),
+        encoding="utf-8",
+    )
     report.files.append(card)
     return report
 
@@ -236,6 +270,41 @@ def _copy_clips(store: Store, clips: pd.DataFrame, out: Path) -> int:
     return copied
 
 
+def _unsettled(
+    models: pd.DataFrame, battles: pd.DataFrame, provisional_votes: int, max_variants: int
+) -> list[str]:
+    """The card's lines on provisional ratings and on families with many variants rated."""
+    from leaderboards.provisional import variant_notes
+
+    voted = set(battles["model_a"]) | set(battles["model_b"])
+    marked = models[models["provisional"] & models["model"].isin(voted)]
+    lines = ["## Provisional ratings", ""]
+    if marked.empty:
+        lines += [
+            f"Every model with votes has at least {provisional_votes} votes since it was "
+            "registered or last changed.",
+            "",
+        ]
+    else:
+        named = ", ".join(
+            f"`{row.model}` ({row.votes_since_change} since {row.changed_at:%Y-%m-%d})"
+            for row in marked.itertuples()
+        )
+        lines += [
+            f"A rating is **provisional** until its model has {provisional_votes} votes cast "
+            "after it was registered or its generator last replaced (`provisional` in "
+            f"`models`). Provisional here: {named}.",
+            "",
+        ]
+    rated = [m for m in models["model"] if m in voted]
+    active = set(models.loc[models["active"], "model"])
+    families = dict(zip(models["model"], models["family"], strict=True))
+    notes = variant_notes(rated, [m for m in rated if m in active], families, max_variants)
+    for note in notes:
+        lines += [f"{note.sentence()} (still served by the arena).", ""]
+    return lines
+
+
 def _size_category(n: int) -> str:
     for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K")):
         if n < limit:
@@ -243,8 +312,15 @@ def _size_category(n: int) -> str:
     return "100K<n<1M" if n < 1_000_000 else "n>1M"
 
 
-def data_card(tables: dict[str, pd.DataFrame], license: str, created_at: str) -> str:
-    """The dataset's README.md: what is in it, how it was collected, the licences."""
+def data_card(
+    tables: dict[str, pd.DataFrame],
+    license: str,
+    created_at: str,
+    provisional_votes: int = DEFAULT_PROVISIONAL_VOTES,
+    max_variants: int = DEFAULT_MAX_VARIANTS,
+) -> str:
+    """The dataset's README.md: what is in it, how it was collected, which ratings are not
+    settled, the licences."""
     battles = tables["battles"]
     n_votes = len(battles)
     lines = [
@@ -310,6 +386,7 @@ def data_card(tables: dict[str, pd.DataFrame], license: str, created_at: str) ->
         "with ties and both-bad as half a win (`paddock leaderboard --votes battles.parquet`).",
         "",
         *_price_speed_lines(tables["clips"], tables["models"]),
+        *_unsettled(tables["models"], battles, provisional_votes, max_variants),
         "## Fields",
         "",
     ]

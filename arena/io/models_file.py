@@ -12,9 +12,15 @@
     [models.team-x]
     generator = "folder:/exports/team-x"
 
+    [models.acme-v2]
+    generator = "http:acme-v2"
+    family = "acme"                                  # variants rated together (see below)
+
 Every model's generator spec is built and checked before anything is written; sync then adds
 the new models in one transaction. A model already registered with another generator is refused
-(its clips were made by the old one): give the new generator a new name.
+(its clips were made by the old one): give the new generator a new name, or replace it in
+place with `paddock models change`. `family` names the family whose variants a board counts
+(`arena/domain/families.py`); sync records it, also for models already registered.
 """
 
 from __future__ import annotations
@@ -49,6 +55,14 @@ class ModelSection(BaseModel):
     display_name: str | None = None
     kind: str | None = None
     parent: str | None = None
+    family: str | None = None
+
+    @field_validator("family")
+    @classmethod
+    def _named(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must be a non-empty name")
+        return value.strip() if value is not None else None
 
     @field_validator("generator")
     @classmethod
@@ -79,12 +93,14 @@ class ModelDecl:
     display_name: str
     parent: str | None = None
     params: dict[str, str] = field(default_factory=dict)
+    family: str | None = None
 
 
 @dataclass
 class SyncReport:
     added: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    family_set: list[str] = field(default_factory=list)  # registered models given a new family
 
 
 def full_spec(generator: str, params: dict[str, str], base: Path, config: Path) -> str:
@@ -129,7 +145,12 @@ def load_models_file(path: str | os.PathLike) -> list[ModelDecl]:
         except PaddockError as exc:
             raise config_error(path, where, None, str(exc)) from None
         kind = model.kind or ("checkpoint" if model.parent else model_kind_of(spec))
-        decls.append(ModelDecl(name, spec, kind, model.display_name or name, model.parent, params))
+        if model.family is not None and kind == "baseline":
+            raise config_error(
+                path, where, "family", "a built-in baseline is its own family, not a variant"
+            )
+        decls.append(ModelDecl(name, spec, kind, model.display_name or name, model.parent, params,
+                               model.family))  # fmt: skip
     return decls
 
 
@@ -153,6 +174,8 @@ def sync_models(store: Store, decls: list[ModelDecl]) -> SyncReport:
             )
         elif existing.generator == decl.spec:
             report.unchanged.append(decl.name)
+            if existing.family != decl.family:
+                report.family_set.append(decl.name)
         else:
             conflicts.append(
                 f"model {decl.name!r} is registered with {existing.generator or 'no generator'}, "
@@ -162,5 +185,8 @@ def sync_models(store: Store, decls: list[ModelDecl]) -> SyncReport:
         raise InputError("; ".join(conflicts) + " (nothing synced)")
     if new:
         store.add_models(new)
+    family = {decl.name: decl.family for decl in decls}
+    for name in [row["name"] for row in new if family[row["name"]]] + report.family_set:
+        store.set_model_family(name, family[name])
     report.added = [row["name"] for row in new]
     return report

@@ -28,6 +28,7 @@ from arena.store.db import (
     read_server_info,
 )
 from arena.store.metric_results import MetricQueries
+from arena.store.model_changes import ModelChangeQueries
 from arena.store.raters import RaterQueries
 from arena.store.serving import RenditionQueries
 from arena.store.vote_file_counts import aggregate_votes_file
@@ -37,6 +38,7 @@ from arena.store.votes import VoteFilter, VoteQueries
 
 class Store(
     CatalogQueries,
+    ModelChangeQueries,
     BattleQueries,
     VoteQueries,
     AspectVoteQueries,

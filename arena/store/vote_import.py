@@ -124,14 +124,17 @@ def _check_references(con: duckdb.DuckDBPyConnection, where, add_models: bool) -
     if prompt:
         raise InputError(f"{place}: unknown prompt id {prompt[0][0]!r}")
     if unknown:
+        # A model known only from the file was added when its first vote there was cast: its
+        # imported votes count towards settling its rating (provisional ratings).
         con.execute(
             """INSERT INTO models (id, name, display_name, kind, generator, parent, params,
                  created_at, active, changed_at)
                SELECT substr(md5(random()::VARCHAR || name), 1, 16), name, name,
-                 'imported', NULL, NULL, '{}', now()::TIMESTAMP, TRUE, now()::TIMESTAMP FROM (
-                 SELECT DISTINCT name FROM (SELECT model_a AS name FROM incoming_votes UNION
-                                           SELECT model_b FROM incoming_votes)
-                 WHERE name NOT IN (SELECT name FROM models))"""
+                 'imported', NULL, NULL, '{}', now()::TIMESTAMP, TRUE,
+                 coalesce(to_timestamp(min(ts))::TIMESTAMP, now()::TIMESTAMP) FROM (
+                 SELECT name, ts FROM (SELECT model_a AS name, ts FROM incoming_votes UNION ALL
+                                       SELECT model_b, ts FROM incoming_votes)
+                 WHERE name NOT IN (SELECT name FROM models)) GROUP BY name"""
         )
 
 

@@ -19,7 +19,9 @@ def aspect_boards(
     from leaderboards.board import BoardOptions, build_board
     from leaderboards.columns import added_display
 
-    options = BoardOptions(RatingSettings(intervals="sandwich", n_bootstrap=0), per_aspect=True)
+    options = BoardOptions(
+        RatingSettings(intervals="sandwich", n_bootstrap=0), per_aspect=True, hide_inactive=True
+    )  # the models the arena serves, as the overall board above
     filters = VoteFilter(**POOLS.get(pool, {}))
     board = build_board(read_pool(options, store=store, filters=filters,
                                   asked=(OVERALL, *aspects)), options)  # fmt: skip

@@ -77,6 +77,7 @@ def agreement_view(
 
 def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> BoardView:
     """Bradley-Terry leaderboard of one pool, with metric columns and the tab's figures."""
+    from arena.io.board_file import load_board_settings
     from arena.io.board_votes import read_pool
     from leaderboards import RatingSettings
     from leaderboards.board import BoardOptions, build_board
@@ -92,7 +93,13 @@ def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> B
     from leaderboards.price_speed import PRICE_SPEED_COLUMNS, price_speed_summary
     from leaderboards.resolution import resolution_summary
 
-    options = BoardOptions(settings=RatingSettings(n_bootstrap=n_bootstrap))
+    # The tab shows the models the arena serves; retired ones still rate the others.
+    file_settings = load_board_settings()
+    options = BoardOptions(
+        settings=RatingSettings(n_bootstrap=n_bootstrap), hide_inactive=True,
+        provisional_votes=file_settings.provisional_votes,
+        max_variants=file_settings.max_variants,
+    )  # fmt: skip
     filters = VoteFilter(**POOLS.get(pool, {}))
     votes = read_pool(options, store=store, filters=filters, asked=(OVERALL,))
     if votes.counts[OVERALL].empty:
@@ -112,11 +119,19 @@ def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> B
             metric_columns(metric_means(metrics, n_bootstrap=200)), on="model", how="left"
         )
     preliminary = int(table["preliminary"].sum())
+    provisional = int(table["provisional"].sum())
     summary = (
         f"**{board.n_votes} votes** in pool *{pool}*. Bradley-Terry on the Elo scale (ties and "
         "both-bad count half a win), 95% bootstrap intervals; rank = 1 + models whose interval "
         "lies wholly above."
         + (f" {preliminary} model(s) have fewer than 50 votes: preliminary." if preliminary else "")
+        + (
+            f" {provisional} model(s) provisional: fewer than {built.provisional_votes} votes "
+            "since the model was added or last changed."
+            if provisional
+            else ""
+        )
+        + "".join(f" **{note.sentence()}.**" for note in built.variants)
         + "\n\n"
         + resolution_summary(board)
     )

@@ -168,6 +168,9 @@ def style_view(store: Store, board, pool: str, filters: VoteFilter) -> StyleView
     keep = ["model_a", "model_b", "winner"] + [f"{f}_{s}" for f in FEATURES for s in "ab"]
     battles = battles[[c for c in keep if c in battles.columns]]
     summary, table = _cache.get("style:" + _digest(pool, battles), lambda: _style_parts(battles))
+    shown = board.table["model"]
+    if table is not None and not table["model"].isin(shown).all():  # the raw board hides some
+        table = table[table["model"].isin(shown)].reset_index(drop=True)
     return StyleView(robustness, summary, table)
 
 
