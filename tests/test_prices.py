@@ -262,3 +262,26 @@ def test_dry_run_and_max_cost_from_the_command_line(tmp_path):
     )
     with Store.open_snapshot(data) as store:
         assert store.clips() == []
+
+
+def test_an_http_api_names_where_it_reports_its_cost(tmp_path, monkeypatch):
+    from http_support import TOKEN, QueueApi
+
+    from generators.base import GenerationRequest
+    from generators.registry import build_generator
+
+    monkeypatch.setenv("ACME_TEST_KEY", TOKEN)
+    request = GenerationRequest(prompt="a fox", seed=1, duration_s=1.0, resolution="480p", fps=8)
+    with QueueApi(tmp_path / "api") as api:
+        config = tmp_path / "paddock.toml"
+        for field, expected in (("state", "succeeded"), (None, None)):
+            config.write_text(api.toml(**({"cost_field": field} if field else {})))
+            spec = f"http:acme?config={config}"
+            result = build_generator(spec).generate(request, str(tmp_path / "c.mp4"))
+            assert result.provenance.get("cost_usd") == expected
+            price = clip_price(spec, result.provenance, "480p", False, 1.0, result.seconds)
+            # a cost that is no number of dollars leaves the price unknown; none reported and no
+            # table row or paddock.toml price: unknown as well, and the clip was made either way
+            assert (price.usd, price.source) == (None, "unknown")
+        priced = PriceOverride(rule={"*": {"*": 0.25}})
+        assert clip_price(spec, result.provenance, "480p", False, 1.0, 1.0, priced).usd == 0.25
