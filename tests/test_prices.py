@@ -54,6 +54,17 @@ def test_every_table_row_is_dated_with_its_page_and_unconfirmed_rows_say_why():
         assert row.confirmed or row.note, f"{row.provider}:{row.model} unconfirmed without a note"
 
 
+def test_a_bad_table_row_names_its_provider_model_and_key(tmp_path):
+    path = tmp_path / "prices.toml"
+    path.write_text(
+        '[acme]\npage = "https://acme.example/pricing"\nread = "2026-12-05"\n'
+        '[acme.models."v1"]\nusd_per_s = { "2160p" = 0.5 }\n'
+    )
+    with pytest.raises(InputError) as err:
+        price_table(str(path))
+    assert str(err.value).startswith(f'{path} [acme.models."v1"] usd_per_s.2160p: unknown resol')
+
+
 def test_a_price_depends_on_resolution_and_sound_where_the_table_says():
     fal = f"fal:{TABLED_FAL}"
     assert expected_price(fal, "720p", True, 5).usd == pytest.approx(0.70)
