@@ -12,6 +12,7 @@
     result_field = "output.url"              # dotted path; the URL may be relative to endpoint
     error_field = "error.message"
     auth_env = "ACME_API_KEY"                # sent as `Authorization: Bearer $ACME_API_KEY`
+    cost_field = "usage.cost_usd"            # optional: where the done answer says what it cost
 
 A template string that is exactly one placeholder ("{seed}") keeps the value's type; others are
 formatted as text. Placeholders: prompt, seed, duration_s, fps, width, height, resolution, aspect,
@@ -26,6 +27,7 @@ import base64
 import json
 import mimetypes
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -83,6 +85,7 @@ class HttpApiConfig(JobSettings):
     auth_scheme: str = "Bearer"
     check_duration: bool = True
     check_size: bool = True
+    cost_field: str | None = None  # dotted path of the job's cost in US dollars, if it says
 
     @field_validator("request")
     @classmethod
@@ -151,8 +154,16 @@ class HttpGenerator(HttpJobGenerator):
 
     def run_job(self, client, request, prepared, key: str, deadline: float) -> JobRun:
         job_id = self.submit(client, request, key, deadline)
-        url = self.poll(client, job_id, deadline)
-        return JobRun(job_id, url, lambda: self.poll(client, job_id, deadline))
+        answers: dict = {}
+        url = self.poll(client, job_id, deadline, answers)
+        return JobRun(job_id, url, lambda: self.poll(client, job_id, deadline, answers), answers)
+
+    def finish(self, result, job: JobRun):
+        """The cost the done answer reports, where the section names its field."""
+        if not self.config.cost_field:
+            return result
+        cost = field_at(job.answers.get("final"), self.config.cost_field)
+        return replace(result, provenance={"job_id": job.job_id, "cost_usd": cost})
 
     def submit(self, client, request: GenerationRequest, key: str, deadline: float) -> str:
         width, height = request.size
@@ -193,13 +204,15 @@ class HttpGenerator(HttpJobGenerator):
             )
         return str(job_id)
 
-    def poll(self, client, job_id: str, deadline: float) -> str:
-        """Wait for the job to finish; its result URL."""
+    def poll(self, client, job_id: str, deadline: float, answers: dict | None = None) -> str:
+        """Wait for the job to finish; its result URL (the done answer kept in answers)."""
         url = self.config.endpoint + self.config.status_path.format(id=job_id)
         while True:
             answer = self._json_call(client, "GET", url, deadline, f"status of job {job_id}")
             status = field_at(answer, self.config.status_field)
             if status in self.config.done_values:
+                if answers is not None:
+                    answers["final"] = answer
                 result = field_at(answer, self.config.result_field)
                 if not isinstance(result, str) or not result:
                     raise GenerationError(

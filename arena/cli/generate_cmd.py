@@ -53,6 +53,22 @@ def generate(
         ),
     ] = None,
     workers: Annotated[int, typer.Option("--workers", help="Worker processes (--suite).")] = 2,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="With --suite: print per model the clips that would be made, their expected "
+            "price and time; make no request, write nothing.",
+        ),
+    ] = False,
+    max_cost: Annotated[
+        float | None,
+        typer.Option(
+            "--max-cost",
+            help="With --suite: US dollars. Stop before the first request when the expected "
+            "price is higher, and start no new clip once reported prices pass it.",
+        ),
+    ] = None,
     engine: EngineOpt = "local",
     ray_address: RayAddressOpt = None,
     data: DataOpt = DEFAULT_DATA,
@@ -70,11 +86,27 @@ def generate(
         from arena.jobs.engine import check_engine
         from arena.jobs.generation import generate_suite
 
+        if dry_run:
+            from arena.jobs.budget import check_budget, estimate_lines
+            from arena.jobs.generation import plan_suite
+
+            rows = plan_suite(data, model or None, suite, workers)
+            for line in estimate_lines(rows):
+                echo(line)
+            if max_cost is not None:
+                check_budget(rows, max_cost)
+            return
         check_engine(engine, ray_address)
         serving = load_serving_profile()  # a bad [serving] section stops here, naming the key
 
         report = generate_suite(
-            data, model or None, suite, workers, engine=engine, ray_address=ray_address
+            data,
+            model or None,
+            suite,
+            workers,
+            engine=engine,
+            ray_address=ray_address,
+            max_cost=max_cost,
         )
         echo(
             f"generated {report.made} clip(s), {len(report.failed or [])} failed"
@@ -83,7 +115,10 @@ def generate(
                 if report.skipped
                 else ""
             )
+            + (f", ${report.spent_usd:.2f} known price" if report.spent_usd else "")
         )
+        if report.over_budget:
+            echo(f"  stopped: the clips made passed --max-cost {max_cost:g}; no new clip started")
         for line in report.failed or []:
             echo(f"  failed: {line}")
         from arena.jobs.serving_renditions import render_for_serving
@@ -103,6 +138,8 @@ def generate(
         raise InputError("give --prompt and --out for one clip, or --suite NAME for a suite")
     if engine != "local" or ray_address:
         raise InputError("--engine ray runs a suite: use it with --suite")
+    if dry_run or max_cost is not None:
+        raise InputError("--dry-run and --max-cost plan a suite: use them with --suite")
     if not model:
         raise InputError("give --model, e.g. --model builtin:pony")
     if out.suffix.lower() != ".mp4":

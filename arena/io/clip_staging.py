@@ -48,8 +48,11 @@ def stage_clip(
     generation_s: float | None,
     move: bool = False,
     params: dict | None = None,
+    queue_s: float | None = None,
+    price: tuple[float | None, str | None] = (None, None),
 ) -> StagedClip:
-    """Copy (without container metadata) or move a checked clip into the store under a random id."""
+    """Copy (without container metadata) or move a checked clip into the store under a random id;
+    price is (US dollars, where the figure came from) when it was made here."""
     from generators.encode import strip_metadata_copy
 
     clip_id = new_id(16)
@@ -72,6 +75,9 @@ def stage_clip(
         has_audio=info.has_audio,
         generation_s=generation_s,
         params=params or None,
+        queue_s=queue_s,
+        price_usd=price[0],
+        price_source=price[1],
     )
     return StagedClip(clip, final)
 

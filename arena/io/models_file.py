@@ -11,6 +11,7 @@
 
     [models.team-x]
     generator = "folder:/exports/team-x"
+    price_per_s = 0.10                               # what its clips cost (generators/pricing.py)
 
     [models.acme-v2]
     generator = "http:acme-v2"
@@ -36,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from arena.store import Store
 from generators.config_file import check_section, config_error, read_toml, table
 from generators.errors import InputError, PaddockError
+from generators.pricing import PRICE_KEYS, PriceOverride
 from generators.registry import (
     KINDS,
     TARGET_NAME,
@@ -74,6 +76,8 @@ class ModelSection(BaseModel):
     def params(self) -> dict[str, str]:
         out = {}
         for key, value in (self.model_extra or {}).items():
+            if key in PRICE_KEYS:  # what its clips cost, not how they are made
+                continue
             if isinstance(value, bool):
                 out[key] = "true" if value else "false"
             elif isinstance(value, str | int | float):
@@ -139,6 +143,7 @@ def load_models_file(path: str | os.PathLike) -> list[ModelDecl]:
             raise config_error(path, where, None, 'must be a table with generator = "kind:target"')
         model = check_section(path, where, ModelSection.model_validate, section)
         params = check_section(path, where, ModelSection.params, model)
+        check_section(path, where, PriceOverride.from_section, section)
         spec = full_spec(model.generator, params, path.parent, path)
         try:
             build_generator(spec)  # a spec that cannot be built is refused before any write
@@ -152,6 +157,24 @@ def load_models_file(path: str | os.PathLike) -> list[ModelDecl]:
         decls.append(ModelDecl(name, spec, kind, model.display_name or name, model.parent, params,
                                model.family))  # fmt: skip
     return decls
+
+
+def load_price_overrides(path: str | os.PathLike | None = None) -> dict[str, PriceOverride]:
+    """The prices paddock.toml gives its models (`price_per_s`, `price`, `price_per_gpu_hour`,
+    `price_per_cpu_hour`), by model name; none when there is no file. InputError naming the
+    file, model and key of a price it refuses."""
+    from generators.config_file import read_paddock_toml
+
+    path, data = read_paddock_toml(path)
+    out = {}
+    for name, section in (data.get("models") or {}).items():
+        if not isinstance(section, dict):
+            continue  # `models sync` names this; a price is only read from a table
+        where = f"models.{name}"
+        found = check_section(path, where, PriceOverride.from_section, section)
+        if not found.empty:
+            out[name] = found
+    return out
 
 
 def sync_models(store: Store, decls: list[ModelDecl]) -> SyncReport:

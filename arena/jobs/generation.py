@@ -15,6 +15,7 @@ from arena.jobs.loop import Work, run_jobs
 from arena.store import Model, Prompt, Store
 from generators.base import GenerationResult
 from generators.errors import InputError, PaddockError
+from generators.pricing import Price, PriceOverride, clip_price, sent_request
 from generators.registry import needs_gpu
 
 
@@ -42,6 +43,8 @@ class GenerationReport:
     made: int = 0
     skipped: int = 0
     failed: list[str] | None = None
+    spent_usd: float = 0.0  # the known prices of the clips made
+    over_budget: bool = False  # --max-cost was passed: no new clip was started after that
 
     def __post_init__(self) -> None:
         self.failed = self.failed or []
@@ -67,17 +70,17 @@ def model_categories(spec: str) -> frozenset[str] | None:
     return categories() if callable(categories) else None
 
 
-def missing_jobs(
+def missing_pairs(
     store: Store,
     models: Sequence[Model],
     prompts: Sequence[Prompt],
     skipped: list[str] | None = None,
-) -> list[Job]:
-    """The (model, prompt, seed) triples that have no clip yet, prompts first so pools fill evenly
-    (diffusers jobs grouped by model at the end). A prompt of a category the model cannot take
-    (an image prompt for a text-to-video pipeline) is left out and named in skipped."""
+) -> list[tuple[Model, Prompt]]:
+    """The (model, prompt) pairs that have no clip yet (at the prompt's seed), prompts first. A
+    prompt of a category the model cannot take (an image prompt for a text-to-video pipeline)
+    is left out and named in skipped. Reads only: nothing is written."""
     serves = {m.name: model_categories(m.generator) for m in models if m.generator}
-    jobs = []
+    pairs = []
     for prompt in prompts:
         for model in models:
             if not model.generator:
@@ -92,8 +95,22 @@ def missing_jobs(
                         f"{prompt.category} prompts"
                     )
                 continue
-            image = _resolve_image(store, prompt)
-            jobs.append(Job(model.name, model.generator, prompt, prompt.seed, image))
+            pairs.append((model, prompt))
+    return pairs
+
+
+def missing_jobs(
+    store: Store,
+    models: Sequence[Model],
+    prompts: Sequence[Prompt],
+    skipped: list[str] | None = None,
+) -> list[Job]:
+    """The (model, prompt, seed) triples that have no clip yet, prompts first so pools fill evenly
+    (diffusers jobs grouped by model at the end); see `missing_pairs`."""
+    jobs = []
+    for model, prompt in missing_pairs(store, models, prompts, skipped):
+        image = _resolve_image(store, prompt)
+        jobs.append(Job(model.name, model.generator, prompt, prompt.seed, image))
     # A worker keeps one diffusers pipeline loaded (loading is the slow part): their jobs go
     # model by model, after the others, so a worker does not reload a pipeline for every prompt.
     return sorted(jobs, key=lambda j: j.spec if needs_gpu(j.spec) else "")
@@ -138,15 +155,43 @@ def _run_job(job: Job, settings: GenerationSettings, out_path: str) -> JobOutcom
     return JobOutcome(result, None if ready_made else result.seconds)
 
 
+def job_price(
+    job: Job,
+    settings: GenerationSettings,
+    seconds: float | None,
+    provenance: dict | None,
+    override: PriceOverride | None = None,
+) -> Price:
+    """A made clip's price: reported, from paddock.toml, compute time, the table, or unknown."""
+    resolution, length = sent_request(provenance, settings.resolution, settings.duration_s)
+    return clip_price(job.spec, provenance, resolution, job.prompt.audio, length, seconds, override)
+
+
 def _record(
-    store: Store, job: Job, out_path: Path, seconds: float | None, provenance: dict | None = None
+    store: Store,
+    job: Job,
+    out_path: Path,
+    seconds: float | None,
+    provenance: dict | None = None,
+    price: Price | None = None,
 ) -> None:
     info = check_clip(out_path, job.prompt, require_audio=False)
     model = store.model_by_name(job.model)
     # provenance: what the generator said of the clip (pony's plan, a provider's request id,
     # cost and rounding), stored with it.
+    queue_s = (provenance or {}).get("queue_s")
     staged = stage_clip(
-        store, out_path, model.id, job.prompt, job.seed, info, seconds, move=True, params=provenance
+        store,
+        out_path,
+        model.id,
+        job.prompt,
+        job.seed,
+        info,
+        seconds,
+        move=True,
+        params=provenance,
+        queue_s=queue_s if isinstance(queue_s, int | float) else None,
+        price=(price.usd, price.source) if price is not None else (None, None),
     )
     commit_staged(store, [staged])
 
@@ -162,14 +207,21 @@ def generate_missing(
     engine: str = "local",
     ray_address: str | None = None,
     progress: str | None = None,
+    prices: dict[str, PriceOverride] | None = None,
+    max_cost: float | None = None,
 ) -> GenerationReport:
     """Generate every missing clip; resumable because finished clips are recorded one by one.
 
     engine "local" runs jobs in `workers` processes here (0: in this process), "ray" as Ray
     tasks (on the cluster at ray_address, or a Ray started here); either way this process
     records every clip. A job that fails is reported and leaves nothing behind; the run goes on.
+    Each clip records its price (prices: paddock.toml's, by model name); once the known prices
+    of the clips made pass max_cost, no new clip is started and those in flight are finished.
     """
     settings = settings or GenerationSettings()
+    prices = prices or {}
+    if max_cost is not None and stop is None:
+        stop = threading.Event()
     skipped: list[str] = []
     jobs = missing_jobs(store, models, prompts, skipped)
     report = GenerationReport(skipped=len(skipped))
@@ -192,7 +244,14 @@ def generate_missing(
     ]
 
     def record(work: Work, outcome: JobOutcome) -> None:
-        _record(store, work.job, work.output, outcome.generation_s, outcome.result.provenance)
+        job, provenance = work.job, outcome.result.provenance
+        price = job_price(job, settings, outcome.generation_s, provenance, prices.get(job.model))
+        _record(store, job, work.output, outcome.generation_s, provenance, price)
+        if price.usd is not None:
+            report.spent_usd = round(report.spent_usd + price.usd, 6)
+        if max_cost is not None and report.spent_usd > max_cost and not report.over_budget:
+            report.over_budget = True
+            stop.set()  # the jobs in flight are finished and recorded; no new one starts
 
     try:
         loop = run_jobs(
@@ -213,6 +272,35 @@ def generate_missing(
     return report
 
 
+def _suite_models(store: Store, model: str | None) -> list[Model]:
+    models = [store.model_by_name(model)] if model else store.models(active_only=True)
+    if not any(m.generator for m in models):
+        raise InputError("no model with a generator to run; add one with `paddock models add`")
+    return models
+
+
+def plan_suite(
+    data_dir: str | Path,
+    model: str | None,
+    suite: str = "default",
+    workers: int = 2,
+    settings: GenerationSettings | None = None,
+) -> list:
+    """`paddock generate --suite --dry-run`: per model, the clips that would be made, their
+    expected price and time (arena/jobs/budget.py). No request is made and nothing is written."""
+    from arena.io.models_file import load_price_overrides
+    from arena.io.prompt_files import load_suite
+    from arena.jobs.budget import estimate_generation
+
+    prices = load_price_overrides()
+    prompts = load_suite(suite)
+    with Store.open_snapshot(data_dir) as store:
+        models = _suite_models(store, model)
+        pairs = missing_pairs(store, models, prompts)
+        settings = settings or GenerationSettings()
+        return estimate_generation(store, models, pairs, settings, workers, prices)
+
+
 def generate_suite(
     data_dir: str | Path,
     model: str | None,
@@ -221,15 +309,24 @@ def generate_suite(
     settings: GenerationSettings | None = None,
     engine: str = "local",
     ray_address: str | None = None,
+    max_cost: float | None = None,
 ) -> GenerationReport:
-    """`paddock generate --suite`: fill the store with every missing clip, with a progress bar."""
-    from arena.io.prompt_files import ensure_suite
+    """`paddock generate --suite`: fill the store with every missing clip, with a progress bar.
+    With max_cost (US dollars), an expected price above it stops the run before any request
+    (InputError), and reported prices that pass it stop new clips during the run."""
+    from arena.io.models_file import load_price_overrides
+    from arena.io.prompt_files import ensure_suite, load_suite
 
+    prices = load_price_overrides()  # a bad price in paddock.toml stops here, naming it
     with Store.open(data_dir) as store:
+        models = _suite_models(store, model)
+        if max_cost is not None:
+            from arena.jobs.budget import check_budget, estimate_generation
+
+            pairs = missing_pairs(store, models, load_suite(suite))
+            plan = settings or GenerationSettings()
+            check_budget(estimate_generation(store, models, pairs, plan, workers, prices), max_cost)
         prompts = ensure_suite(store, suite)
-        models = [store.model_by_name(model)] if model else store.models(active_only=True)
-        if not any(m.generator for m in models):
-            raise InputError("no model with a generator to run; add one with `paddock models add`")
         return generate_missing(
             store,
             models,
@@ -239,4 +336,6 @@ def generate_suite(
             engine=engine,
             ray_address=ray_address,
             progress="generating",
+            prices=prices,
+            max_cost=max_cost,
         )

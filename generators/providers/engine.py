@@ -5,7 +5,8 @@ base_url (a proxy, a regional endpoint, a test server), max_concurrent (jobs in 
 provider from this machine), fit (round: a duration, aspect or resolution the endpoint cannot
 make becomes the nearest it can, recorded in the clip's provenance; refuse: the clip fails naming
 the allowed values), timeout_s, job_timeout_s, poll_interval_s, retries, backoff_s,
-backoff_max_s, and extra.NAME=VALUE (a field sent as it is, dotted names nest; a JSON value is
+backoff_max_s, cost_field (where an endpoint such as a reseller reports what the job cost, in
+US dollars), and extra.NAME=VALUE (a field sent as it is, dotted names nest; a JSON value is
 sent parsed) for what Paddock's request does not carry.
 """
 
@@ -42,6 +43,7 @@ from generators.providers.protocol import (
     fit_resolution,
     number,
 )
+from generators.providers.queue_time import QueueWatch
 from generators.providers.slots import provider_slot
 
 
@@ -89,6 +91,7 @@ class ProviderGenerator(HttpJobGenerator):
         super().__init__(f"{protocol.kind}:{target}", settings)
         self.protocol, self.target, self.endpoint = protocol, target, endpoint
         self.options, self.extra = options, extra
+        self._watches: dict[str, QueueWatch] = {}  # job id -> the statuses its polls found
 
     def categories(self) -> frozenset[str]:
         limits = self.endpoint.limits
@@ -255,6 +258,8 @@ class ProviderGenerator(HttpJobGenerator):
         while True:
             answer = self._json_call(client, "GET", url, deadline, f"status of job {job_id}")
             status = field_at(answer, p.status_field)
+            if job_id in self._watches:
+                self._watches[job_id].saw(status)
             failed = status in p.failed_values or (
                 status in p.done_values and any(field_at(answer, f) for f in p.failed_if)
             )
@@ -334,9 +339,12 @@ class ProviderGenerator(HttpJobGenerator):
     def run_job(self, client, request, prepared, key: str, deadline: float) -> JobRun:
         values, adjusted = prepared
         image = bool(request.image)
+        watch = QueueWatch(self.protocol.queued_values)
         job_id, submitted = self.submit_job(client, values, image, key, deadline)
+        self._watches[job_id] = watch
         url, final = self.wait_result(client, job_id, image, deadline, submitted)
         job = JobRun(job_id, url, lambda: "", {"submitted": submitted, "final": final})
+        job.answers["queue_s"] = watch.seconds([*reversed(final), submitted])
 
         def ask_again() -> str:
             fresh, job.answers["final"] = self.wait_result(
@@ -353,6 +361,8 @@ class ProviderGenerator(HttpJobGenerator):
         provenance = self._provenance(
             job.job_id, answers["submitted"], answers["final"], answers["adjusted"]
         )
+        if answers.get("queue_s") is not None:
+            provenance["queue_s"] = answers["queue_s"]
         return replace(result, provenance=provenance)
 
     def _provenance(self, job_id: str, submitted: Any, finals: list, adjusted: dict) -> dict:
@@ -368,7 +378,10 @@ class ProviderGenerator(HttpJobGenerator):
             "job_id": job_id,
             "request_id": str(request_id or job_id),
         }
-        for name, path in p.cost_fields.items():
+        cost_fields = dict(p.cost_fields)
+        if self.options.get("cost_field"):
+            cost_fields["cost_usd"] = self.options["cost_field"]  # read as US dollars
+        for name, path in cost_fields.items():
             value = next((v for a in answers if (v := field_at(a, path)) is not None), None)
             if value is not None:
                 record[name] = value

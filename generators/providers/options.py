@@ -17,7 +17,7 @@ _NUMBERS = {
     "backoff_max_s": (float, 30.0),
     "max_concurrent": (int, None),
 }
-OPTIONS = (*_NUMBERS, "base_url", "fit")
+OPTIONS = (*_NUMBERS, "base_url", "fit", "cost_field")
 
 
 def parse_options(name: str, protocol: Protocol, params: dict[str, str]) -> dict[str, Any]:
@@ -47,6 +47,8 @@ def parse_options(name: str, protocol: Protocol, params: dict[str, str]) -> dict
     if not base.startswith(("http://", "https://")):
         raise InputError(f"{name}: base_url {base!r} is not an http(s) URL")
     options["base_url"] = base
+    # Where an endpoint (a reseller, a proxy) reports what the job cost in US dollars.
+    options["cost_field"] = params.get("cost_field") or None
     return options
 
 

@@ -111,6 +111,17 @@ class Protocol:
     )
     request_id_field: str = "id"
     cost_fields: dict[str, str] = field(default_factory=dict)  # provenance name -> answer path
+    # Statuses that mean the job is still waiting its turn (its queue time is measured from
+    # them, where the answer gives no start time of its own).
+    queued_values: tuple[Any, ...] = (
+        "IN_QUEUE",
+        "queued",
+        "pending",
+        "PENDING",
+        "starting",
+        "submitted",
+        "THROTTLED",
+    )
     headers: dict[str, str] = field(default_factory=dict)
     check_path: str | None = None  # the cheapest authenticated GET, if the provider has one
     retired: str | None = None  # why the default endpoint no longer serves, when it does not
