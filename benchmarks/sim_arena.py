@@ -339,6 +339,8 @@ def main(argv: list[str] | None = None) -> dict:
         help="every N-th neighbour gap is under 10 Elo (2: half of them)",
     )
     args = parser.parse_args(argv)
+    if args.seeds < 1 or min(args.k) < 2:
+        parser.error("--seeds must be at least 1 and every --k at least 2")
     summaries = []
     with Progress(console=console, transient=True) as progress:
         for k in args.k:
