@@ -32,10 +32,8 @@ from scipy.special import expit, ndtr
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sim_arena import true_ratings  # noqa: E402
-
+from arena.domain.sim_raters import true_ratings  # noqa: E402
 from leaderboards.leaderboard import ELO_PER_NAT  # noqa: E402
 
 console = Console(stderr=True)
@@ -102,6 +100,23 @@ def oracle_ratio(
     return design.votes_needed(uniform, mask, allowed), design.votes_needed(share, mask, allowed)
 
 
+def bound(k: int, near_tie_every: int = 2, steps: int = 300) -> dict:
+    """Uniform and oracle votes, and their ratio, for both criteria on K true ratings."""
+    design = Design(true_ratings(k, near_tie_every))
+    everything = np.ones(len(design.first), dtype=bool)
+    relevant = np.abs(design.delta) * ELO_PER_NAT >= 10.0
+    row: dict = {"k": k}
+    for name, mask, allowed in (
+        ("tau90", everything, 0.05 * len(design.first)),
+        ("10elo", relevant, 0.1),
+    ):
+        uniform, best = oracle_ratio(design, mask, allowed, steps, f"K={k} {name}")
+        row[f"uniform_votes_{name}"] = round(uniform)
+        row[f"oracle_votes_{name}"] = round(best)
+        row[f"oracle_ratio_{name}"] = round(uniform / best, 3)
+    return row
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--k", type=int, nargs="+", default=[20])
@@ -110,18 +125,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     rows = []
     for k in args.k:
-        design = Design(true_ratings(k, args.near_tie_every))
-        everything = np.ones(len(design.first), dtype=bool)
-        relevant = np.abs(design.delta) * ELO_PER_NAT >= 10.0
-        row: dict = {"k": k}
-        for name, mask, allowed in (
-            ("tau90", everything, 0.05 * len(design.first)),
-            ("10elo", relevant, 0.1),
-        ):
-            uniform, best = oracle_ratio(design, mask, allowed, args.steps, f"K={k} {name}")
-            row[f"uniform_votes_{name}"] = round(uniform)
-            row[f"oracle_votes_{name}"] = round(best)
-            row[f"oracle_ratio_{name}"] = round(uniform / best, 3)
+        row = bound(k, args.near_tie_every, args.steps)
         console.log(json.dumps(row))
         rows.append(row)
     headline = dict(rows[-1])

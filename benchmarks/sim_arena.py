@@ -20,13 +20,18 @@ batches (``Store.import_battles``) and the scheduler refits after every batch. T
 made with uniform pairing (``SchedulerConfig(exploration=1.0, new_model_boost=0)``). A target
 counts as reached at N votes when it holds at every checkpoint from N to 1.25 N.
 
-    .venv/bin/python benchmarks/sim_arena.py --k 20 --seeds 5
-    .venv/bin/python benchmarks/sim_arena.py --k 8 --seeds 20
+    .venv/bin/python benchmarks/sim_arena.py --k 20 --seeds 20
+    .venv/bin/python benchmarks/sim_arena.py --k 8 --seeds 20 --first-seed 100
 
-The last line printed is one JSON object with ``votes_ratio_tau90``, ``votes_ratio_10elo``
-(uniform votes needed / active votes needed, ratio of the means over seeds) and ``coverage``
-(share of true ratings inside the 95% bootstrap intervals of the inverse-propensity fit, at the
-end of the active runs).
+Every random choice comes from the seed (true-rating order, raters, votes, the scheduler's
+draws, and the store's model ids, which order the scheduler's models): the same seed gives the
+same figures. Per seed, the votes saved are uniform votes needed / active votes needed on that
+seed; the last line printed is one JSON object with their medians over seeds and 95%
+intervals (``saved_tau_median``, ``saved_tau_ci``, ``saved_elo10_median``, ``saved_elo10_ci``),
+the oracle design bound of `design_bound.py` for the same K (``oracle_ratio_tau``,
+``oracle_ratio_elo10``) and the share of it reached (``share_of_bound_tau``,
+``share_of_bound_elo10``: median ratio / oracle ratio), and ``coverage`` (share of true ratings
+inside the 95% bootstrap intervals of the inverse-propensity fit, at the end of the active runs).
 """
 
 from __future__ import annotations
@@ -45,13 +50,17 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.progress import Progress
-from scipy.stats import kendalltau
+from scipy.stats import binom, kendalltau
 
 REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+for _path in (REPO, REPO / "benchmarks"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from design_bound import bound as design_bound  # noqa: E402
 
 from arena.domain.gold import GOLD_REFERENCE, GOLD_TWINS, GoldPolicy, record_gold_result  # noqa: E402
+from arena.domain.sampling import ACTIVE_RULES  # noqa: E402
 from arena.domain.scheduler import Scheduler, SchedulerConfig  # noqa: E402
 from arena.domain.sim_raters import COLUMNS, OUTCOMES, WINNER, true_ratings  # noqa: E402,F401
 from arena.domain.sim_raters import SimRaters as _Sim  # noqa: E402
@@ -60,7 +69,7 @@ from arena.store import Store  # noqa: E402
 from leaderboards import RatingSettings, compute_leaderboard  # noqa: E402
 from leaderboards.errors import RatingInputError  # noqa: E402
 
-console = Console(stderr=True)
+console = Console(stderr=True, width=160)
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,7 @@ class SimConfig:
         hold: a target is reached at N when it holds at every checkpoint up to hold * N.
         n_bootstrap: replicates for the coverage intervals.
         focus: `SchedulerConfig.focus` of the active scheduler.
+        active: `SchedulerConfig.active` of the active scheduler.
         near_tie_every: every this-many-th gap between neighbours is under 10 Elo.
     """
 
@@ -97,12 +107,14 @@ class SimConfig:
     hold: float = 1.25
     n_bootstrap: int = 200
     focus: float = 1.0
+    active: str = "pairwise"
     near_tie_every: int = 2
 
 
 @dataclass
 class RunResult:
     mode: str
+    seed: int
     votes_tau90: int | None
     votes_10elo: int | None
     votes: int
@@ -134,7 +146,7 @@ def run(cfg: SimConfig, seed: int, mode: str, progress: Progress | None = None) 
     truth = dict(zip(names, ratings, strict=True))
     gold_models = (GOLD_REFERENCE, *GOLD_TWINS)
     sched_cfg = SchedulerConfig(
-        gold_only_models=gold_models, refit_seconds=math.inf, focus=cfg.focus
+        gold_only_models=gold_models, refit_seconds=math.inf, focus=cfg.focus, active=cfg.active
     )
     if mode == "uniform":
         sched_cfg = SchedulerConfig(
@@ -150,7 +162,7 @@ def run(cfg: SimConfig, seed: int, mode: str, progress: Progress | None = None) 
     elo_checks: list[tuple[int, bool]] = []
     task = progress.add_task(f"K={cfg.k} seed={seed} {mode}", total=None) if progress else None
     with tempfile.TemporaryDirectory(prefix="paddock-sim-") as tmp:
-        store = build_store(Path(tmp) / "data", names, cfg.n_prompts)
+        store = build_store(Path(tmp) / "data", names, cfg.n_prompts, seed=seed)
         scheduler = Scheduler(store, seed=seed, config=sched_cfg)
         votes = 0
         while votes < cfg.budget:
@@ -198,6 +210,7 @@ def run(cfg: SimConfig, seed: int, mode: str, progress: Progress | None = None) 
         progress.remove_task(task)
     return RunResult(
         mode=mode,
+        seed=seed,
         votes_tau90=_reached(tau_checks, cfg.hold),
         votes_10elo=_reached(elo_checks, cfg.hold),
         votes=votes,
@@ -241,36 +254,67 @@ def _coverage(
     return out[0], out[1]
 
 
-def summarise(results: list[RunResult], cfg: SimConfig) -> dict:
-    """Headline figures over seeds (censored runs count at their last vote)."""
-    active = [r for r in results if r.mode == "active"]
-    uniform = [r for r in results if r.mode == "uniform"]
+def median_ci(values: list[float], level: float = 0.95) -> tuple[float, float, float]:
+    """Median and its distribution-free interval (order statistics, binomial ranks).
 
-    def needed(runs: list[RunResult], attr: str) -> list[int]:
-        return [getattr(r, attr) if getattr(r, attr) is not None else r.votes for r in runs]
+    The interval ``[x_(l), x_(n+1-l)]`` with the largest ``l`` whose coverage is at least
+    ``level``; with fewer than 6 values no such ``l`` exists and the range is returned.
+    """
+    xs = sorted(values)
+    n = len(xs)
+    lo = 1
+    for rank in range(1, n // 2 + 1):
+        if 1.0 - 2.0 * binom.cdf(rank - 1, n, 0.5) >= level:
+            lo = rank
+    return float(np.median(xs)), float(xs[lo - 1]), float(xs[n - lo])
 
-    def ratio(attr: str) -> float:
-        return statistics.mean(needed(uniform, attr)) / statistics.mean(needed(active, attr))
 
-    return {
-        "k": cfg.k,
-        "seeds": len(active),
-        "votes_ratio_tau90": round(ratio("votes_tau90"), 3),
-        "votes_ratio_10elo": round(ratio("votes_10elo"), 3),
-        "coverage": round(statistics.mean(r.coverage_ipw for r in active), 4),
-        "coverage_plain": round(statistics.mean(r.coverage_plain for r in active), 4),
-        "coverage_uniform": round(statistics.mean(r.coverage_ipw for r in uniform), 4),
-        "active_votes_tau90": round(statistics.mean(needed(active, "votes_tau90"))),
-        "uniform_votes_tau90": round(statistics.mean(needed(uniform, "votes_tau90"))),
-        "active_votes_10elo": round(statistics.mean(needed(active, "votes_10elo"))),
-        "uniform_votes_10elo": round(statistics.mean(needed(uniform, "votes_10elo"))),
-        "censored_runs": sum(
-            r.votes_tau90 is None or r.votes_10elo is None for r in active + uniform
-        ),
-        "careless_flagged": sum(r.flagged_careless for r in results),
-        "attentive_flagged": sum(r.flagged_attentive for r in results),
-        "seconds": round(sum(r.seconds for r in results), 1),
-    }
+def summarise(results: list[RunResult], cfg: SimConfig, bound: dict | None = None) -> dict:
+    """Headline figures over seeds (censored runs count at their last vote).
+
+    The votes the active scheduler saves are, per seed, the votes uniform pairing needed over
+    the votes the active scheduler needed on the same seed (same true ratings and raters);
+    their median over seeds comes with a 95% interval. ``bound`` is `design_bound.bound`'s row
+    for the same K: the share of the bound is the median ratio over the oracle's ratio.
+    """
+    active = sorted((r for r in results if r.mode == "active"), key=lambda r: r.seed)
+    uniform = sorted((r for r in results if r.mode == "uniform"), key=lambda r: r.seed)
+
+    def needed(run: RunResult, attr: str) -> int:
+        value = getattr(run, attr)
+        return value if value is not None else run.votes
+
+    out: dict = {"k": cfg.k, "seeds": len(active)}
+    for name, attr in (("tau", "votes_tau90"), ("elo10", "votes_10elo")):
+        ratios = [needed(u, attr) / needed(a, attr) for a, u in zip(active, uniform, strict=True)]
+        median, low, high = median_ci(ratios)
+        out[f"saved_{name}_median"] = round(median, 3)
+        out[f"saved_{name}_ci"] = [round(low, 3), round(high, 3)]
+        out[f"active_votes_{name}_median"] = round(
+            statistics.median(needed(a, attr) for a in active)
+        )
+        out[f"uniform_votes_{name}_median"] = round(
+            statistics.median(needed(u, attr) for u in uniform)
+        )
+        if bound is not None:
+            oracle = bound[f"oracle_ratio_{'tau90' if name == 'tau' else '10elo'}"]
+            out[f"oracle_ratio_{name}"] = oracle
+            out[f"share_of_bound_{name}"] = round(median / oracle, 3)
+    out.update(
+        coverage=round(statistics.mean(r.coverage_ipw for r in active), 4),
+        coverage_plain=round(statistics.mean(r.coverage_plain for r in active), 4),
+        coverage_uniform=round(statistics.mean(r.coverage_ipw for r in uniform), 4),
+        censored_runs=sum(r.votes_tau90 is None or r.votes_10elo is None for r in results),
+        careless_flagged=sum(r.flagged_careless for r in results),
+        attentive_flagged=sum(r.flagged_attentive for r in results),
+        seconds=round(sum(r.seconds for r in results), 1),
+    )
+    return out
+
+
+def figures(result: RunResult) -> tuple:
+    """What a run measured, less its wall time: equal for equal seeds."""
+    return tuple(v for k, v in vars(result).items() if k != "seconds")
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -283,12 +327,20 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--bootstrap", type=int, default=SimConfig.n_bootstrap)
     parser.add_argument("--focus", type=float, default=SimConfig.focus)
     parser.add_argument(
+        "--active",
+        choices=ACTIVE_RULES,
+        default=SimConfig.active,
+        help="how the active scheduler weighs pairs (SchedulerConfig.active)",
+    )
+    parser.add_argument(
         "--near-tie-every",
         type=int,
         default=SimConfig.near_tie_every,
         help="every N-th neighbour gap is under 10 Elo (2: half of them)",
     )
     args = parser.parse_args(argv)
+    if args.seeds < 1 or min(args.k) < 2:
+        parser.error("--seeds must be at least 1 and every --k at least 2")
     summaries = []
     with Progress(console=console, transient=True) as progress:
         for k in args.k:
@@ -298,6 +350,7 @@ def main(argv: list[str] | None = None) -> dict:
                 n_prompts=args.prompts,
                 n_bootstrap=args.bootstrap,
                 focus=args.focus,
+                active=args.active,
                 near_tie_every=args.near_tie_every,
             )
             results = []
@@ -310,7 +363,7 @@ def main(argv: list[str] | None = None) -> dict:
                         f"10-Elo order at {result.votes_10elo}, coverage(ipw) "
                         f"{result.coverage_ipw:.2f}, {result.seconds:.1f}s"
                     )
-            summary = summarise(results, cfg)
+            summary = summarise(results, cfg, design_bound(k, args.near_tie_every))
             console.log(json.dumps(summary))
             summaries.append(summary)
     headline = dict(summaries[-1])

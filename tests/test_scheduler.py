@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from arena.domain.scheduler import Scheduler, SchedulerConfig
-from arena.store import Clip, Store, new_id
+from arena.store import Clip, Store
+from generators.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ def add_models(store: Store, names, prompts, clips_per_prompt: int = 1) -> None:
         model = store.add_model(name, "imported", exist_ok=True)
         for prompt in prompts:
             for seed in range(clips_per_prompt):
-                cid = new_id(12)
+                cid = store.make_id(12)
                 rows.append(
                     Clip(cid, model.id, prompt.id, seed, f"clips/{cid}.mp4", "", 1.0, 12.0,
                          64, 48, True, None)
@@ -43,8 +44,13 @@ def add_models(store: Store, names, prompts, clips_per_prompt: int = 1) -> None:
     store.add_clips(rows)
 
 
-def make_store(data_dir: Path, names, n_prompts=3, categories=("t2v",), clips_per_prompt=1):
+def make_store(
+    data_dir: Path, names, n_prompts=3, categories=("t2v",), clips_per_prompt=1, ids=None
+):
+    """A store with clip rows; ``ids`` (e.g. `seeded_ids(seed)`) makes its model and clip ids."""
     store = Store.open(data_dir)
+    if ids is not None:
+        store.make_id = ids
     prompts = [
         _Prompt(f"{cat}-p{i}", f"prompt {cat} {i}", category=cat)
         for cat in categories
@@ -216,3 +222,53 @@ def test_ratings_are_refitted_in_the_background(data_dir):
         time.sleep(0.05)
         after = scheduler.pair_probabilities("t2v")
     assert after[("alpha", "beta")] < before[("alpha", "beta")]
+
+
+def test_lookahead_weighs_the_drop_in_misorder_of_every_pair_one_vote_moves():
+    from scipy.stats import norm
+
+    from arena.domain import sampling
+
+    rng = np.random.default_rng(0)
+    k = 6
+    root = rng.normal(size=(k, k))
+    cov = root @ root.T / k + 0.05 * np.eye(k)
+    i, j = np.triu_indices(k, 1)
+    var = cov[i, i] + cov[j, j] - 2 * cov[i, j]
+    margin = rng.uniform(0.05, 0.5, len(i))
+    info = rng.uniform(0.1, 0.25, len(i))
+    normal = np.ones(len(i))
+    got = sampling._lookahead(i, j, cov, var, margin, info, normal)
+    for q in range(len(i)):
+        b = np.zeros(k)
+        b[i[q]], b[j[q]] = 1.0, -1.0
+        after = cov - info[q] * np.outer(cov @ b, cov @ b) / (1 + info[q] * b @ cov @ b)
+        var_after = after[i, i] + after[j, j] - 2 * after[i, j]
+        # Small steps: the drop in expected misorders is the slope times the variance drop.
+        eps = 1e-6
+        drop = norm.cdf(-margin / np.sqrt(var)) - norm.cdf(
+            -margin / np.sqrt(var - eps * (var - var_after))
+        )
+        assert got[q] == pytest.approx(drop.sum() / eps, rel=1e-3)
+
+
+def test_lookahead_sends_votes_to_the_pairs_that_tell_an_unsettled_pair_apart(data_dir):
+    # alpha-beta unsettled (no direct votes, both well measured against gamma); the pairs
+    # lookahead rule gives it the most weight, a settled pair little, and keeps the floor.
+    store, _ = make_store(data_dir, NAMES)
+    for w, loser, n in (("alpha", "gamma", 200), ("beta", "gamma", 200), ("gamma", "delta", 300)):
+        vote_between(store, w, loser, n)
+        vote_between(store, loser, w, n // 3)
+    cfg = SchedulerConfig(refit_seconds=math.inf, gold_share=0.0, active="lookahead")
+    scheduler = Scheduler(store, seed=1, config=cfg)
+    scheduler.refresh()
+    probs = scheduler.pair_probabilities("t2v")
+    assert sum(probs.values()) == pytest.approx(1.0)
+    assert min(probs.values()) >= 0.1 / 6 - 1e-12
+    assert max(probs, key=probs.get) == ("alpha", "beta")
+    assert probs[("delta", "gamma")] < probs[("alpha", "beta")] / 3
+
+
+def test_unknown_active_rule_is_refused():
+    with pytest.raises(InputError, match="active"):
+        SchedulerConfig(active="greedy")

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from arena.domain.scheduler import Scheduler, SchedulerConfig
+from arena.store import seeded_ids
 from leaderboards import RatingSettings, compute_leaderboard
 from tests.test_scheduler import make_store
 
@@ -25,7 +26,7 @@ def test_small_simulation_runs_and_reports(tmp_path):
     assert 0.0 <= result.coverage_ipw <= 1.0
     assert result.votes_tau90 is None or result.votes_tau90 <= result.votes
     summary = sim_arena.summarise([result, sim_arena.run(cfg, 0, "uniform")], cfg)
-    for key in ("votes_ratio_tau90", "votes_ratio_10elo", "coverage"):
+    for key in ("saved_tau_median", "saved_elo10_median", "saved_tau_ci", "coverage"):
         assert key in summary
 
 
@@ -44,7 +45,7 @@ def test_ipw_fit_is_unbiased_under_active_sampling(tmp_path):
     truth = np.array([60.0, 20.0, -20.0, -60.0])
     estimates = []
     for rep in range(6):
-        store, _ = make_store(tmp_path / f"arena{rep}", names, n_prompts=2)
+        store, _ = make_store(tmp_path / f"arena{rep}", names, n_prompts=2, ids=seeded_ids(rep))
         scheduler = Scheduler(store, seed=rep, config=SchedulerConfig(refit_seconds=math.inf))
         rng = np.random.default_rng(rep)
         for _ in range(4):
@@ -73,3 +74,56 @@ COLUMNS = ["model_a", "model_b", "winner", "prompt_id", "clip_a", "clip_b", "rat
 @pytest.mark.parametrize("k", [8])
 def test_true_ratings_sizes(k):
     assert len(sim_arena.true_ratings(k)) == k
+
+
+def test_same_seed_gives_the_same_figures_and_another_seed_differs(tmp_path):
+    # Model ids come from the seed too (the scheduler orders models by id): before they did,
+    # the same seed gave a different run each time.
+    cfg = sim_arena.SimConfig(k=5, n_prompts=3, budget=600, batch=150, n_bootstrap=20)
+    first = sim_arena.figures(sim_arena.run(cfg, seed=3, mode="active"))
+    again = sim_arena.figures(sim_arena.run(cfg, seed=3, mode="active"))
+    other = sim_arena.figures(sim_arena.run(cfg, seed=4, mode="active"))
+    assert first == again
+    assert other != first
+
+
+def test_seeded_ids_repeat_per_seed_and_the_store_stays_random_by_default(tmp_path):
+    from arena.store import Store
+
+    assert [seeded_ids(1)(8) for _ in range(2)] == [seeded_ids(1)(8)] * 2
+    ids = seeded_ids(1)
+    assert len({ids(8) for _ in range(50)}) == 50
+    assert seeded_ids(1)(8) != seeded_ids(2)(8)
+    assert len(seeded_ids(1)(8)) == 16
+    stores = [Store.open(tmp_path / f"d{i}") for i in range(2)]
+    assert stores[0].add_model("m", "imported").id != stores[1].add_model("m", "imported").id
+    seeded = [Store.open(tmp_path / f"s{i}") for i in range(2)]
+    for store in seeded:
+        store.make_id = seeded_ids(7)
+    assert seeded[0].add_model("m", "imported").id == seeded[1].add_model("m", "imported").id
+    for store in stores + seeded:
+        store.close()
+
+
+def test_median_interval_uses_order_statistics():
+    values = list(range(1, 21))  # 20 seeds: ranks 6 and 15 cover the median at >= 95%
+    median, low, high = sim_arena.median_ci([float(v) for v in values])
+    assert (median, low, high) == (10.5, 6.0, 15.0)
+    assert sim_arena.median_ci([3.0, 1.0, 2.0]) == (2.0, 1.0, 3.0)
+
+
+def test_summary_reports_medians_intervals_and_share_of_the_bound():
+    cfg = sim_arena.SimConfig(k=5)
+
+    def result(mode, seed, tau, elo):
+        return sim_arena.RunResult(mode, seed, tau, elo, 5000, 0.9, 0.9, 1, 0, 1.0)
+
+    runs = [result("active", s, 100, 200) for s in range(6)]
+    runs += [result("uniform", s, 100 * (1 + s), 300) for s in range(6)]
+    bound = {"oracle_ratio_tau90": 2.0, "oracle_ratio_10elo": 1.5}
+    out = sim_arena.summarise(runs, cfg, bound)
+    assert out["saved_tau_median"] == 3.5
+    assert out["saved_tau_ci"] == [1.0, 6.0]
+    assert out["saved_elo10_median"] == 1.5
+    assert out["share_of_bound_tau"] == 1.75
+    assert out["share_of_bound_elo10"] == 1.0

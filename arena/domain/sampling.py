@@ -13,6 +13,8 @@ from generators.errors import InputError
 from leaderboards.bradley_terry import PairwiseModel, chord_matrix, fit_pairwise
 from leaderboards.leaderboard import ELO_PER_NAT
 
+ACTIVE_RULES = ("pairwise", "lookahead")
+
 
 @dataclass(frozen=True)
 class SchedulerConfig:
@@ -43,8 +45,14 @@ class SchedulerConfig:
             are gold checks with ``screen_gold_share`` instead (careless raters are caught
             after a few dozen votes, not a few hundred); 0 turns screening off.
         screen_gold_share: share of gold checks while a rater is screened.
-        focus: exponent on that probability: above 1 the active part concentrates on the
-            least resolved pairs.
+        focus: exponent on the active weights: above 1 the active part concentrates on the
+            pairs it weighs most.
+        active: how the active part weighs a pair. ``"pairwise"``: the probability that the
+            pair itself is misordered by at least ``indifference_elo``, times the share of its
+            variance one more vote would remove. ``"lookahead"``: how much one more vote on
+            the pair would lower the expected number of pairs misordered by that margin,
+            summed over every pair whose estimate the vote moves (a vote on A-C also tells
+            A from B): the plug-in version of the design bound's gradient.
         refit_seconds: the cached ratings are refitted in the background this often.
         ridge: Gaussian penalty of the scheduler's own Bradley-Terry fit.
     """
@@ -62,6 +70,7 @@ class SchedulerConfig:
     screen_gold_answers: int = 8
     screen_gold_share: float = 0.25
     focus: float = 1.0
+    active: str = "pairwise"
     refit_seconds: float = 30.0
     ridge: float = 0.01
 
@@ -74,6 +83,10 @@ class SchedulerConfig:
             raise InputError("scheduler exploration + new_model_boost must be at most 1")
         if self.exploration == 0.0:
             raise InputError("scheduler exploration must be > 0 so every pair keeps a chance")
+        if self.active not in ACTIVE_RULES:
+            raise InputError(
+                f"scheduler active must be one of {', '.join(ACTIVE_RULES)}, got {self.active!r}"
+            )
         if any(w < 0 for w in self.category_weights.values()):
             raise InputError("category weights must be >= 0")
 
@@ -161,6 +174,35 @@ def fit_counts(
     return theta, cov, votes
 
 
+def _lookahead(
+    i: np.ndarray,
+    j: np.ndarray,
+    cov: np.ndarray,
+    var: np.ndarray,
+    margin: np.ndarray,
+    info: np.ndarray,
+    normal: np.ndarray,
+) -> np.ndarray:
+    """Per pair q, the drop in sum_p P(pair p misordered by the margin) from one more vote on q.
+
+    One vote on q with Fisher information ``info_q`` lowers the variance of pair p's
+    difference by ``info_q c_pq^2 / (1 + info_q var_q)`` (a rank-one update; ``c_pq`` is the
+    covariance of the two differences), and d Phi(-m / sd) / d var = phi(m / sd) m / (2 var sd).
+    """
+    z = margin / np.sqrt(var)
+    slope = np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi) * z / (2.0 * var) * normal
+    along = cov[i] - cov[j]  # (P, K): covariance of each pair difference with each strength
+    total = np.empty(len(i))
+    for start in range(0, len(i), _CHUNK):  # (P, chunk) blocks of difference covariances
+        q = slice(start, start + _CHUNK)
+        c = along[:, i[q]] - along[:, j[q]]
+        total[q] = slope @ (c * c)
+    return info / (1.0 + info * var) * (total + 1e-300)
+
+
+_CHUNK = 512  # pairs per block in `_lookahead`: memory stays P x 512 floats at any K
+
+
 def active_mix(
     cfg: SchedulerConfig,
     pairs: np.ndarray,
@@ -182,12 +224,16 @@ def active_mix(
         var = np.maximum(cov[i, i] + cov[j, j] - 2.0 * cov[i, j], 1e-12)
     d = theta[i] - theta[j]
     sd = np.sqrt(var)
-    # Chance that the current order of the pair is wrong by a margin that matters, times
-    # the share of the pair's variance one more vote would remove.
-    wrong = ndtr(-(np.abs(d) + cfg.indifference_elo / ELO_PER_NAT) / sd)
     info = expit(d) * expit(-d)
-    shrink = var * info / (1.0 + var * info)
-    active = wrong**cfg.focus * shrink * normal
+    margin = np.abs(d) + cfg.indifference_elo / ELO_PER_NAT
+    if cfg.active == "lookahead" and cov is not None:
+        active = _lookahead(i, j, cov, var, margin, info, normal) ** cfg.focus * normal
+    else:
+        # Chance that the current order of the pair is wrong by a margin that matters, times
+        # the share of the pair's variance one more vote would remove.
+        wrong = ndtr(-margin / sd)
+        shrink = var * info / (1.0 + var * info)
+        active = wrong**cfg.focus * shrink * normal
     uniform = normal / max(normal.sum(), 1.0)
     deficit = np.clip(1.0 - votes / max(cfg.new_model_votes, 1), 0.0, 1.0)
     boost = np.maximum(deficit[i], deficit[j]) * normal

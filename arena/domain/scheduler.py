@@ -303,18 +303,23 @@ class Scheduler:
 
     # ------------------------------------------------------------------ per request
     def _seen_counts(self, state: _State, seen: set[frozenset[str]]) -> dict[str, np.ndarray]:
-        counts: dict[str, np.ndarray] = {}
+        hits: dict[str, list[int]] = {}
+        owner = state.clip_owner
         for clip_pair in seen:
             if len(clip_pair) != 2:
                 continue
-            x, y = tuple(clip_pair)
-            ox, oy = state.clip_owner.get(x), state.clip_owner.get(y)
+            x, y = clip_pair
+            ox, oy = owner.get(x), owner.get(y)
             if ox is None or oy is None or ox[0] != oy[0] or ox[1] == oy[1]:
                 continue
             pool = state.pools[ox[0]]
-            k = pool.pair_index[(min(ox[1], oy[1]), max(ox[1], oy[1]))]
-            counts.setdefault(ox[0], np.zeros(len(pool.pairs), dtype=np.int64))[k] += 1
-        return counts
+            hits.setdefault(ox[0], []).append(
+                pool.pair_index[(min(ox[1], oy[1]), max(ox[1], oy[1]))]
+            )
+        return {
+            cat: np.bincount(ks, minlength=len(state.pools[cat].pairs)).astype(np.int64)
+            for cat, ks in hits.items()
+        }
 
     def _category_distribution(
         self,

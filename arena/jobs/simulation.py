@@ -19,15 +19,23 @@ from arena.domain.gold import GOLD_REFERENCE, GOLD_TWINS, GoldPolicy, record_gol
 from arena.domain.rigging import REFIT_SECONDS, RiggingConfig, RiggingRun
 from arena.domain.scheduler import Scheduler, SchedulerConfig
 from arena.domain.sim_raters import COLUMNS, WINNER, SimPrompt, SimRater, SimRaters, true_ratings
-from arena.store import Clip, Store
+from arena.store import Clip, Store, seeded_ids
 from generators.errors import InputError
 from leaderboards import RatingSettings, compute_leaderboard
 from leaderboards.errors import RatingInputError
 
 
-def build_sim_store(data_dir: Path, names: list[str], n_prompts: int) -> Store:
-    """A store with the rated models, the gold models and one clip row per (model, prompt)."""
+def build_sim_store(
+    data_dir: Path, names: list[str], n_prompts: int, seed: int | None = None
+) -> Store:
+    """A store with the rated models, the gold models and one clip row per (model, prompt).
+
+    With a ``seed`` the model ids come from it (`seeded_ids`): the scheduler orders models by
+    id, so random ids would make the same seed draw different battles.
+    """
     store = Store.open(data_dir)
+    if seed is not None:
+        store.make_id = seeded_ids(seed)
     for name in names:
         store.add_model(name, "imported")
     store.add_model(GOLD_REFERENCE, "builtin", generator=f"builtin:{GOLD_REFERENCE}")

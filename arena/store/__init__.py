@@ -26,6 +26,7 @@ from arena.store.db import (
     new_id,
     now,
     read_server_info,
+    seeded_ids,
 )
 from arena.store.metric_results import MetricQueries
 from arena.store.model_changes import ModelChangeQueries
@@ -77,4 +78,5 @@ __all__ = [
     "new_id",
     "now",
     "read_server_info",
+    "seeded_ids",
 ]

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from arena.store.db import new_id, now
+from arena.store.db import now
 from generators.errors import InputError
 from generators.registry import model_kinds
 
@@ -122,7 +122,7 @@ class CatalogQueries:
         parent_id = None
         if parent is not None:
             parent_id = self.model_by_name(parent).id
-        model_id = new_id(8)
+        model_id = self.make_id(8)
         stamp = now()
         with self.transaction() as con:
             con.execute(
@@ -343,14 +343,14 @@ class CatalogQueries:
             parent = row.get("parent")
             if parent and parent not in ids:
                 ids[parent] = self.model_by_name(parent).id
-            ids[row["name"]] = new_id(8)
+            ids[row["name"]] = self.make_id(8)
         stamp = now()
         with self.transaction() as con:
             for row in rows:
                 parent = row.get("parent")
                 con.execute(
                     "INSERT INTO models (id, name, display_name, kind, generator, parent, params, "
-                "created_at, active, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?)",
+                    "created_at, active, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?)",
                     [
                         ids[row["name"]],
                         row["name"],

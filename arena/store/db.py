@@ -6,9 +6,10 @@ import contextlib
 import hashlib
 import json
 import os
+import random
 import secrets
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +40,17 @@ def now() -> datetime:
 def new_id(nbytes: int = 16) -> str:
     """An opaque random id: says nothing about what it names."""
     return secrets.token_hex(nbytes)
+
+
+def seeded_ids(seed: int) -> Callable[[int], str]:
+    """Ids like `new_id`'s drawn from ``seed``: for simulations only, so that the same seed
+    names every model alike (the scheduler orders models by id). Never for a served store."""
+    rng = random.Random(f"paddock-ids-{seed}")
+
+    def make_id(nbytes: int = 16) -> str:
+        return rng.getrandbits(8 * nbytes).to_bytes(nbytes, "big").hex()
+
+    return make_id
 
 
 def token_digest(token: str) -> str:
@@ -179,6 +191,8 @@ class Database:
         self._pending_lock = threading.Lock()
         # Bumped whenever models or clips change, so readers can cache what depends on them.
         self.epoch = 0
+        # New model ids; a simulation swaps in `seeded_ids(seed)` so that a seed fixes them too.
+        self.make_id: Callable[[int], str] = new_id
         self._known_raters: set[str] = set()  # raters already in the table (never deleted)
         self._prompt_cache: dict[str, Any] = {}  # prompt id -> Prompt
         # This process is the file's only writer, so what it wrote can be served from memory:

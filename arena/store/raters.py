@@ -14,11 +14,14 @@ class RaterQueries:
     """Queries on raters: flags, bans, gold-check answers and the admin views. Mixed into `Store`."""
 
     def ensure_rater(self, rater_id: str) -> None:
+        if rater_id in self._known_raters:  # raters are never deleted
+            return
         with self.transaction() as con:
             con.execute(
                 "INSERT OR IGNORE INTO raters (id, created_at, flags) VALUES (?, ?, [])",
                 [rater_id, now()],
             )
+        self._known_raters.add(rater_id)
 
     def rater_flags(self, rater_id: str) -> tuple[tuple[str, ...], bool]:
         rows = self._query("SELECT flags, banned FROM raters WHERE id = ?", [rater_id])
