@@ -17,11 +17,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from content_audit_support import LOOKS, look_clip, styled_clips  # noqa: E402
 from fair_serving_support import MAKERS, make_clip  # noqa: E402
 
+from arena.jobs.audit_classifier import fit_grouped  # noqa: E402
 from arena.jobs.content_audit import ContentProbe, audit_files  # noqa: E402
 from arena.jobs.fingerprint_audit import AuditReport  # noqa: E402
 
@@ -43,12 +46,36 @@ def figures(report: AuditReport, seconds: float) -> dict:
     }
 
 
+def prompt_centred(probe: ContentProbe, clips: list[tuple[str, str, Path]]) -> dict:
+    """The same classifier on each signature minus the mean of its prompt's clips: what a rater
+    who has seen a prompt's other clips (unlabelled: a battle shows two at a time) can tell."""
+    keys = list(probe.embeddings)
+    x = np.stack([probe.embeddings[k] for k in keys])
+    groups = np.array([probe.prompts[k] for k in keys])
+    labels = {f"{m}/{p}/{Path(path).name}": m for m, p, path in clips}
+    for prompt in set(groups.tolist()):
+        x[groups == prompt] -= x[groups == prompt].mean(axis=0)
+    fit = fit_grouped(x, np.array([labels[k] for k in keys]), groups)
+    return {
+        "accuracy": round(fit.accuracy, 4),
+        "ci": [round(fit.ci_low, 4), round(fit.ci_high, 4)],
+        "chance_in_ci": fit.ci_low <= fit.chance <= fit.ci_high,
+        "recall": fit.recall,
+    }
+
+
 def run(name: str, clips: list[tuple[str, str, Path]]) -> dict:
     print(f"{name}: {len(clips)} clips", file=sys.stderr)
     started = time.perf_counter()
-    report = audit_files(clips, ContentProbe.offline())
+    probe = ContentProbe.offline()
+    report = audit_files(clips, probe)
     out = figures(report, time.perf_counter() - started)
-    print(f"{name}: {out['accuracy']} {out['ci']} chance {out['chance']}", file=sys.stderr)
+    out["prompt_centred"] = prompt_centred(probe, clips)
+    print(
+        f"{name}: {out['accuracy']} {out['ci']} chance {out['chance']}; prompt-centred "
+        f"{out['prompt_centred']['accuracy']} {out['prompt_centred']['ci']}",
+        file=sys.stderr,
+    )
     return out
 
 

@@ -97,3 +97,16 @@ def test_cli_content_offline_reports_recall_and_confusion(look_data):
     assert len(report["content_confusion"]) == len(report["content_models"])
     assert report["recall"] and report["confusion"]  # the format's too
     assert "content recall" in result.stdout and result.exit_code == 1
+
+
+def test_twins_that_share_a_picture_are_described_apart(tmp_path):
+    """Models whose clips differ only in sound share the format audit's content key (it names
+    the first video sample); the probe describes each model's clip, not the first one seen."""
+    quiet, loud = (make_clip(tmp_path / f"{p}.mp4", MAKERS[0], p) for p in (1, 2))
+    probe = ContentProbe.offline()
+    probe.observe("same-picture", quiet.read_bytes(), "p", "twin-a")
+    probe.observe("same-picture", loud.read_bytes(), "p", "twin-b")
+    probe.observe("same-picture", loud.read_bytes(), "p", "twin-b")  # a repeat: described once
+    assert sorted(probe.embeddings) == ["same-picture|twin-a", "same-picture|twin-b"]
+    a, b = probe.embeddings.values()
+    assert not np.allclose(a, b)

@@ -134,8 +134,10 @@ class ContentProbe:
             parts.append(np.asarray(embedding, float))
         return names, np.concatenate(parts)
 
-    def observe(self, content_key: str, body: bytes, prompt_id: str) -> None:
-        """Describe a served clip (decoded from the bytes received), once per clip."""
+    def observe(self, content_key: str, body: bytes, prompt_id: str, model: str = "") -> None:
+        """Describe a served clip (decoded from the bytes received), once per clip and model:
+        twins that show the same picture share a content key but not their sound."""
+        content_key = _key(content_key, model)
         if content_key in self.embeddings:
             return
         with tempfile.TemporaryDirectory(prefix="paddock-content-") as tmp:
@@ -160,7 +162,13 @@ class ContentProbe:
         """Fit on the vectors of the clips the audit saw (each once) and write the result
         into the report's content fields; a sample too small to fit says so in content_note."""
         report.content_mode = self.mode
-        labels = {o.content_key: o.model for o in observations if o.content_key in self.embeddings}
+        labels = {}
+        for o in observations:
+            key = _key(o.content_key, o.model)
+            if key in self.embeddings:
+                labels[key] = o.model
+            elif o.content_key in self.embeddings:  # observed before the reveal named it
+                labels[o.content_key] = o.model
         counts = Counter(labels.values())
         keys = [k for k, model in labels.items() if counts[model] >= 2]
         y = np.array([labels[k] for k in keys])
@@ -185,6 +193,10 @@ class ContentProbe:
             f"identifiable by content alone: {len(y)} clips of {len(set(groups.tolist()))} "
             f"prompts, {self.what()}, folds grouped by prompt"
         )
+
+
+def _key(content_key: str, model: str) -> str:
+    return f"{content_key}|{model}" if model else content_key
 
 
 def audit_files(
