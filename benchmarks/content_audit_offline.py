@@ -112,7 +112,9 @@ def main() -> None:
         out["format_only_tiny"] = run("format only, 48-96 px at crf 18-35", tiny)
     if args.data is not None:
         out["data_dir"] = run(str(args.data), data_dir_clips(args.data))
-    print(json.dumps(out))
+    # the headline figures first: accuracy by look, by format, on the data dir
+    headline = {f"{name}_accuracy": part["accuracy"] for name, part in out.items()}
+    print(json.dumps({**headline, **out}))
 
 
 if __name__ == "__main__":
