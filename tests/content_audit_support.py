@@ -1,10 +1,12 @@
-"""Tiny silent clips from four "models" that differ by content (a style of their own) or only by
-format (the same pictures at other sizes, rates and qualities), for the content audit tests."""
+"""Tiny silent clips from four "models" that differ by content (a style of their own, or a look:
+colour cast, sharpness, motion) or only by format (the same pictures at other sizes, rates and
+qualities), for the content audit tests."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 from fair_serving_support import content_frame
 
@@ -30,8 +32,41 @@ FORMATS = {
 }
 
 
+#: One format for every model; each differs from "plain" in one way a viewer sees.
+LOOKS = ("plain", "warm", "soft", "lively")
+LOOK_SIZE = (96, 54, 12)  # width, height, fps
+
+
+def look_frame(model: str, prompt_index: int, t: float) -> np.ndarray:
+    """The prompt's scene with a fine grain of its own, as `model` shows it: a warm cast, soft
+    (blurred), lively (a camera that pans) or plain."""
+    width, height, fps = LOOK_SIZE
+    frame = content_frame(prompt_index, t, width, height).astype(float)
+    grain = np.random.default_rng(500 + prompt_index).uniform(-40, 40, (height // 2, width // 2))
+    frame += np.kron(grain, np.ones((2, 2)))[..., None]
+    if model == "lively":
+        frame = np.roll(frame, int(round(3 * t * fps)), axis=1)
+    if model == "warm":
+        frame = 0.75 * frame + 0.25 * np.array([255.0, 150.0, 40.0])
+    if model == "soft":
+        frame = cv2.GaussianBlur(frame, (0, 0), 2.5)
+    return np.clip(frame, 0, 255).astype(np.uint8)
+
+
+def look_clip(path: Path, model: str, prompt_index: int) -> Path:
+    width, height, fps = LOOK_SIZE
+    frames = (look_frame(model, prompt_index, i / fps) for i in range(int(round(SECONDS * fps))))
+    encode_clip(
+        path, frames, fps=fps, width=width, height=height, audio=None, crf=20, preset="ultrafast"
+    )
+    return path
+
+
 def styled_clip(path: Path, model: str, prompt_index: int, by: str) -> Path:
-    """The prompt's clip as `model` makes it: by="style" (STYLES) or by="format" (FORMATS)."""
+    """The prompt's clip as `model` makes it: by="style" (STYLES), "look" (LOOKS) or "format"
+    (FORMATS)."""
+    if by == "look":
+        return look_clip(path, model, prompt_index)
     if by == "style":
         width, height, fps, crf = 64, 36, 12, 23
         cast = np.array(STYLES[model], float)
@@ -52,7 +87,7 @@ def styled_clip(path: Path, model: str, prompt_index: int, by: str) -> Path:
 
 
 def models_of(by: str) -> tuple[str, ...]:
-    return tuple(STYLES if by == "style" else FORMATS)
+    return {"style": tuple(STYLES), "look": LOOKS}.get(by, tuple(FORMATS))
 
 
 def styled_clips(folder: Path, n_prompts: int, by: str) -> list[tuple[str, int, Path]]:

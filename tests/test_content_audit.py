@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from arena.cli import app
 from arena.errors import exit_code
-from arena.jobs.content_audit import NO_WEIGHTS, ContentProbe, fails_gate
+from arena.jobs.content_audit import ContentProbe, fails_gate
 from arena.jobs.fingerprint_audit import AuditReport, Observation, fit_audit
 from generators.errors import InputError
 from metrics.fingerprint import extract_features
@@ -113,19 +113,21 @@ def test_corrupt_weights_or_a_wrong_model_are_refused_naming_them(styled_data, t
         assert isinstance(result.exception, InputError), result.output
         assert message in str(result.exception) and exit_code(result.exception) == 2
         assert result.stdout == ""  # no report
-    gate = CliRunner().invoke(app, ["audit", "fingerprint", "--gate", "content"])
-    assert isinstance(gate.exception, InputError) and "--clip-weights" in str(gate.exception)
+    for mode in ("clip", "both"):
+        refused = CliRunner().invoke(app, ["audit", "fingerprint", "--content", mode])
+        assert isinstance(refused.exception, InputError), refused.output
+        assert f"--content {mode} needs --clip-weights" in str(refused.exception)
     assert _files(styled_data) == before
 
 
-def test_without_torch_the_audit_runs_and_says_content_was_not_measured(styled_data, tmp_path):
-    args = ("audit", "fingerprint", "--data", str(styled_data), "--battles", "4", "--originals")
+def test_without_torch_the_audit_measures_content_offline(styled_data, tmp_path):
+    args = ("audit", "fingerprint", "--data", str(styled_data), "--battles", "16", "--originals")
     result = paddock_without(("torch", "open_clip"), *args)
     assert result.returncode in (0, 1), result.stderr[-2000:]
-    assert NO_WEIGHTS in " ".join(result.stderr.split()), result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["content_accuracy"] is None and report["gate"] == "format"
-    assert report["content_note"] == NO_WEIGHTS
+    assert report["content_mode"] == "offline" and report["gate"] == "format"
+    assert report["content_accuracy"] is not None, report["content_note"]
+    assert "offline signature" in report["content_note"]
     weights = tmp_path / "w.pt"
     weights.write_bytes(b"\0")
     refused = paddock_without(("torch", "open_clip"), *args, "--clip-weights", str(weights))

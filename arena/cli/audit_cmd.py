@@ -14,6 +14,12 @@ from arena.cli.common import DEFAULT_DATA, DataOpt, echo
 audit_app = typer.Typer(help="Audit what raters can learn before they vote.", no_args_is_help=True)
 
 
+class Content(StrEnum):
+    offline = "offline"
+    clip = "clip"
+    both = "both"
+
+
 class Gate(StrEnum):
     format = "format"
     content = "content"
@@ -49,6 +55,15 @@ def fingerprint(
             "--clip-model", envvar="PADDOCK_CLIP_MODEL", help="open_clip model of --clip-weights."
         ),
     ] = "ViT-B-32",
+    content_mode: Annotated[
+        Content | None,
+        typer.Option(
+            "--content",
+            help="What the content classifier reads: offline (colour, texture, motion, face, "
+            "sound; no weights), clip (--clip-weights) or both. Default: clip with "
+            "--clip-weights, else offline.",
+        ),
+    ] = None,
     gate: Annotated[
         Gate,
         typer.Option(help="Which classifier sets exit code 1: format, content or both."),
@@ -56,23 +71,24 @@ def fingerprint(
 ) -> None:
     """Play the rater on a copy of the data dir, learn the names from the reveals, and fit a
     cross-validated classifier of the model from the format; exit 1 if it beats chance.
-    With --clip-weights, also fit one on what the clips show (reported, not gated by default)."""
+    Also fit one on what the clips show (reported, not gated by default): an offline signature,
+    CLIP embeddings with --clip-weights, or both."""
     from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
 
-    from arena.jobs.content_audit import NO_WEIGHTS, ContentProbe, fails_gate
+    from arena.jobs.content_audit import ContentProbe, fails_gate
     from arena.web.audit_rater import run_audit
     from generators.errors import InputError
 
     console = Console(stderr=True)
-    content = None
-    if clip_weights is not None:  # a bad checkpoint is refused before anything runs
-        content = ContentProbe.load(clip_model, clip_weights)
-    elif gate != Gate.format:
-        raise InputError(f"--gate {gate.value} needs --clip-weights (an open_clip checkpoint)")
-    else:
-        console.print(NO_WEIGHTS, highlight=False, soft_wrap=True)
+    mode = content_mode or (Content.clip if clip_weights is not None else Content.offline)
+    if mode == Content.offline:
+        content = ContentProbe.offline()
+    elif clip_weights is None:
+        raise InputError(f"--content {mode.value} needs --clip-weights (an open_clip checkpoint)")
+    else:  # a bad checkpoint is refused before anything runs
+        content = ContentProbe.load(clip_model, clip_weights, mode=mode.value)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("playing battles", total=battles)
         report = run_audit(
@@ -84,8 +100,6 @@ def fingerprint(
             content=content,
         )
     report.gate = gate.value
-    if content is None:
-        report.content_note = NO_WEIGHTS
     if not as_json:
         table = Table(
             title="Fingerprint audit" + (" (renditions)" if renditions else " (originals)")
@@ -99,15 +113,16 @@ def fingerprint(
         )
         table.add_row("chance", f"{report.chance:.1%}")
         table.add_row("identifiable", "yes" if report.identifiable else "no")
+        _recall_rows(table, "format", report.recall)
         if report.content_accuracy is not None:
             low, high = report.content_ci
             table.add_row(
-                "identifiable by content alone (95% CI)",
+                f"identifiable by content alone, {mode.value} (95% CI)",
                 f"{report.content_accuracy:.1%} ({low:.1%}-{high:.1%})",
             )
+            _recall_rows(table, "content", report.content_recall)
         else:
-            why = "no --clip-weights" if content is None else "too few clips: play more battles"
-            table.add_row("identifiable by content alone", f"not measured ({why})")
+            table.add_row("identifiable by content alone", "not measured (play more battles)")
         table.add_row("exit code set by", report.gate)
         for name, weight in report.top_features:
             table.add_row(f"  feature {name}", f"{weight:.3f}")
@@ -115,6 +130,11 @@ def fingerprint(
     echo(json.dumps(report.to_dict()))
     if fails_gate(report, report.gate):
         raise typer.Exit(1)
+
+
+def _recall_rows(table, kind: str, recall: dict[str, float]) -> None:
+    for model, share in recall.items():
+        table.add_row(f"  {kind} recall {model}", f"{share:.0%}")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,11 +1,13 @@
-"""What serving cannot hide: how well the content alone names the model, measured on CLIP
-embeddings of a few frames of each clip as the rater received it (beside the format audit).
+"""What serving cannot hide: how well the content alone names the model, measured on each clip as
+the rater received it (beside the format audit): an offline signature of its look and sound
+(metrics/content_signature.py, no weights), CLIP embeddings of a few frames, or both.
 
 A rendition makes every clip look alike on the wire, not on the screen: a model with a visible
 style (palette, framing, texture, motion) stays recognisable. With a user-supplied open_clip
 checkpoint the fingerprint audit decodes a few evenly spaced frames from the bytes it received,
 embeds them, mean-pools them per clip, and fits the format audit's classifier on those
-embeddings, cross-validated with every clip of a prompt in one fold. torch and open_clip are imported only when weights are given.
+embeddings, cross-validated with every clip of a prompt in one fold (audit_classifier.py). torch
+and open_clip are imported only when weights are given.
 """
 
 from __future__ import annotations
@@ -18,16 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from arena.jobs.fingerprint_audit import AuditReport, Observation, accuracy_interval
+from arena.jobs.audit_classifier import fit_grouped
+from arena.jobs.fingerprint_audit import AuditReport, Observation
 from generators.errors import InputError, MediaError
 
 CONTENT_FRAMES = 4  # frames embedded per clip, evenly spaced over it
 CONTENT_SIDE = 224  # longest side frames are decoded at (CLIP's preprocessing resizes again)
+CONTENT_MODES = ("offline", "clip", "both")  # what the content classifier is fitted on
 GATES = ("format", "content", "both")  # which classifiers may fail the audit (exit code 1)
-NO_WEIGHTS = (
-    "content: not measured (no open_clip weights: give --clip-weights or PADDOCK_CLIP_WEIGHTS "
-    "to see how identifiable the models are by content alone)"
-)
 
 
 def sample_frames(path: str | Path, count: int = CONTENT_FRAMES) -> np.ndarray:
@@ -76,58 +76,99 @@ def check_clip_weights(model_name: str, weights: str | Path) -> None:
 def grouped_accuracy(
     x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int = 0, repeats: int = 3
 ) -> float:
-    """Cross-validated accuracy of the format audit's classifier (the same random forest),
-    with folds that keep every clip of a prompt together.
-
-    Grouped because every model renders the same prompts: with a prompt's other clips in the
-    training folds, the nearest pictures to a held-out clip are its siblings, which carry the
-    other models' names, so ungrouped folds score content that says nothing about the model
-    far below chance (0% on the tests' fixture) instead of at it."""
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
-
-    folds = int(min(5, len(set(groups.tolist())), min(np.unique(y, return_counts=True)[1])))
-    forest = RandomForestClassifier(n_estimators=200, random_state=seed, n_jobs=1)
-    hits = []
-    for repeat in range(repeats):
-        cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed + repeat)
-        hits.append(np.mean(cross_val_predict(forest, x, y, groups=groups, cv=cv) == y))
-    return float(np.mean(hits))
+    """Cross-validated accuracy of the audits' classifier (audit_classifier.fit_grouped)."""
+    return fit_grouped(x, y, groups, seed=seed, repeats=repeats).accuracy
 
 
 @dataclass
 class ContentProbe:
-    """Embeds each distinct served clip once as the audit plays, then fits on the embeddings.
-    Build it with `ContentProbe.load`, which refuses a bad checkpoint before anything runs."""
+    """Describes each distinct served clip once as the audit plays, then fits on what it saw.
+    mode: "offline" (metrics/content_signature.py, no weights), "clip" (open_clip embeddings)
+    or "both" (the two concatenated). Build a CLIP one with `ContentProbe.load`, which refuses a
+    bad checkpoint before anything runs; an offline one with `ContentProbe.offline()`."""
 
-    model_name: str
-    weights: str
+    model_name: str = ""
+    weights: str = ""
     frames: int = CONTENT_FRAMES
+    mode: str = "clip"
     embeddings: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     prompts: dict[str, str] = field(default_factory=dict, repr=False)
+    names: list[str] = field(default_factory=list, repr=False)
 
     @classmethod
-    def load(cls, model_name: str, weights: str | Path, frames: int = CONTENT_FRAMES):
-        check_clip_weights(model_name, weights)
-        return cls(model_name, str(weights), frames)
+    def load(
+        cls,
+        model_name: str,
+        weights: str | Path,
+        frames: int = CONTENT_FRAMES,
+        mode: str = "clip",
+    ) -> ContentProbe:
+        if mode not in CONTENT_MODES:
+            raise InputError(f"--content must be one of {', '.join(CONTENT_MODES)}, not {mode!r}")
+        if mode != "offline":
+            check_clip_weights(model_name, weights)
+        return cls(model_name, str(weights), frames, mode)
 
-    def observe(self, content_key: str, body: bytes, prompt_id: str) -> None:
-        """Embed a served clip's frames (decoded from the bytes received), once per clip."""
+    @classmethod
+    def offline(cls) -> ContentProbe:
+        return cls(mode="offline")
+
+    def describe(self, path: Path) -> tuple[list[str], np.ndarray]:
+        """(feature names, vector) of one clip file in this probe's mode."""
+        names: list[str] = []
+        parts: list[np.ndarray] = []
+        if self.mode in ("offline", "both"):
+            from metrics.content_signature import content_signature
+
+            signature = content_signature(path)
+            names += list(signature)
+            parts.append(np.array(list(signature.values()), float))
+        if self.mode in ("clip", "both"):
+            from metrics.clip_score import embed_images
+
+            embedding = embed_images(
+                self.model_name, self.weights, sample_frames(path, self.frames)
+            )
+            embedding = embedding.mean(0)
+            names += [f"clip_{i}" for i in range(len(embedding))]
+            parts.append(np.asarray(embedding, float))
+        return names, np.concatenate(parts)
+
+    def observe(self, content_key: str, body: bytes, prompt_id: str, model: str = "") -> None:
+        """Describe a served clip (decoded from the bytes received), once per clip and model:
+        twins that show the same picture share a content key but not their sound."""
+        content_key = _key(content_key, model)
         if content_key in self.embeddings:
             return
-        from metrics.clip_score import embed_images
-
         with tempfile.TemporaryDirectory(prefix="paddock-content-") as tmp:
             path = Path(tmp) / "served.mp4"
             path.write_bytes(body)
-            frames = sample_frames(path, self.frames)
-        self.embeddings[content_key] = embed_images(self.model_name, self.weights, frames).mean(0)
+            self.names, self.embeddings[content_key] = self.describe(path)
         self.prompts[content_key] = prompt_id
 
+    def what(self) -> str:
+        """What was measured, in words, for the report's note."""
+        offline = (
+            f"offline signature ({sum(not n.startswith('clip_') for n in self.names)} "
+            "features: CIELAB colour, saturation, contrast, texture, motion, dlib face, mel shape)"
+        )
+        clip = (
+            f"open_clip {self.model_name} ({Path(self.weights).name}), {self.frames} frames per "
+            "clip, mean-pooled"
+        )
+        return {"offline": offline, "clip": clip, "both": f"{offline} + {clip}"}[self.mode]
+
     def fill(self, report: AuditReport, observations: list[Observation]) -> None:
-        """Fit on the embeddings of the clips the audit saw (each once) and write the result
+        """Fit on the vectors of the clips the audit saw (each once) and write the result
         into the report's content fields; a sample too small to fit says so in content_note."""
-        labels = {o.content_key: o.model for o in observations if o.content_key in self.embeddings}
+        report.content_mode = self.mode
+        labels = {}
+        for o in observations:
+            key = _key(o.content_key, o.model)
+            if key in self.embeddings:
+                labels[key] = o.model
+            elif o.content_key in self.embeddings:  # observed before the reveal named it
+                labels[o.content_key] = o.model
         counts = Counter(labels.values())
         keys = [k for k, model in labels.items() if counts[model] >= 2]
         y = np.array([labels[k] for k in keys])
@@ -140,16 +181,41 @@ class ContentProbe:
             )
             return
         x = np.stack([self.embeddings[k] for k in keys])
-        accuracy = grouped_accuracy(x, y, groups)
-        chance = 1.0 / len(models)
-        report.content_accuracy = accuracy
-        report.content_ci = accuracy_interval(int(round(accuracy * len(y))), len(y))
-        report.content_identifiable = accuracy - chance > report.threshold
+        fit = fit_grouped(x, y, groups, self.names or None)
+        report.content_accuracy = fit.accuracy
+        report.content_ci = (fit.ci_low, fit.ci_high)
+        report.content_identifiable = fit.accuracy - fit.chance > report.threshold
+        report.content_models = fit.models
+        report.content_recall = fit.recall
+        report.content_confusion = fit.confusion
+        report.content_features = fit.importances
         report.content_note = (
             f"identifiable by content alone: {len(y)} clips of {len(set(groups.tolist()))} "
-            f"prompts, open_clip {self.model_name} ({Path(self.weights).name}), {self.frames} "
-            "frames per clip, mean-pooled, folds grouped by prompt"
+            f"prompts, {self.what()}, folds grouped by prompt"
         )
+
+
+def _key(content_key: str, model: str) -> str:
+    return f"{content_key}|{model}" if model else content_key
+
+
+def audit_files(
+    clips: list[tuple[str, str, Path]], probe: ContentProbe, threshold: float = 0.05
+) -> AuditReport:
+    """The content audit on clip files as they are, no server: (model, prompt, path) each
+    described once and fitted as the fingerprint audit fits what it was served. For a data dir's
+    originals and for fixtures; the format fields of the report are left empty."""
+    observations = []
+    for model, prompt, path in clips:
+        key = f"{model}/{prompt}/{Path(path).name}"
+        probe.observe(key, Path(path).read_bytes(), str(prompt))
+        observations.append(Observation("", "", key, model, {}, str(prompt)))
+    models = sorted({model for model, _, _ in clips})
+    chance = 1.0 / max(len(models), 1)
+    report = AuditReport(0, len(clips), models, 0.0, 0.0, 1.0, chance, threshold, False)
+    report.renditions = False
+    probe.fill(report, observations)
+    return report
 
 
 def fails_gate(report: AuditReport, gate: str) -> bool:

@@ -13,10 +13,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
-import numpy as np
 import pandas as pd
 
+from arena.jobs.audit_classifier import accuracy_interval, fit_grouped
 from generators.errors import InputError
+
+__all__ = ["AuditReport", "ContentStage", "Observation", "accuracy_interval", "fit_audit"]
 
 TIMING_FEATURES = ("ttfb_ms", "body_ms")
 
@@ -46,12 +48,20 @@ class AuditReport:
     identifiable: bool  # accuracy above chance by more than the threshold
     top_features: list[tuple[str, float]] = field(default_factory=list)
     renditions: bool = True
-    # Identifiable by content alone (CLIP embeddings of served frames, content_audit.py); None
-    # without open_clip weights. Not part of `identifiable`: serving cannot hide content.
+    recall: dict[str, float] = field(default_factory=dict)  # per model, from the format
+    confusion: list[list[float]] = field(default_factory=list)  # rows true, columns predicted
+    # Identifiable by content alone (content_audit.py: the offline signature of served frames
+    # and sound, CLIP embeddings, or both); None when not measured. Not part of `identifiable`:
+    # serving cannot hide content.
+    content_mode: str | None = None  # offline, clip or both
     content_accuracy: float | None = None
     content_ci: tuple[float, float] | None = None
     content_identifiable: bool | None = None
     content_note: str = ""
+    content_models: list[str] = field(default_factory=list)
+    content_recall: dict[str, float] = field(default_factory=dict)
+    content_confusion: list[list[float]] = field(default_factory=list)
+    content_features: list[tuple[str, float]] = field(default_factory=list)
     gate: str = "format"  # which classifiers set the exit code: format, content or both
 
     def to_dict(self) -> dict:
@@ -61,19 +71,9 @@ class AuditReport:
 class ContentStage(Protocol):
     """What the audit also runs when content is measured (content_audit.ContentProbe)."""
 
-    def observe(self, content_key: str, body: bytes, prompt_id: str) -> None: ...
+    def observe(self, content_key: str, body: bytes, prompt_id: str, model: str = "") -> None: ...
 
     def fill(self, report: AuditReport, observations: list[Observation]) -> None: ...
-
-
-def accuracy_interval(correct: int, n: int) -> tuple[float, float]:
-    """95% Wilson score interval of a classifier's accuracy (correct of n)."""
-    from leaderboards.raters import wilson_interval
-
-    if n == 0:
-        return 0.0, 1.0
-    low, high = wilson_interval(correct, n, z=1.96)
-    return max(0.0, float(low)), min(1.0, float(high))
 
 
 def observations_frame(observations: list[Observation]) -> pd.DataFrame:
@@ -101,46 +101,36 @@ def fit_audit(
 ) -> AuditReport:
     """Cross-validated accuracy of predicting a clip's model from its format, with a 95%
     interval, against chance (one over the number of models)."""
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
-
     frame = observations_frame(observations)
     counts = frame["model"].value_counts()
     if len(counts) < 2:
         raise InputError("the audit needs clips of at least two models: play more battles")
     frame = frame[frame["model"].isin(counts[counts >= 2].index)]
-    models = sorted(frame["model"].unique())
     features = [c for c in frame.columns if c not in ("content_key", "model", "prompt")]
-    x = frame[features].to_numpy(float)
-    y = frame["model"].to_numpy()
+    # Grouped by prompt: a clip is predicted from other prompts' clips only. Clips of one
+    # prompt served alike would otherwise be told apart by elimination (the same features
+    # under another label in training), which reads as below chance, not as no information.
     groups = frame["prompt"].where(frame["prompt"] != "", frame["content_key"]).to_numpy()
-    folds = int(min(5, frame["model"].value_counts().min()))
-    forest = RandomForestClassifier(n_estimators=200, random_state=seed, n_jobs=1)
-    # Several shuffles of the folds, averaged: one split alone moves the figure by a few points.
-    hits = []
-    for repeat in range(repeats if folds >= 2 else 0):
-        # Grouped by prompt: a clip is predicted from other prompts' clips only. Clips of one
-        # prompt served alike would otherwise be told apart by elimination (the same features
-        # under another label in training), which reads as below chance, not as no information.
-        cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed + repeat)
-        predicted = cross_val_predict(forest, x, y, cv=cv, groups=groups)
-        hits.append(np.mean(predicted == y))
-    accuracy = float(np.mean(hits)) if hits else 1.0 / len(models)
-    correct = int(round(accuracy * len(y)))
-    low, high = accuracy_interval(correct, len(y))
-    chance = 1.0 / len(models)
-    forest.fit(x, y)
-    ranked = sorted(zip(features, forest.feature_importances_, strict=True), key=lambda t: -t[1])
+    fit = fit_grouped(
+        frame[features].to_numpy(float),
+        frame["model"].to_numpy(),
+        groups,
+        features,
+        seed=seed,
+        repeats=repeats,
+    )
     return AuditReport(
         battles=n_battles,
-        clips=len(y),
-        models=models,
-        accuracy=accuracy,
-        ci_low=low,
-        ci_high=high,
-        chance=chance,
+        clips=fit.clips,
+        models=fit.models,
+        accuracy=fit.accuracy,
+        ci_low=fit.ci_low,
+        ci_high=fit.ci_high,
+        chance=fit.chance,
         threshold=threshold,
-        identifiable=accuracy - chance > threshold,
-        top_features=[(name, round(float(w), 4)) for name, w in ranked[:8] if w > 0],
+        identifiable=fit.accuracy - fit.chance > threshold,
+        top_features=fit.importances,
         renditions=renditions,
+        recall=fit.recall,
+        confusion=fit.confusion,
     )

@@ -46,11 +46,12 @@ def play_battles(
     n_battles: int,
     on_progress: Callable[[int, int], None] | None = None,
     wait_s: float = 120.0,
-    on_body: Callable[[str, bytes, str], None] | None = None,
+    on_body: Callable[[str, bytes, str, str], None] | None = None,
 ) -> list[Observation]:
     """Ask for n battles through the JSON API as fresh raters, fetch both clips, vote, and
     label each clip with the model its reveal names. A 503 (no battle yet: renditions still
-    being made) is waited out for up to wait_s. on_body(content key, bytes, prompt id) sees each body."""
+    being made) is waited out for up to wait_s. on_body(content key, bytes, prompt id, model) sees
+    each body after its reveal (models whose clips share a picture share a content key)."""
     import httpx
 
     from metrics.fingerprint import extract_features
@@ -76,9 +77,7 @@ def play_battles(
                 body, headers, ttfb, whole = _fetch(client, base + battle[f"{side}_url"])
                 feats, key = extract_features(body, headers)
                 feats["ttfb_ms"], feats["body_ms"] = ttfb, whole
-                if on_body is not None:
-                    on_body(key, body, battle["prompt_id"])
-                seen[side] = (feats, key)
+                seen[side] = (feats, key, body)
             vote = client.post(
                 f"{base}/api/vote",
                 json={
@@ -92,8 +91,10 @@ def play_battles(
                 raise InputError(f"POST /api/vote answered {vote.status_code}: {vote.text[:200]}")
             reveal = vote.json()
             for side in ("left", "right"):
-                feats, key = seen[side]
+                feats, key, body = seen[side]
                 model = reveal[f"{side}_model"]
+                if on_body is not None:
+                    on_body(key, body, battle["prompt_id"], model)
                 obs = Observation(battle["battle_id"], side, key, model, feats, battle["prompt_id"])
                 out.append(obs)
             played += 1
