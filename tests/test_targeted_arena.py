@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -137,3 +138,15 @@ def test_admin_lists_flags_with_evidence_grouped_by_target(arena):
             admin.clear_flag(TOKEN, "nobody-like-this")
         assert "cleared" in admin.clear_flag(TOKEN, "shill-b")
         assert "shill-b" not in set(admin.targeted_flags(TOKEN)["rater"])
+
+
+def test_the_servers_board_runs_detection_and_leaves_the_shills_out(arena):
+    from arena.web.leaderboard_view import compute_board
+
+    data, n_honest, n_shill = arena
+    with Store.open(data) as store:
+        assert store.targeted_flags().empty
+        view = compute_board(store, n_bootstrap=20)
+        assert set(SHILLS) <= set(store.targeted_flags()["rater_id"])
+        shown = int(re.search(r"\*\*(\d+) votes\*\*", view.summary).group(1))
+        assert shown <= n_honest
