@@ -8,6 +8,13 @@ weak prior at 1, so careless raters are not read as voting against the strong mo
 who votes for model m adds an offset delta to m's side in every battle of m:
 expit(a_r * (theta_m - theta_j) + delta).
 
+Board. Given ratings are used as they are. Without them the board is fitted here so that a
+group of accounts pushing one model cannot move it much: each rater weighs at most as much as
+the median rater, each model is then moved until the median rater has no offset on it, and the
+board is refitted without the raters who look suspect by the chance test below (a few rounds).
+A board fitted to every vote would carry the attack, and the attackers would look honest
+against it.
+
 Test. For each rater with at least ``min_votes`` votes and each model m they saw, delta = 0 is
 tested two ways, and a p-value is the larger of the two (both must hold):
 
@@ -60,6 +67,13 @@ RESULT_COLUMNS = [
 MIN_INFORMATION = 1.0
 #: Models tested on fewer rater pairs than this take the spread pooled over all models.
 MIN_PAIRS_FOR_SPREAD = 10
+#: Sigma (K x K) is estimated only from at least this many raters per model (else its
+#: diagonal, the per-model spreads, stands alone).
+MIN_RATERS_PER_MODEL = 4
+#: A rater with a raw p-value below this on any test is left out of the board the tests use.
+SUSPECT_P = 1e-3
+#: Refits of the board without the suspects, at most.
+REFITS = 3
 #: The prior on a rater's consistency a_r: normal around 1 with this standard deviation.
 CONSISTENCY_PRIOR_SD = 1.0
 _CHI2_1_MEDIAN = 0.454936423119572
@@ -80,8 +94,9 @@ def detect_targeted(
         min_votes: raters with fewer votes are not tested.
         alpha: false discovery rate (Benjamini-Hochberg over every rater, model and direction).
         ratings: the board's ratings on the Elo scale (1000 + 400 * log10 strength; only
-            differences matter), one per model in ``votes``. None: fitted here from ``votes``
-            (Bradley-Terry, ties half, as the headline board).
+            differences matter), one per model in ``votes``. None (recommended): fitted here
+            from ``votes`` (Bradley-Terry, ties half, as the headline board), robustly to the
+            raters under test (see the module docstring).
 
     Returns:
         One row per flag: rater_id, model, direction ("for" or "against"), votes (the rater's
@@ -93,16 +108,6 @@ def detect_targeted(
     if not 0 < alpha < 1:
         raise RatingInputError(f"alpha must be between 0 and 1, not {alpha}")
     tests = targeted_tests(votes, min_votes=min_votes, ratings=ratings)
-    flagged = tests["rater_id"][tests["q_value"] <= alpha].unique()
-    if ratings is None and len(flagged):
-        # The flagged raters' votes moved the fitted board towards them: test again against
-        # the board fitted without them (once; their own tests use that board too).
-        clean = votes[~votes["rater_id"].astype(str).isin(flagged)]
-        if not clean.empty:
-            board = fitted_ratings(clean)
-            models = set(votes["left_model"].astype(str)) | set(votes["right_model"].astype(str))
-            if models <= set(board):
-                tests = targeted_tests(votes, min_votes=min_votes, ratings=board)
     flags = tests[tests["q_value"] <= alpha].reset_index(drop=True)
     flags.attrs = dict(tests.attrs)
     return flags
@@ -130,12 +135,67 @@ def targeted_tests(
     )  # tie and both_bad: half
     models, codes = np.unique(np.concatenate([left, right]), return_inverse=True)
     li, ri = codes[: len(left)], codes[len(left) :]
-    theta = _strengths(models, li, ri, y, ratings)
     rater_names, rater = np.unique(votes["rater_id"].astype(str).to_numpy(), return_inverse=True)
+    per_rater = np.bincount(rater, minlength=len(rater_names))
+    if not (per_rater >= min_votes).any():
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in RESULT_COLUMNS})
+    arrays = (models, rater_names, rater, li, ri, y, min_votes)
+    if ratings is not None:
+        return _tests(arrays, _strengths(models, li, ri, y, ratings)).drop(columns="p_chance")
+    # A board fitted to every vote is the one the attackers pushed. Fit it with each rater
+    # weighing at most as much as the median rater, test, and fit it again without the raters
+    # who look suspect on any test (a raw p below SUSPECT_P by the chance test alone, tastes
+    # not allowed for): honest raters left out of the fit cost precision, attackers left in
+    # would bias it towards themselves.
+    weight = np.minimum(1.0, np.median(per_rater) / per_rater)[rater]
+    theta = _median_rater(_strengths(models, li, ri, y, None, weight), rater, li, ri, y)
+    suspects = np.zeros(len(rater_names), dtype=bool)
+    for _ in range(REFITS):
+        tests = _tests(arrays, theta)
+        found = np.isin(rater_names, tests["rater_id"][tests["p_chance"] < SUSPECT_P].unique())
+        if not (found & ~suspects).any():
+            return tests.drop(columns="p_chance")
+        suspects |= found
+        clean = ~suspects[rater]
+        theta = _strengths(
+            models, li[clean], ri[clean], y[clean], None, weight[clean], k=len(models)
+        )
+    return _tests(arrays, theta).drop(columns="p_chance")
+
+
+def _median_rater(theta: np.ndarray, rater, li, ri, y, rounds: int = 8) -> np.ndarray:
+    """Move the board until the median rater has no offset on any model.
+
+    A fit to every vote gives a group of accounts that all push one model a share of the
+    board equal to their share of the votes (or of the raters, when each weighs alike). Here
+    each model's strength is moved by the median, over raters, of their one-step offset on it
+    (wins minus expected wins over the information), so the board follows the typical rater
+    and only a majority could move it."""
+    k = len(theta)
+    theta = theta.copy()
+    keys, group = np.unique(np.concatenate([rater * k + li, rater * k + ri]), return_inverse=True)
+    for _ in range(rounds):
+        p = expit(theta[li] - theta[ri])
+        resid = np.concatenate([y - p, p - y])
+        info = np.bincount(group, np.tile(p * (1.0 - p), 2), len(keys))
+        offset = np.bincount(group, resid, len(keys)) / np.maximum(info, 1e-12)
+        usable = info >= MIN_INFORMATION
+        if not usable.any():
+            break
+        frame = pd.DataFrame({"model": keys[usable] % k, "offset": offset[usable]})
+        shift = np.zeros(k)
+        medians = frame.groupby("model")["offset"].median()
+        shift[medians.index.to_numpy()] = np.clip(medians.to_numpy(), -1.0, 1.0)
+        theta += shift - shift.mean()
+        if np.abs(shift).max() < 1e-4:
+            break
+    return theta
+
+
+def _tests(arrays, theta: np.ndarray) -> pd.DataFrame:
+    """The tests of every rater with enough votes against the board ``theta`` (nats)."""
+    models, rater_names, rater, li, ri, y, min_votes = arrays
     keep = np.bincount(rater, minlength=len(rater_names))[rater] >= min_votes
-    empty = pd.DataFrame({c: pd.Series(dtype=float) for c in RESULT_COLUMNS})
-    if not keep.any():
-        return empty
     rater, li, ri, y = rater[keep], li[keep], ri[keep], y[keep]
     d = theta[li] - theta[ri]
     a = _consistency(rater, d, y, len(rater_names))
@@ -172,6 +232,7 @@ def targeted_tests(
             "expected": np.tile(np.bincount(group, board, g), 2),
             "observed": np.tile(observed, 2),
             "p_value": np.concatenate([p_for, p_against]),
+            "p_chance": np.concatenate([ndtr(-w), ndtr(w)]),
         }
     )
     tests["q_value"] = benjamini_hochberg(tests["p_value"].to_numpy())
@@ -210,20 +271,22 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     return q
 
 
-def _strengths(models, li, ri, y, ratings) -> np.ndarray:
-    """Log-strengths (nats) per model: from the given Elo ratings, or fitted to the votes."""
+def _strengths(models, li, ri, y, ratings, weight=None, k: int | None = None) -> np.ndarray:
+    """Log-strengths (nats) per model: from the given Elo ratings, or fitted to the votes
+    (each vote counted ``weight`` times; a model without votes sits at the mean)."""
     if ratings is not None:
         unrated = [m for m in models if m not in ratings]
         if unrated:
             raise RatingInputError(f"no rating given for model {unrated[0]!r}")
         return np.array([float(ratings[m]) for m in models]) / ELO_PER_NAT
-    k = len(models)
+    k = len(models) if k is None else k
+    weight = np.ones(len(li)) if weight is None else weight
     first, second = np.minimum(li, ri), np.maximum(li, ri)
     pair_key, pair = np.unique(first * k + second, return_inverse=True)
     first_score = np.where(li == first, y, 1.0 - y)
-    wins = np.bincount(pair, first_score == 1.0, len(pair_key))
-    losses = np.bincount(pair, first_score == 0.0, len(pair_key))
-    ties = np.bincount(pair, first_score == 0.5, len(pair_key))
+    wins = np.bincount(pair, weight * (first_score == 1.0), len(pair_key))
+    losses = np.bincount(pair, weight * (first_score == 0.0), len(pair_key))
+    ties = np.bincount(pair, weight * (first_score == 0.5), len(pair_key))
     model = PairwiseModel(k, pair_key // k, pair_key % k)
     return fit_pairwise(model, np.stack([wins, losses, ties], axis=1)).params
 
@@ -313,10 +376,13 @@ def _taste_scores(rater, li, ri, resid, weight, n_raters, spread, k):
     cutoff = chdtri(1, 0.001 / k)  # Bonferroni over a rater's models
     sigma = np.diag(spread**2)
     z = _gls_z(u, lap, seen, sigma)
+    keep = np.ones(len(u), dtype=bool)
     for _ in range(3):
-        keep = (z * z).max(axis=1) <= cutoff
-        if keep.sum() < max(2 * k, 10):
-            break
+        # Once out, a rater stays out: a covariance that took in a group of accounts pushing
+        # one model would otherwise make them look like a shared taste at the next round.
+        keep &= (z * z).max(axis=1) <= cutoff
+        if keep.sum() < MIN_RATERS_PER_MODEL * k:
+            break  # too few raters for K x K: the per-model spreads stand
         sigma = _moment_sigma(u[keep], lap[keep], scale[keep])
         z = _gls_z(u, lap, seen, sigma)
     out = np.zeros((n_raters, k))
@@ -337,9 +403,14 @@ def _moment_sigma(u: np.ndarray, lap: np.ndarray, scale: np.ndarray) -> np.ndarr
     """Sigma solving sum(s L Sigma L) = sum(s (U U' - L)) in least squares (s: each rater's
     weight), made positive semidefinite."""
     k = lap.shape[1]
-    a = np.einsum("r,ria,rbj->ijab", scale, lap, lap, optimize=True).reshape(k * k, k * k)
-    b = (np.einsum("r,ri,rj->ij", scale, u, u) - np.einsum("r,rij->ij", scale, lap)).ravel()
-    sigma = np.linalg.lstsq(a, b, rcond=None)[0].reshape(k, k)
+    flat = lap.reshape(len(lap), k * k)
+    # sum_r s L[r,i,a] L[r,b,j], with L symmetric: a Gram matrix of the flattened L's.
+    gram = flat.T @ (scale[:, None] * flat)
+    a = gram.reshape(k, k, k, k).transpose(0, 2, 1, 3).reshape(k * k, k * k)
+    b = ((u.T * scale) @ u - np.tensordot(scale, lap, axes=1)).ravel()
+    # Sigma is identified up to adding c 1' + 1 c' (L 1 = 0): a tiny ridge picks one solution.
+    a += 1e-9 * np.trace(a) / (k * k) * np.eye(k * k)
+    sigma = np.linalg.solve(a, b).reshape(k, k)
     sigma = 0.5 * (sigma + sigma.T)
     values, vectors = np.linalg.eigh(sigma)
     return (vectors * np.maximum(values, 0.0)) @ vectors.T
