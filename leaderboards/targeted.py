@@ -22,7 +22,7 @@ tested two ways, and a p-value is the larger of the two (both must hold):
   each of them by their own offsets on the models that have it. Their offsets are modelled as
   N(0, Sigma) over the K models, Sigma estimated from all raters by moments (robustly: each
   rater's equation weighs alike, and raters outlying under the previous estimate are left out;
-  see `_taste_scores`). A shared style axis is then one direction of Sigma, so a rater who
+  see `leaderboards.taste_covariance`). A shared style axis is then one direction of Sigma, so a rater who
   favours every model that has the style is explained by it, while a rater who favours one
   model alone is not. The statistic is the generalised least-squares score statistic of a
   one-model offset given Sigma;
@@ -43,11 +43,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import chdtri, expit, log_expit, ndtr
+from scipy.special import expit, log_expit, ndtr
 
 from leaderboards.bradley_terry import PairwiseModel, fit_pairwise
 from leaderboards.errors import RatingInputError
 from leaderboards.leaderboard import ELO_PER_NAT
+from leaderboards.taste_covariance import MIN_INFORMATION, model_spreads, taste_scores
 
 #: Vote outcomes (the store's labels) and the score of the left model for each.
 OUTCOME_SCORE = {"left": 1.0, "right": 0.0, "tie": 0.5, "both_bad": 0.5}
@@ -62,21 +63,12 @@ RESULT_COLUMNS = [
     "p_value",
     "q_value",
 ]
-#: A rater-model pair enters the spread estimate tau_m only with this much information on delta
-#: (about 4 battles at even odds); fewer battles say almost nothing about a rater's taste.
-MIN_INFORMATION = 1.0
-#: Models tested on fewer rater pairs than this take the spread pooled over all models.
-MIN_PAIRS_FOR_SPREAD = 10
-#: Sigma (K x K) is estimated only from at least this many raters per model (else its
-#: diagonal, the per-model spreads, stands alone).
-MIN_RATERS_PER_MODEL = 4
 #: A rater with a raw p-value below this on any test is left out of the board the tests use.
 SUSPECT_P = 1e-3
 #: Refits of the board without the suspects, at most.
 REFITS = 3
 #: The prior on a rater's consistency a_r: normal around 1 with this standard deviation.
 CONSISTENCY_PRIOR_SD = 1.0
-_CHI2_1_MEDIAN = 0.454936423119572
 
 
 def detect_targeted(
@@ -215,9 +207,9 @@ def _tests(arrays, theta: np.ndarray) -> pd.DataFrame:
     info = np.bincount(group, p0 * (1.0 - p0), g)
     w = _signed_lr_root(group, eta2, observed, mean0, g)
     model_of = keys % k
-    spread = _spread((observed - mean0) / np.sqrt(np.maximum(info, 1e-12)), info, model_of, k)
+    spread = model_spreads((observed - mean0) / np.sqrt(np.maximum(info, 1e-12)), info, model_of, k)
     p = expit(eta)
-    z_taste, sigma = _taste_scores(rater, li, ri, y - p, p * (1.0 - p), len(rater_names), spread, k)
+    z_taste, sigma = taste_scores(rater, li, ri, y - p, p * (1.0 - p), len(rater_names), spread, k)
     z = z_taste[keys // k, model_of]
     # Both must hold: the rater's offset on the model is beyond the population's tastes (z),
     # and beyond chance on these few battles (w, exact enough in the tails where z is not).
@@ -326,111 +318,6 @@ def _signed_lr_root(group, eta, observed, mean0, g) -> np.ndarray:
     shift = np.bincount(group, log_expit(-eta) - log_expit(-(eta + delta[group])), g)
     half_lr = np.maximum(delta * corrected - shift, 0.0)
     return np.sign(gap) * np.sqrt(2.0 * half_lr)
-
-
-def _spread(z: np.ndarray, info: np.ndarray, model_of: np.ndarray, k: int) -> np.ndarray:
-    """tau_m per model (nats), Sigma's starting diagonal: the spread of raters' offsets, from the
-    median of the squared score statistics z = U / sqrt(I) (not continuity-corrected, so that
-    its median is the chi-square one when tau is 0)."""
-    usable = info >= MIN_INFORMATION
-    pooled = _median_root(z[usable], info[usable])
-    out = np.full(k, pooled)
-    for m in range(k):
-        rows = usable & (model_of == m)
-        if rows.sum() >= MIN_PAIRS_FOR_SPREAD:
-            out[m] = _median_root(z[rows], info[rows])
-    return out
-
-
-def _taste_scores(rater, li, ri, resid, weight, n_raters, spread, k):
-    """Per rater and model, the offset's score statistic against the population's tastes.
-
-    Under the rater's own consistency, their score vector U (K,) (wins minus expected wins per
-    model) has covariance L, the information matrix of their battles (a graph Laplacian). Honest
-    raters' offsets delta ~ N(0, Sigma) shift it by L delta, so U ~ N(0, C), C = L + L Sigma L.
-    Sigma is the population's taste covariance (a shared style axis is one direction of it),
-    estimated by moments (sum of U U' - L = sum of L Sigma L), from raters who are not outlying
-    under the previous estimate (started from the per-model spreads, robust medians). A vote for
-    model m shifts U by L e_m; its generalised least-squares score statistic is
-    z = g' C^+ U / sqrt(g' C^+ g) with g = L e_m.
-
-    Returns (z of shape (n_raters, K), zeros for models a rater did not see; Sigma (K, K)).
-    """
-    kk = k * k
-    size = n_raters * k
-    u = np.bincount(rater * k + li, resid, size) - np.bincount(rater * k + ri, resid, size)
-    u = u.reshape(n_raters, k)
-    base = rater * kk
-    lap = (
-        np.bincount(base + li * (k + 1), weight, n_raters * kk)
-        + np.bincount(base + ri * (k + 1), weight, n_raters * kk)
-        - np.bincount(base + li * k + ri, weight, n_raters * kk)
-        - np.bincount(base + ri * k + li, weight, n_raters * kk)
-    ).reshape(n_raters, k, k)
-    seen = np.einsum("rii->ri", lap) > 0
-    tested = seen.any(axis=1)
-    u, lap, seen = u[tested], lap[tested], seen[tested]
-    # Each rater's moment equation weighs alike (a rater with ten times the votes would weigh a
-    # hundred times as much in the plain sum, so a few busy accounts could set Sigma).
-    scale = 1.0 / np.maximum(np.einsum("rii->r", lap), 1.0) ** 2
-    cutoff = chdtri(1, 0.001 / k)  # Bonferroni over a rater's models
-    sigma = np.diag(spread**2)
-    z = _gls_z(u, lap, seen, sigma)
-    keep = np.ones(len(u), dtype=bool)
-    for _ in range(3):
-        # Once out, a rater stays out: a covariance that took in a group of accounts pushing
-        # one model would otherwise make them look like a shared taste at the next round.
-        keep &= (z * z).max(axis=1) <= cutoff
-        if keep.sum() < MIN_RATERS_PER_MODEL * k:
-            break  # too few raters for K x K: the per-model spreads stand
-        sigma = _moment_sigma(u[keep], lap[keep], scale[keep])
-        z = _gls_z(u, lap, seen, sigma)
-    out = np.zeros((n_raters, k))
-    out[tested] = z
-    return out, sigma
-
-
-def _gls_z(u, lap, seen, sigma) -> np.ndarray:
-    """z = g' C^+ U / sqrt(g' C^+ g) per rater and model, g = L e_m, C = L + L Sigma L."""
-    pinv = np.linalg.pinv(lap + lap @ sigma @ lap, rcond=1e-9, hermitian=True)
-    lc = lap @ pinv
-    num = np.einsum("rij,rj->ri", lc, u)
-    den = np.einsum("rij,rji->ri", lc, lap)
-    return np.where(seen & (den > 1e-12), num / np.sqrt(np.maximum(den, 1e-12)), 0.0)
-
-
-def _moment_sigma(u: np.ndarray, lap: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Sigma solving sum(s L Sigma L) = sum(s (U U' - L)) in least squares (s: each rater's
-    weight), made positive semidefinite."""
-    k = lap.shape[1]
-    flat = lap.reshape(len(lap), k * k)
-    # sum_r s L[r,i,a] L[r,b,j], with L symmetric: a Gram matrix of the flattened L's.
-    gram = flat.T @ (scale[:, None] * flat)
-    a = gram.reshape(k, k, k, k).transpose(0, 2, 1, 3).reshape(k * k, k * k)
-    b = ((u.T * scale) @ u - np.tensordot(scale, lap, axes=1)).ravel()
-    # Sigma is identified up to adding c 1' + 1 c' (L 1 = 0): a tiny ridge picks one solution.
-    a += 1e-9 * np.trace(a) / (k * k) * np.eye(k * k)
-    sigma = np.linalg.solve(a, b).reshape(k, k)
-    sigma = 0.5 * (sigma + sigma.T)
-    values, vectors = np.linalg.eigh(sigma)
-    return (vectors * np.maximum(values, 0.0)) @ vectors.T
-
-
-def _median_root(w: np.ndarray, info: np.ndarray) -> float:
-    """The tau >= 0 at which median(w^2 / (1 + tau^2 info)) is the chi-square(1) median."""
-    if len(w) == 0:
-        return 0.0
-    w2 = w * w
-    if np.median(w2) <= _CHI2_1_MEDIAN:
-        return 0.0
-    lo, hi = 0.0, 10.0
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        if np.median(w2 / (1.0 + mid * mid * info)) > _CHI2_1_MEDIAN:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
 
 
 __all__ = [
