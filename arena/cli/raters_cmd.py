@@ -31,7 +31,7 @@ def raters_detect(
     ] = 0.01,
     data: DataOpt = DEFAULT_DATA,
 ) -> None:
-    """Flag raters who vote for or against one model beyond the board.
+    """Flag raters who vote for or against one model.
 
     Flagged raters' votes leave the board (`paddock leaderboard --include-flagged` keeps them).
     """
