@@ -77,6 +77,7 @@ def agreement_view(
 
 def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> BoardView:
     """Bradley-Terry leaderboard of one pool, with metric columns and the tab's figures."""
+    from arena.domain.targeted import refresh_targeted_flags
     from arena.io.board_file import load_board_settings
     from arena.io.board_votes import read_pool
     from leaderboards import RatingSettings
@@ -93,6 +94,7 @@ def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> B
     from leaderboards.price_speed import PRICE_SPEED_COLUMNS, price_speed_summary
     from leaderboards.resolution import resolution_summary
 
+    refresh_targeted_flags(store)  # flagged raters' votes leave the board (when votes came in)
     # The tab shows the models the arena serves; retired ones still rate the others.
     file_settings = load_board_settings()
     options = BoardOptions(
