@@ -2,7 +2,11 @@
 
 Shared by the arena simulators (`benchmarks/sim_arena.py`, `paddock simulate rigging`): votes
 follow Bradley-Terry expected scores with ties and a left-side bias, a share of raters votes at
-random, and gold checks are answered by the reference with ``gold_accuracy``. The store they
+random, and gold checks are answered by the reference with ``gold_accuracy``. Optionally raters
+differ as real ones do: each has a consistency (how closely they follow the true ratings) and a
+taste on a latent style axis on which the models differ, drawn from distributions the whole
+population shares (`RaterModel.taste_sd`, `RaterModel.consistency_sd`); `taste_votes` draws
+such a population's votes at once, for the targeted-voting detector's false-flag figure. The store they
 vote in (`arena.jobs.simulation.build_sim_store`) is a real DuckDB store whose clips are rows
 without files.
 """
@@ -12,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from scipy.special import expit
 
 from arena.domain.gold import GOLD_REFERENCE
@@ -43,6 +48,10 @@ class RaterModel:
         gold_accuracy: chance that an attentive rater picks the reference in a gold check.
         concurrent_raters: raters voting at the same time (each vote goes to one at random).
         rater_votes: (min, max) votes a rater casts before leaving.
+        taste_sd: spread (Elo per unit of style) of raters' taste weights on a latent style
+            axis; each model has a style drawn from N(0, 1) (`model_styles`). 0: no tastes.
+        consistency_sd: spread (natural log) of a rater's consistency, the factor on the true
+            rating differences in their votes (log-normal around 1). 0: every rater alike.
     """
 
     tie_rate: float = 0.15
@@ -51,6 +60,8 @@ class RaterModel:
     gold_accuracy: float = 0.95
     concurrent_raters: int = 12
     rater_votes: tuple[int, int] = (150, 400)
+    taste_sd: float = 0.0
+    consistency_sd: float = 0.0
 
 
 def true_ratings(k: int, near_tie_every: int = 2) -> np.ndarray:
@@ -76,6 +87,18 @@ class SimRater:
     left: int
     seen: set[frozenset[str]] = field(default_factory=set)
     gold_answers: int = 0
+    taste: float = 0.0
+    consistency: float = 1.0
+
+
+def _heterogeneous(cfg) -> bool:
+    return getattr(cfg, "taste_sd", 0.0) > 0 or getattr(cfg, "consistency_sd", 0.0) > 0
+
+
+def model_styles(models, seed: int) -> dict[str, float]:
+    """Each model's place on the latent style axis, N(0, 1), from the seed and the sorted names."""
+    names = sorted(models)
+    return dict(zip(names, np.random.default_rng([seed, 7]).normal(size=len(names)), strict=True))
 
 
 @dataclass
@@ -88,6 +111,13 @@ class SimRaters:
     raters: list[SimRater] = field(default_factory=list)
     n_raters: int = 0
     careless_ids: set[str] = field(default_factory=set)
+    #: Models' places on the style axis (`model_styles`); only read when raters have tastes.
+    styles: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if _heterogeneous(self.cfg) and not self.styles:
+            names = sorted(self.truth)
+            self.styles = dict(zip(names, self.rng.normal(size=len(names)).tolist(), strict=True))
 
     def rater(self) -> SimRater:
         while len(self.raters) < self.cfg.concurrent_raters:
@@ -97,7 +127,11 @@ class SimRaters:
             if careless:
                 self.careless_ids.add(rid)
             lo, hi = self.cfg.rater_votes
-            self.raters.append(SimRater(rid, careless, int(self.rng.integers(lo, hi + 1))))
+            rater = SimRater(rid, careless, int(self.rng.integers(lo, hi + 1)))
+            if _heterogeneous(self.cfg):  # drawn only then: other simulations keep their numbers
+                rater.taste = float(self.rng.normal(0.0, self.cfg.taste_sd))
+                rater.consistency = float(np.exp(self.rng.normal(0.0, self.cfg.consistency_sd)))
+            self.raters.append(rater)
         return self.raters[int(self.rng.integers(len(self.raters)))]
 
     def done(self, rater: SimRater) -> None:
@@ -113,7 +147,11 @@ class SimRaters:
             if rng.random() < self.cfg.gold_accuracy:
                 return "left" if left == GOLD_REFERENCE else "right"
             return ("right" if left == GOLD_REFERENCE else "left") if rng.random() < 0.5 else "tie"
-        d = (self.truth[left] - self.truth[right] + self.cfg.left_bias_elo) / ELO_PER_NAT
+        gap = self.truth[left] - self.truth[right]
+        if _heterogeneous(self.cfg):
+            style = self.styles.get(left, 0.0) - self.styles.get(right, 0.0)
+            gap = rater.consistency * gap + rater.taste * style
+        d = (gap + self.cfg.left_bias_elo) / ELO_PER_NAT
         p = float(expit(d))
         tie = 4.0 * self.cfg.tie_rate * p * (1.0 - p)
         u = rng.random()
@@ -135,3 +173,52 @@ class SimPrompt:
     suite: str = "sim"
     tags: tuple[str, ...] = ()
     seed: int = 0
+
+
+def taste_votes(
+    cfg: RaterModel, truth: dict[str, float], n_raters: int, seed: int
+) -> tuple[pd.DataFrame, dict[str, bool]]:
+    """Votes of ``n_raters`` honest raters with tastes, drawn at once (no store, no scheduler).
+
+    Each rater casts a number of votes drawn from ``cfg.rater_votes`` on uniformly drawn pairs
+    of distinct models, left and right at random; a ``cfg.careless_share`` of them votes at
+    random, the others as `SimRaters.vote` does (ties, left bias, consistency, taste on the style
+    axis of `model_styles`). Same seed, same votes.
+
+    Returns:
+        (votes with columns rater_id, left_model, right_model, outcome; {rater_id: careless}).
+    """
+    rng = np.random.default_rng([seed, 1])
+    models = sorted(truth)
+    k = len(models)
+    rating = np.array([truth[m] for m in models])
+    style_of = model_styles(models, seed)
+    style = np.array([style_of[m] for m in models])
+    lo, hi = cfg.rater_votes
+    per_rater = rng.integers(lo, hi + 1, n_raters)
+    careless = rng.random(n_raters) < cfg.careless_share
+    taste = rng.normal(0.0, cfg.taste_sd, n_raters) if cfg.taste_sd > 0 else np.zeros(n_raters)
+    consistency = np.exp(rng.normal(0.0, cfg.consistency_sd, n_raters))
+    rater = np.repeat(np.arange(n_raters), per_rater)
+    n = len(rater)
+    left = rng.integers(0, k, n)
+    right = (left + rng.integers(1, k, n)) % k
+    gap = consistency[rater] * (rating[left] - rating[right])
+    gap += taste[rater] * (style[left] - style[right])
+    p = expit((gap + cfg.left_bias_elo) / ELO_PER_NAT)
+    tie = 4.0 * cfg.tie_rate * p * (1.0 - p)
+    u, v, w = rng.random(n), rng.random(n), rng.random(n)
+    outcome = np.where(
+        u < tie,
+        np.where(v < 1 / 3, "both_bad", "tie"),
+        np.where(w < (p - tie / 2) / (1.0 - tie), "left", "right"),
+    )
+    random_pick = np.asarray(OUTCOMES)[rng.choice(4, n, p=[0.4, 0.4, 0.1, 0.1])]
+    outcome = np.where(careless[rater], random_pick, outcome)
+    ids = np.array([f"simrater-{i:06d}" for i in range(n_raters)])
+    names = np.asarray(models)
+    votes = pd.DataFrame(
+        {"rater_id": ids[rater], "left_model": names[left], "right_model": names[right],
+         "outcome": outcome}
+    )  # fmt: skip
+    return votes, dict(zip(ids.tolist(), careless.tolist(), strict=True))
