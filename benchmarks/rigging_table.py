@@ -32,6 +32,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from arena.domain.rigging import RiggingConfig, RiggingRun, summarise_runs  # noqa: E402
+from arena.domain.sim_raters import RaterModel  # noqa: E402
 from arena.jobs.simulation import simulate_rigging  # noqa: E402
 
 
@@ -51,13 +52,20 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=5)
     parser.add_argument("--budget", type=int, default=20000)
     parser.add_argument("--check-every", type=int, default=50)
-    parser.add_argument("--check-growth", type=float, default=0.05)
+    parser.add_argument("--check-growth", type=float, default=0.02)
+    parser.add_argument(
+        "--tastes",
+        action="store_true",
+        help="honest raters with shared style tastes and varying consistency (taste_sd 60 Elo, "
+        "consistency_sd 0.3, as the detector's false-flag test)",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     args = parser.parse_args()
 
     base = RiggingConfig(
         k=args.models, honest_votes=args.honest_votes, accounts=args.accounts,
         budget=args.budget, check_every=args.check_every, check_growth=args.check_growth,
+        raters=RaterModel(taste_sd=60.0, consistency_sd=0.3) if args.tastes else RaterModel(),
     )  # fmt: skip
     work = [
         (replace(base, detector=detector), recognition, seed)
@@ -120,6 +128,7 @@ def main() -> None:
         "accounts": args.accounts,
         "check_every": args.check_every,
         "check_growth": args.check_growth,
+        "tastes": args.tastes,
         "seconds": round(time.perf_counter() - start, 1),
     }
     print(json.dumps(line))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,9 +15,11 @@ from typer.testing import CliRunner
 from arena.cli import app, main
 from arena.domain.rigging import (
     RiggingConfig,
+    RiggingRun,
     median_interval,
     recognition_from_audit,
     skill_from_accuracy,
+    summarise_runs,
 )
 from arena.domain.sim_raters import RaterModel
 from arena.jobs.simulation import simulate_rigging
@@ -144,3 +147,25 @@ def test_the_median_interval_is_the_binomial_order_statistics():
     assert median_interval(np.arange(20)) == (5.0, 14.0)  # the 6th and the 15th of 20
     low, high = median_interval(np.array([1.0, 2.0, 3.0]))
     assert low == -np.inf and high == np.inf  # three runs bound nothing at 95%
+
+
+def test_runs_that_never_get_there_have_no_finite_median_or_interval():
+    never = RiggingRun(None, 600, 10, 0.1, "a", "b", 20.0, 0)
+    summary = summarise_runs([never] * 20, budget=600)
+    assert summary["median"] is None and summary["median_ci"] == [None, None]
+    assert summary["reached"] == 0 and summary["honest_flagged_share"] is None
+
+
+def test_the_detector_makes_the_attack_cost_more_votes_and_flags_no_honest_rater():
+    # One account that recognises its model every time: without the detector it lifts the
+    # second model within a few dozen votes; with it, the account is flagged and burnt before
+    # that, again and again.
+    cfg = replace(SMALL, budget=400, accounts=1)
+    off = simulate_rigging(cfg, 1.0, seed=0)
+    on = simulate_rigging(replace(cfg, detector=True), 1.0, seed=0)
+    assert off.needed is not None and off.needed <= 200
+    assert off.detector_runs == 0 and off.accounts_used == 1
+    assert on.needed is None or on.needed > 2 * off.needed
+    assert on.detector_runs > 0 and on.accounts_used > 2  # burnt accounts were replaced
+    assert on.honest_tested > 5 and on.honest_flagged == 0
+    assert simulate_rigging(replace(cfg, detector=True), 1.0, seed=0) == on  # same seed, same run

@@ -244,7 +244,7 @@ def summarise_runs(runs: list[RiggingRun], budget: int) -> dict:
     tested = sum(r.honest_tested for r in runs)
     return {
         "median": shown(median),
-        "median_ci": [shown(ci_low) if np.isfinite(ci_low) else 0, shown(ci_high)],
+        "median_ci": [0 if ci_low == -np.inf else shown(ci_low), shown(ci_high)],
         "low": shown(low),
         "high": shown(high),
         "reached": reached,

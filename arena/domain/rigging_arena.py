@@ -12,7 +12,7 @@ numbered in the order raters arrive, so a seed fixes every figure. The attack's 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -30,9 +30,10 @@ from generators.errors import InputError
 from leaderboards import RatingSettings, compute_leaderboard
 from leaderboards.errors import RatingInputError
 
-#: detect(votes) -> flagged rows (rater_id, model, direction, ..., q_value); votes has the
-#: columns rater_id, left_model, right_model, outcome (left / right / tie / both_bad).
-Detector = Callable[[pd.DataFrame], pd.DataFrame]
+#: detect(votes, ratings) -> flagged rows (rater_id, model, direction, ..., q_value); votes has
+#: the columns rater_id, left_model, right_model, outcome (left / right / tie / both_bad);
+#: ratings are the board's (Elo scale, one per model) or None (the detector fits its own).
+Detector = Callable[[pd.DataFrame, dict[str, float] | None], pd.DataFrame]
 _FIT = RatingSettings(n_bootstrap=0)
 
 
@@ -142,14 +143,15 @@ class RiggingArena:
         """The vote-count table (model_a, model_b, winner, count) of the rows in ``keep``."""
         n = len(self.labels)
         key = (cols["left"][keep] * n + cols["right"][keep]) * 4 + cols["outcome"][keep]
-        uniq, count = np.unique(key, return_counts=True)
+        count = np.bincount(key, minlength=n * n * 4)
+        uniq = np.flatnonzero(count)
         winners = [WINNER[o] for o in OUTCOMES]
         return pd.DataFrame(
             {
                 "model_a": [self.labels[int(u // 4 // n)] for u in uniq],
                 "model_b": [self.labels[int(u // 4 % n)] for u in uniq],
                 "winner": [winners[int(u % 4)] for u in uniq],
-                "count": count,
+                "count": count[uniq],
             }
         )
 
@@ -176,9 +178,9 @@ class RiggingArena:
             return None
         return fitted.ratings()
 
-    def run_detector(self) -> set[int]:
-        """Run the detector on the normal battles of raters still on the board; the raters it
-        flags leave the board. Returns the newly flagged rater indices."""
+    def run_detector(self, ratings: pd.Series | None) -> set[int]:
+        """Run the detector on the normal battles of raters still on the board, against the
+        board's ``ratings``; the raters it flags leave the board. Returns the newly flagged."""
         if self.detect is None:
             return set()
         cols = self._columns()
@@ -193,11 +195,20 @@ class RiggingArena:
             }
         )
         self.detector_runs += 1
-        flagged = {self.index[r] for r in flagged_raters(self.detect(votes), self.cfg.alpha)}
+        board = None if ratings is None else {str(m): float(r) for m, r in ratings.items()}
+        flagged = {self.index[r] for r in flagged_raters(self.detect(votes, board), self.cfg.alpha)}
         new = flagged - self.out
         self.detected |= new
         self.out |= new
         return new
+
+    def checked_board(self) -> pd.Series | None:
+        """The board as the arena publishes it: fitted, the detector run against it, and fitted
+        again without the raters it flagged."""
+        ratings = self.board()
+        if self.detect is not None and self.run_detector(ratings):
+            ratings = self.board()
+        return ratings
 
     def honest_counts(self, attacker_ids: set[str]) -> tuple[int, int, int]:
         """Honest raters who voted, those with enough normal votes for the detector to test
@@ -224,14 +235,16 @@ def run_rigging(
         raise InputError(f"recognition must be between 0 and 1, not {skill}")
     arena = RiggingArena(cfg, seed, detect)
     _honest_phase(arena, cfg.honest_votes)
-    before = arena.board()
+    before = arena.checked_board()
     if before is None or len(before) < cfg.k:
-        raise InputError(f"{cfg.honest_votes} honest votes do not rank every model; give more")
+        why = " left by the detector" if arena.detected else ""
+        raise InputError(f"{cfg.honest_votes} honest votes{why} do not rank every model; give more")
     target, above = before.index[cfg.target_rank - 1], before.index[cfg.target_rank - 2]
     gap = float(before[above] - before[target])
     rng, labels = arena.rng, arena.labels
     # The attacker's accounts: attentive raters (they pass gold checks) with an agenda.
-    attacker = SimRaters(cfg.raters, rng, arena.truth)
+    attentive = replace(cfg.raters, careless_share=0.0, taste_sd=0.0, consistency_sd=0.0)
+    attacker = SimRaters(attentive, rng, arena.truth)
     made = 0
 
     def new_account() -> SimRater:
@@ -271,22 +284,22 @@ def run_rigging(
             arena.serve(rater, lambda left, right, gold, r=rater: decide(r, left, right, gold))
         cast += n_attack
         honest += n_honest
-        if (windows - refreshed) * cfg.limits.window_s >= REFIT_SECONDS:
-            arena.refit_scheduler()  # as often as the arena refits its pair probabilities
-            refreshed = windows
         if cast < next_check and cast < cfg.budget:
             continue
         next_check = cast + max(cfg.check_every, int(cfg.check_growth * cast))
         if on_votes is not None:
             on_votes(cast)
-        if detect is not None:
-            arena.run_detector()
+        if (windows - refreshed) * cfg.limits.window_s >= REFIT_SECONDS:
+            # The pair probabilities are refitted as often as the arena does (simulated time),
+            # at most once per board refit.
+            arena.refit_scheduler()
+            refreshed = windows
+        now = arena.checked_board()
         # Burnt accounts (flagged by the detector or the gold checks) are replaced.
         for slot, account in enumerate(accounts):
             if arena.index.get(account.id) in arena.out:
                 accounts[slot] = new_account()
                 attacker_ids.add(accounts[slot].id)
-        now = arena.board()
         if now is not None and now[target] > now[above]:
             needed = cast
             break
@@ -311,8 +324,7 @@ def run_rigging(
 
 
 def _honest_phase(arena: RiggingArena, votes: int) -> None:
-    """Honest votes in batches, refitting the scheduler between them; with a detector, the
-    board's detector runs at the end of each batch, as it would before each board refit."""
+    """Honest votes in batches, refitting the scheduler between them."""
     done = 0
     while done < votes:
         size = min(max(100, int(0.05 * done)), votes - done)
@@ -320,7 +332,6 @@ def _honest_phase(arena: RiggingArena, votes: int) -> None:
             arena.honest_vote()
         arena.refit_scheduler()
         done += size
-    arena.run_detector()
 
 
 def _label(model: str, labels: list[str], skill: float, rng: np.random.Generator) -> str:

@@ -44,7 +44,10 @@ def targeted_detector(cfg: RiggingConfig) -> Detector:
     """The arena's targeted-voter test (`leaderboards.targeted`) with the run's settings."""
     from leaderboards.targeted import detect_targeted
 
-    return lambda votes: detect_targeted(votes, min_votes=cfg.min_votes, alpha=cfg.alpha)
+    def detect(votes, ratings):
+        return detect_targeted(votes, min_votes=cfg.min_votes, alpha=cfg.alpha, ratings=ratings)
+
+    return detect
 
 
 def simulate_rigging(
