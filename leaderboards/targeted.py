@@ -9,28 +9,34 @@ who votes for model m adds an offset delta to m's side in every battle of m:
 expit(a_r * (theta_m - theta_j) + delta).
 
 Test. For each rater with at least ``min_votes`` votes and each model m they saw, delta = 0 is
-tested with the signed root w of the likelihood-ratio statistic on the rater's battles that
-involve m (continuity-corrected by half a win towards the expectation, so a single surprise win
-over a much weaker model does not read as strong evidence). Honest raters differ in taste: a
-style many raters share moves each of them by their own offset on the models that have the
-style. So the null is not delta = 0 but delta drawn from the population's spread of offsets on
-that model, tau_m: w is divided by sqrt(1 + tau_m^2 * I), I the Fisher information of delta
-(to first order w ~ U / sqrt(I) and the score U has variance I * (1 + tau^2 * I) under a
-N(0, tau^2) offset). tau_m is estimated robustly per model, as the value at which the median of
-the deflated w^2 over raters equals the chi-square(1) median, so a few attackers do not widen
-it. Both directions are tested ("for": the model wins more than predicted; "against": less),
-and the Benjamini-Hochberg procedure controls the false discovery rate at ``alpha`` over all
+tested two ways, and a p-value is the larger of the two (both must hold):
+
+- against the population's tastes: honest raters differ, and a style many raters share moves
+  each of them by their own offsets on the models that have it. Their offsets are modelled as
+  N(0, Sigma) over the K models, Sigma estimated from all raters by moments (robustly: each
+  rater's equation weighs alike, and raters outlying under the previous estimate are left out;
+  see `_taste_scores`). A shared style axis is then one direction of Sigma, so a rater who
+  favours every model that has the style is explained by it, while a rater who favours one
+  model alone is not. The statistic is the generalised least-squares score statistic of a
+  one-model offset given Sigma;
+- beyond chance on these battles: the signed root w of the likelihood-ratio statistic on the
+  rater's battles that involve m, continuity-corrected by half a win towards the expectation,
+  so a single surprise win over a much weaker model is not strong evidence (the first statistic
+  is a normal approximation, poor in the tails when there are few battles).
+
+Both directions are tested ("for": the model wins more than predicted; "against": less), and
+the Benjamini-Hochberg procedure controls the false discovery rate at ``alpha`` over all
 (rater, model, direction) tests.
 
-Everything is vectorised over votes (bincount on group codes), so 100,000 votes from thousands
-of raters take well under a second.
+Everything is vectorised over votes (bincount on group codes) and raters (batched K x K
+algebra), so 100,000 votes from thousands of raters take a few seconds at most.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit, log_expit, ndtr
+from scipy.special import chdtri, expit, log_expit, ndtr
 
 from leaderboards.bradley_terry import PairwiseModel, fit_pairwise
 from leaderboards.errors import RatingInputError
@@ -81,7 +87,8 @@ def detect_targeted(
         One row per flag: rater_id, model, direction ("for" or "against"), votes (the rater's
         battles that involve the model), expected (the model's wins in them as the board
         predicts, ties half), observed (its wins, ties half), p_value, q_value (BH-adjusted);
-        most significant first. ``attrs["spread_elo"]`` holds tau_m per model on the Elo scale.
+        most significant first. ``attrs["spread_elo"]``: the spread of honest raters' offsets per
+        model (Elo), from ``attrs["taste_covariance"]``, Sigma (K x K, natural-log units).
     """
     if not 0 < alpha < 1:
         raise RatingInputError(f"alpha must be between 0 and 1, not {alpha}")
@@ -149,8 +156,13 @@ def targeted_tests(
     w = _signed_lr_root(group, eta2, observed, mean0, g)
     model_of = keys % k
     spread = _spread((observed - mean0) / np.sqrt(np.maximum(info, 1e-12)), info, model_of, k)
-    z = w / np.sqrt(1.0 + spread[model_of] ** 2 * info)
-    p_for, p_against = ndtr(-z), ndtr(z)
+    p = expit(eta)
+    z_taste, sigma = _taste_scores(rater, li, ri, y - p, p * (1.0 - p), len(rater_names), spread, k)
+    z = z_taste[keys // k, model_of]
+    # Both must hold: the rater's offset on the model is beyond the population's tastes (z),
+    # and beyond chance on these few battles (w, exact enough in the tails where z is not).
+    p_for = np.maximum(ndtr(-z), ndtr(-w))
+    p_against = np.maximum(ndtr(z), ndtr(w))
     tests = pd.DataFrame(
         {
             "rater_id": np.tile(rater_names[keys // k], 2),
@@ -165,9 +177,12 @@ def targeted_tests(
     tests["q_value"] = benjamini_hochberg(tests["p_value"].to_numpy())
     tests = tests.sort_values(["q_value", "p_value", "rater_id", "model"], kind="stable")
     tests = tests.reset_index(drop=True)
+    centred = sigma - sigma.mean(axis=0) - sigma.mean(axis=1)[:, None] + sigma.mean()
+    spread = np.sqrt(np.maximum(np.diag(centred), 0.0))
     tests.attrs["spread_elo"] = dict(
         zip(models.tolist(), (spread * ELO_PER_NAT).tolist(), strict=True)
     )
+    tests.attrs["taste_covariance"] = sigma
     return tests
 
 
@@ -251,9 +266,9 @@ def _signed_lr_root(group, eta, observed, mean0, g) -> np.ndarray:
 
 
 def _spread(z: np.ndarray, info: np.ndarray, model_of: np.ndarray, k: int) -> np.ndarray:
-    """tau_m per model (nats): the spread of honest raters' offsets, from the median of the
-    squared score statistics z = U / sqrt(I) (not continuity-corrected, so that its median is
-    the chi-square one when tau is 0)."""
+    """tau_m per model (nats), Sigma's starting diagonal: the spread of raters' offsets, from the
+    median of the squared score statistics z = U / sqrt(I) (not continuity-corrected, so that
+    its median is the chi-square one when tau is 0)."""
     usable = info >= MIN_INFORMATION
     pooled = _median_root(z[usable], info[usable])
     out = np.full(k, pooled)
@@ -262,6 +277,72 @@ def _spread(z: np.ndarray, info: np.ndarray, model_of: np.ndarray, k: int) -> np
         if rows.sum() >= MIN_PAIRS_FOR_SPREAD:
             out[m] = _median_root(z[rows], info[rows])
     return out
+
+
+def _taste_scores(rater, li, ri, resid, weight, n_raters, spread, k):
+    """Per rater and model, the offset's score statistic against the population's tastes.
+
+    Under the rater's own consistency, their score vector U (K,) (wins minus expected wins per
+    model) has covariance L, the information matrix of their battles (a graph Laplacian). Honest
+    raters' offsets delta ~ N(0, Sigma) shift it by L delta, so U ~ N(0, C), C = L + L Sigma L.
+    Sigma is the population's taste covariance (a shared style axis is one direction of it),
+    estimated by moments (sum of U U' - L = sum of L Sigma L), from raters who are not outlying
+    under the previous estimate (started from the per-model spreads, robust medians). A vote for
+    model m shifts U by L e_m; its generalised least-squares score statistic is
+    z = g' C^+ U / sqrt(g' C^+ g) with g = L e_m.
+
+    Returns (z of shape (n_raters, K), zeros for models a rater did not see; Sigma (K, K)).
+    """
+    kk = k * k
+    size = n_raters * k
+    u = np.bincount(rater * k + li, resid, size) - np.bincount(rater * k + ri, resid, size)
+    u = u.reshape(n_raters, k)
+    base = rater * kk
+    lap = (
+        np.bincount(base + li * (k + 1), weight, n_raters * kk)
+        + np.bincount(base + ri * (k + 1), weight, n_raters * kk)
+        - np.bincount(base + li * k + ri, weight, n_raters * kk)
+        - np.bincount(base + ri * k + li, weight, n_raters * kk)
+    ).reshape(n_raters, k, k)
+    seen = np.einsum("rii->ri", lap) > 0
+    tested = seen.any(axis=1)
+    u, lap, seen = u[tested], lap[tested], seen[tested]
+    # Each rater's moment equation weighs alike (a rater with ten times the votes would weigh a
+    # hundred times as much in the plain sum, so a few busy accounts could set Sigma).
+    scale = 1.0 / np.maximum(np.einsum("rii->r", lap), 1.0) ** 2
+    cutoff = chdtri(1, 0.001 / k)  # Bonferroni over a rater's models
+    sigma = np.diag(spread**2)
+    z = _gls_z(u, lap, seen, sigma)
+    for _ in range(3):
+        keep = (z * z).max(axis=1) <= cutoff
+        if keep.sum() < max(2 * k, 10):
+            break
+        sigma = _moment_sigma(u[keep], lap[keep], scale[keep])
+        z = _gls_z(u, lap, seen, sigma)
+    out = np.zeros((n_raters, k))
+    out[tested] = z
+    return out, sigma
+
+
+def _gls_z(u, lap, seen, sigma) -> np.ndarray:
+    """z = g' C^+ U / sqrt(g' C^+ g) per rater and model, g = L e_m, C = L + L Sigma L."""
+    pinv = np.linalg.pinv(lap + lap @ sigma @ lap, rcond=1e-9, hermitian=True)
+    lc = lap @ pinv
+    num = np.einsum("rij,rj->ri", lc, u)
+    den = np.einsum("rij,rji->ri", lc, lap)
+    return np.where(seen & (den > 1e-12), num / np.sqrt(np.maximum(den, 1e-12)), 0.0)
+
+
+def _moment_sigma(u: np.ndarray, lap: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Sigma solving sum(s L Sigma L) = sum(s (U U' - L)) in least squares (s: each rater's
+    weight), made positive semidefinite."""
+    k = lap.shape[1]
+    a = np.einsum("r,ria,rbj->ijab", scale, lap, lap, optimize=True).reshape(k * k, k * k)
+    b = (np.einsum("r,ri,rj->ij", scale, u, u) - np.einsum("r,rij->ij", scale, lap)).ravel()
+    sigma = np.linalg.lstsq(a, b, rcond=None)[0].reshape(k, k)
+    sigma = 0.5 * (sigma + sigma.T)
+    values, vectors = np.linalg.eigh(sigma)
+    return (vectors * np.maximum(values, 0.0)) @ vectors.T
 
 
 def _median_root(w: np.ndarray, info: np.ndarray) -> float:

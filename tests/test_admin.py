@@ -56,6 +56,7 @@ def test_every_admin_endpoint_refuses_a_missing_or_wrong_token(admin_server):
         ("/admin_overview", ()),
         ("/admin_ban", ("rater-victim",)),
         ("/admin_unban", ("rater-victim",)),
+        ("/admin_clear_flag", ("rater-victim",)),
         ("/admin_register_model", ("sneaky", "", "")),
         ("/admin_export", ("csv",)),
         ("/admin_settings", (10, 0, 0, 0, 0, 0, "flag")),

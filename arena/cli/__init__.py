@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "prompts_cmd",
     "clips_cmd",
     "votes_cmd",
+    "raters_cmd",
     "generate_cmd",
     "metrics_cmd",
     "leaderboard_cmd",

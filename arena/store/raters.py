@@ -133,3 +133,117 @@ class RaterQueries:
                ORDER BY v.voted_at DESC, v.battle_id LIMIT ?""",
             [limit],
         )
+
+    # Targeted-voting flags (`rater_flags`, one row per rater, model and direction). A raised
+    # flag also puts `targeted_flag` in the rater's `flags`, which is what keeps their votes out
+    # of the board by default (`VoteFilter.exclude_flagged`), as for gold checks.
+
+    def targeted_votes(self) -> pd.DataFrame:
+        """The overall votes detection reads: rater_id, left_model, right_model (names), outcome.
+
+        Votes flagged on arrival, banned raters' votes and imported votes without a rater are
+        left out; raters flagged for anything else stay in (their tastes are evidence too).
+        """
+        return self._frame(
+            """SELECT v.rater_id, ml.name AS left_model, mr.name AS right_model, v.outcome
+               FROM all_votes v JOIN models ml ON ml.id = v.left_model
+               JOIN models mr ON mr.id = v.right_model
+               WHERE v.aspect = 'overall' AND coalesce(len(v.flags), 0) = 0
+                 AND v.rater_id <> 'imported'
+                 AND NOT EXISTS (SELECT 1 FROM raters r WHERE r.id = v.rater_id AND r.banned)
+               ORDER BY v.voted_at, v.battle_id"""
+        )
+
+    def record_targeted_flags(self, flags: pd.DataFrame, targeted_flag: str) -> pd.DataFrame:
+        """Write detection's flags (columns of `leaderboards.targeted.RESULT_COLUMNS`).
+
+        A flag an admin cleared is raised again only once the rater has at least twice the votes
+        on that model that the cleared flag rested on (new evidence, not the same votes again).
+        An open flag is updated with the new evidence. Returns the flags raised or updated.
+        """
+        columns = ["rater_id", "model", "direction", "votes", "expected", "observed"]
+        columns += ["p_value", "q_value"]
+        rows = [tuple(r) for r in flags[columns].itertuples(index=False)]
+        if not rows:
+            return flags.iloc[0:0]
+        at = now()
+        kept = []
+        with self.transaction() as con:
+            cleared = {
+                (r, m, d): v
+                for r, m, d, v in con.execute(
+                    "SELECT rater_id, model, direction, votes FROM rater_flags "
+                    "WHERE cleared_at IS NOT NULL"
+                ).fetchall()
+            }
+            for row in rows:
+                key = row[:3]
+                if key in cleared and row[3] < 2 * cleared[key]:
+                    continue
+                con.execute(
+                    """INSERT INTO rater_flags (rater_id, model, direction, votes, expected,
+                              observed, p_value, q_value, flagged_at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (rater_id, model, direction) DO UPDATE SET
+                         votes = excluded.votes, expected = excluded.expected,
+                         observed = excluded.observed, p_value = excluded.p_value,
+                         q_value = excluded.q_value,
+                         flagged_at = CASE WHEN rater_flags.cleared_at IS NULL
+                                      THEN rater_flags.flagged_at ELSE excluded.flagged_at END,
+                         cleared_at = NULL, cleared_by = NULL""",
+                    [*(_plain(v) for v in row), at],
+                )
+                kept.append(row)
+            for rater_id in sorted({row[0] for row in kept}):
+                con.execute(
+                    "INSERT OR IGNORE INTO raters (id, created_at, flags) VALUES (?, ?, [])",
+                    [rater_id, at],
+                )
+                con.execute(
+                    "UPDATE raters SET flags = list_distinct(list_append(flags, ?)) WHERE id = ?",
+                    [targeted_flag, rater_id],
+                )
+        keys = {row[:3] for row in kept}
+        mask = [tuple(r) in keys for r in flags[columns[:3]].itertuples(index=False)]
+        return flags[mask].reset_index(drop=True)
+
+    def clear_targeted_flags(self, rater_id: str, cleared_by: str, targeted_flag: str) -> int:
+        """Clear a rater's open targeted-voting flags; their votes return to the board unless
+        another flag holds them. Returns how many flags were cleared."""
+        with self.transaction() as con:
+            cleared = con.execute(
+                """UPDATE rater_flags SET cleared_at = ?, cleared_by = ?
+                   WHERE rater_id = ? AND cleared_at IS NULL RETURNING model""",
+                [now(), cleared_by, rater_id],
+            ).fetchall()
+            con.execute(
+                "UPDATE raters SET flags = list_filter(flags, lambda f: f <> ?) WHERE id = ?",
+                [targeted_flag, rater_id],
+            )
+        return len(cleared)
+
+    def targeted_flags(self, include_cleared: bool = False) -> pd.DataFrame:
+        """Targeted-voting flags: rater_id, model, direction, votes, expected, observed, p_value,
+        q_value, flagged_at, cleared_at, cleared_by; by model, then most significant first."""
+        where = "" if include_cleared else "WHERE cleared_at IS NULL"
+        return self._frame(
+            f"""SELECT rater_id, model, direction, votes, expected, observed, p_value, q_value,
+                       flagged_at, cleared_at, cleared_by
+                FROM rater_flags {where} ORDER BY model, direction, q_value, rater_id"""
+        )
+
+    def is_known_rater(self, rater_id: str) -> bool:
+        """Whether a rater id exists: in `raters`, among the votes or among the flags."""
+        return bool(
+            self._query(
+                """SELECT 1 WHERE EXISTS (SELECT 1 FROM raters WHERE id = $1)
+                   OR EXISTS (SELECT 1 FROM rater_flags WHERE rater_id = $1)
+                   OR EXISTS (SELECT 1 FROM all_votes WHERE rater_id = $1)""",
+                [rater_id],
+            )
+        )
+
+
+def _plain(value):
+    """A NumPy scalar as the Python value DuckDB binds."""
+    return value.item() if hasattr(value, "item") else value

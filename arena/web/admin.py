@@ -34,6 +34,20 @@ RATER_COLUMNS = [
     "banned",
     "created_at",
 ]
+#: The targeted-voting flags as the admin sees them: accounts flagged for the same model and
+#: direction side by side, the biggest such group first.
+TARGETED_COLUMNS = [
+    "model",
+    "direction",
+    "accounts",
+    "rater",
+    "votes",
+    "expected",
+    "observed",
+    "p_value",
+    "q_value",
+    "flagged_at",
+]
 
 
 @dataclass
@@ -81,6 +95,29 @@ class AdminActions:
             [(r.at, r.action, r.rater_id, r.client_ip, r.reason) for r in rows],
             columns=["at", "action", "rater", "client_ip", "reason"],
         )
+
+    def targeted_flags(self, given: str | None) -> pd.DataFrame:
+        """Open targeted-voting flags with their evidence, grouped by model and direction
+        (``accounts``: how many raters are flagged for it; larger groups first)."""
+        self._check(given)
+        frame = self.store.targeted_flags().rename(columns={"rater_id": "rater"})
+        frame["accounts"] = frame.groupby(["model", "direction"])["rater"].transform("size")
+        frame = frame.sort_values(
+            ["accounts", "model", "direction", "q_value", "rater"],
+            ascending=[False, True, True, True, True],
+            kind="stable",
+        )
+        frame["expected"] = frame["expected"].round(1)
+        frame["observed"] = frame["observed"].round(1)
+        return frame[TARGETED_COLUMNS].reset_index(drop=True)
+
+    def clear_flag(self, given: str | None, rater_id: str) -> str:
+        """Clear a rater's targeted-voting flags: their votes count again."""
+        from arena.domain.targeted import clear_targeted_flag
+
+        self._check(given)
+        cleared = clear_targeted_flag(self.store, rater_id, "admin")
+        return f"cleared {cleared} targeted-voting flag(s) of {rater_id.strip()}"
 
     def ban(self, given: str | None, rater_id: str, banned: bool = True) -> str:
         """Ban (or unban) a known rater: their votes are refused and left out of the leaderboard."""
@@ -147,6 +184,11 @@ def build_admin_tab(actions: AdminActions) -> None:
         open_button = gr.Button("Open", elem_id="pd-admin-open", scale=0)
     status = gr.Markdown(elem_id="pd-admin-status")
     with gr.Column(visible=False) as panel:
+        gr.Markdown(
+            "### Targeted voting (raters who vote for or against one model beyond the board; "
+            "their votes are left out of it until the flag is cleared)"
+        )
+        targeted = gr.Dataframe(interactive=False, elem_id="pd-admin-targeted")
         gr.Markdown("### Raters (refused counts since the server started)")
         raters = gr.Dataframe(interactive=False, elem_id="pd-admin-raters")
         gr.Markdown("### Recent flagged votes")
@@ -157,6 +199,7 @@ def build_admin_tab(actions: AdminActions) -> None:
             rater_id = gr.Textbox(label="Rater id", elem_id="pd-admin-rater")
             ban_button = gr.Button("Ban", variant="stop", scale=0)
             unban_button = gr.Button("Unban", scale=0)
+            clear_button = gr.Button("Clear targeted flag", scale=0)
         gr.Markdown("### Register a model")
         with gr.Row():
             model_name = gr.Textbox(label="Name")
@@ -196,6 +239,7 @@ def build_admin_tab(actions: AdminActions) -> None:
     def overview(given: str):
         try:
             tables = (
+                actions.targeted_flags(given),
                 actions.raters(given),
                 actions.flagged_votes(given),
                 actions.refusals(given),
@@ -223,6 +267,12 @@ def build_admin_tab(actions: AdminActions) -> None:
     def unban(given: str, rater: str):
         try:
             return actions.ban(given, rater, False), actions.raters(given)
+        except PaddockError as exc:
+            raise _ui_error(exc) from exc
+
+    def clear(given: str, rater: str):
+        try:
+            return actions.clear_flag(given, rater), actions.targeted_flags(given)
         except PaddockError as exc:
             raise _ui_error(exc) from exc
 
@@ -257,7 +307,7 @@ def build_admin_tab(actions: AdminActions) -> None:
         shown = ", ".join(f"{k} = {v}" for k, v in config.to_dict().items())
         return f"Settings applied: {shown}"
 
-    overview_outputs = [panel, status, raters, flagged, refused, *settings_inputs]
+    overview_outputs = [panel, status, targeted, raters, flagged, refused, *settings_inputs]
     gr.on(
         [open_button.click, token.submit],
         overview,
@@ -268,6 +318,9 @@ def build_admin_tab(actions: AdminActions) -> None:
     ban_button.click(ban, inputs=[token, rater_id], outputs=[status, raters], api_name="admin_ban")
     unban_button.click(
         unban, inputs=[token, rater_id], outputs=[status, raters], api_name="admin_unban"
+    )
+    clear_button.click(
+        clear, inputs=[token, rater_id], outputs=[status, targeted], api_name="admin_clear_flag"
     )
     register_button.click(
         register,

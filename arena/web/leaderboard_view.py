@@ -72,6 +72,7 @@ def agreement_view(
 
 def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> BoardView:
     """Bradley-Terry leaderboard of one pool, with metric columns and the tab's figures."""
+    from arena.domain.targeted import refresh_targeted_flags
     from arena.io.board_votes import read_pool
     from leaderboards import RatingSettings
     from leaderboards.board import BoardOptions, build_board
@@ -81,6 +82,7 @@ def compute_board(store: Store, pool: str = "all", n_bootstrap: int = 1000) -> B
     from leaderboards.plots import battle_count_figure, ratings_figure, win_rate_figure
     from leaderboards.resolution import resolution_summary
 
+    refresh_targeted_flags(store)  # flagged raters' votes leave the board (when votes came in)
     options = BoardOptions(settings=RatingSettings(n_bootstrap=n_bootstrap))
     filters = VoteFilter(**POOLS.get(pool, {}))
     votes = read_pool(options, store=store, filters=filters, asked=(OVERALL,))

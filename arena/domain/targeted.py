@@ -1,0 +1,104 @@
+"""Targeted voting: run the detector on the store's votes, keep its flags, let an admin clear one.
+
+The test itself is `leaderboards.targeted.detect_targeted` (a per-rater, per-model offset in the
+Bradley-Terry model against the board fitted to the votes, Benjamini-Hochberg over every rater,
+model and direction). Here its flags are written to `rater_flags` with their evidence, and the
+rater gets the flag `TARGETED_FLAG`, which keeps their votes out of the board by default like
+any rater flag (`paddock leaderboard --include-flagged` takes them back).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from generators.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from arena.store import Store
+
+TARGETED_FLAG = "targeted voting"
+
+
+@dataclass(frozen=True)
+class TargetedPolicy:
+    """Who is tested and how strictly.
+
+    Attributes:
+        min_votes: raters with fewer overall votes are not tested.
+        alpha: false discovery rate over all (rater, model, direction) tests.
+    """
+
+    min_votes: int = 20
+    alpha: float = 0.01
+
+    def __post_init__(self) -> None:
+        if self.min_votes < 1:
+            raise InputError(f"--min-votes must be at least 1, not {self.min_votes}")
+        if not 0 < self.alpha < 1:
+            raise InputError(f"--alpha must be between 0 and 1 (exclusive), not {self.alpha}")
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One detection run: raters tested, flags raised or updated now, flags open after it."""
+
+    votes: int
+    tested_raters: int
+    raised: pd.DataFrame
+    open_flags: pd.DataFrame
+
+
+def detect_targeted_voting(store: Store, policy: TargetedPolicy | None = None) -> Detection:
+    """Test every rater with enough votes against the board and record the flags."""
+    from leaderboards.targeted import detect_targeted
+
+    policy = policy or TargetedPolicy()
+    votes = store.targeted_votes()
+    counts = votes["rater_id"].value_counts()
+    tested = int((counts >= policy.min_votes).sum())
+    if tested == 0 or len(set(votes["left_model"]) | set(votes["right_model"])) < 2:
+        flags = store.targeted_flags().iloc[0:0]
+        return Detection(len(votes), tested, flags, store.targeted_flags())
+    flags = detect_targeted(votes, min_votes=policy.min_votes, alpha=policy.alpha)
+    raised = store.record_targeted_flags(flags, TARGETED_FLAG)
+    _last_run[id(store)] = store.counts()["votes"]
+    return Detection(len(votes), tested, raised, store.targeted_flags())
+
+
+def refresh_targeted_flags(store: Store, policy: TargetedPolicy | None = None) -> None:
+    """Detect again before a board is built, when votes came in since the last run (a store
+    that is read only, e.g. a snapshot, is left as it is)."""
+    from leaderboards.errors import RatingInputError
+
+    if store.read_only or _last_run.get(id(store)) == store.counts()["votes"]:
+        return
+    # Votes the detector cannot rate yet: the board says why.
+    with contextlib.suppress(RatingInputError):
+        detect_targeted_voting(store, policy)
+    _last_run[id(store)] = store.counts()["votes"]
+
+
+def clear_targeted_flag(store: Store, rater_id: str, cleared_by: str = "admin") -> int:
+    """Clear a rater's open targeted-voting flags (how many); an unknown rater is refused."""
+    rater_id = (rater_id or "").strip()
+    if not rater_id or not store.is_known_rater(rater_id):
+        raise InputError(f"unknown rater {rater_id!r}")
+    return store.clear_targeted_flags(rater_id, cleared_by, TARGETED_FLAG)
+
+
+#: Vote count at each open store's last detection (by object id: a store lives as long as its
+#: server), so a board rebuilt without new votes does not test again.
+_last_run: dict[int, int] = {}
+
+__all__ = [
+    "TARGETED_FLAG",
+    "Detection",
+    "TargetedPolicy",
+    "clear_targeted_flag",
+    "detect_targeted_voting",
+    "refresh_targeted_flags",
+]
