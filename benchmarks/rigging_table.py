@@ -59,6 +59,11 @@ def main() -> None:
         help="honest raters with shared style tastes and varying consistency (taste_sd 60 Elo, "
         "consistency_sd 0.3, as the detector's false-flag test)",
     )
+    parser.add_argument(
+        "--detector-without-flagged",
+        action="store_true",
+        help="leave raters already flagged out of the detector's input (the arena keeps them)",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     args = parser.parse_args()
 
@@ -66,6 +71,7 @@ def main() -> None:
         k=args.models, honest_votes=args.honest_votes, accounts=args.accounts,
         budget=args.budget, check_every=args.check_every, check_growth=args.check_growth,
         raters=RaterModel(taste_sd=60.0, consistency_sd=0.3) if args.tastes else RaterModel(),
+        detector_sees_flagged=not args.detector_without_flagged,
     )  # fmt: skip
     work = [
         (replace(base, detector=detector), recognition, seed)
@@ -129,6 +135,7 @@ def main() -> None:
         "check_every": args.check_every,
         "check_growth": args.check_growth,
         "tastes": args.tastes,
+        "detector_sees_flagged": not args.detector_without_flagged,
         "seconds": round(time.perf_counter() - start, 1),
     }
     print(json.dumps(line))

@@ -139,6 +139,8 @@ class RiggingConfig:
         check_every: attacker votes between board refits at first (then ``check_growth`` of
             those cast).
         detector: whether the arena runs the targeted-voter detector before each board refit.
+        detector_sees_flagged: the detector's input keeps the votes of raters already flagged
+            (as the arena's does), or leaves them out.
         min_votes, alpha: the detector's settings (votes a rater needs to be tested; the
             false-discovery rate of its flags).
         limits: the arena's rate limits.
@@ -157,6 +159,7 @@ class RiggingConfig:
     check_every: int = 25
     check_growth: float = 0.02
     detector: bool = False
+    detector_sees_flagged: bool = True
     min_votes: int = 20
     alpha: float = 0.01
     limits: AbuseConfig = AbuseConfig()

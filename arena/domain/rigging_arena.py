@@ -30,10 +30,9 @@ from generators.errors import InputError
 from leaderboards import RatingSettings, compute_leaderboard
 from leaderboards.errors import RatingInputError
 
-#: detect(votes, ratings) -> flagged rows (rater_id, model, direction, ..., q_value); votes has
-#: the columns rater_id, left_model, right_model, outcome (left / right / tie / both_bad);
-#: ratings are the board's (Elo scale, one per model) or None (the detector fits its own).
-Detector = Callable[[pd.DataFrame, dict[str, float] | None], pd.DataFrame]
+#: detect(votes) -> flagged rows (rater_id, model, direction, ..., q_value); votes has the
+#: columns rater_id, left_model, right_model, outcome (left / right / tie / both_bad).
+Detector = Callable[[pd.DataFrame], pd.DataFrame]
 _FIT = RatingSettings(n_bootstrap=0)
 
 
@@ -178,13 +177,17 @@ class RiggingArena:
             return None
         return fitted.ratings()
 
-    def run_detector(self, ratings: pd.Series | None) -> set[int]:
-        """Run the detector on the normal battles of raters still on the board, against the
-        board's ``ratings``; the raters it flags leave the board. Returns the newly flagged."""
+    def run_detector(self) -> set[int]:
+        """Run the detector as the arena does before it builds a board: on the normal battles
+        of every rater (flagged ones stay in, as `Store.targeted_votes` keeps them, unless
+        ``cfg.detector_sees_flagged`` is off), against the board it fits to them. The raters it
+        flags leave the board. Returns the newly flagged."""
         if self.detect is None:
             return set()
         cols = self._columns()
-        keep = self._kept(cols) & ~np.asarray(self.log.gold, dtype=bool)
+        keep = ~np.asarray(self.log.gold, dtype=bool)
+        if not self.cfg.detector_sees_flagged:
+            keep &= self._kept(cols)
         labels = np.array(self.labels, dtype=object)
         votes = pd.DataFrame(
             {
@@ -195,20 +198,17 @@ class RiggingArena:
             }
         )
         self.detector_runs += 1
-        board = None if ratings is None else {str(m): float(r) for m, r in ratings.items()}
-        flagged = {self.index[r] for r in flagged_raters(self.detect(votes, board), self.cfg.alpha)}
+        flagged = {self.index[r] for r in flagged_raters(self.detect(votes), self.cfg.alpha)}
         new = flagged - self.out
         self.detected |= new
         self.out |= new
         return new
 
     def checked_board(self) -> pd.Series | None:
-        """The board as the arena publishes it: fitted, the detector run against it, and fitted
-        again without the raters it flagged."""
-        ratings = self.board()
-        if self.detect is not None and self.run_detector(ratings):
-            ratings = self.board()
-        return ratings
+        """The board as the arena publishes it: the detector run first, then the board fitted
+        without the raters flagged by it or by the gold checks."""
+        self.run_detector()
+        return self.board()
 
     def honest_counts(self, attacker_ids: set[str]) -> tuple[int, int, int]:
         """Honest raters who voted, those with enough normal votes for the detector to test

@@ -41,13 +41,11 @@ def build_sim_store(data_dir: Path, names: list[str], n_prompts: int) -> Store:
 
 
 def targeted_detector(cfg: RiggingConfig) -> Detector:
-    """The arena's targeted-voter test (`leaderboards.targeted`) with the run's settings."""
+    """The arena's targeted-voter test (`leaderboards.targeted`) with the run's settings; as in
+    `arena.domain.targeted`, it fits its own board to the votes it is given."""
     from leaderboards.targeted import detect_targeted
 
-    def detect(votes, ratings):
-        return detect_targeted(votes, min_votes=cfg.min_votes, alpha=cfg.alpha, ratings=ratings)
-
-    return detect
+    return lambda votes: detect_targeted(votes, min_votes=cfg.min_votes, alpha=cfg.alpha)
 
 
 def simulate_rigging(
