@@ -8,6 +8,13 @@ weak prior at 1, so careless raters are not read as voting against the strong mo
 who votes for model m adds an offset delta to m's side in every battle of m:
 expit(a_r * (theta_m - theta_j) + delta).
 
+Board. Given ratings are used as they are. Without them the board is fitted here so that a
+group of accounts pushing one model cannot move it much: each rater weighs at most as much as
+the median rater, each model is then moved until the median rater has no offset on it, and the
+board is refitted without the raters who look suspect by the chance test below (a few rounds).
+A board fitted to every vote would carry the attack, and the attackers would look honest
+against it.
+
 Test. For each rater with at least ``min_votes`` votes and each model m they saw, delta = 0 is
 tested two ways, and a p-value is the larger of the two (both must hold):
 
@@ -15,7 +22,7 @@ tested two ways, and a p-value is the larger of the two (both must hold):
   each of them by their own offsets on the models that have it. Their offsets are modelled as
   N(0, Sigma) over the K models, Sigma estimated from all raters by moments (robustly: each
   rater's equation weighs alike, and raters outlying under the previous estimate are left out;
-  see `_taste_scores`). A shared style axis is then one direction of Sigma, so a rater who
+  see `leaderboards.taste_covariance`). A shared style axis is then one direction of Sigma, so a rater who
   favours every model that has the style is explained by it, while a rater who favours one
   model alone is not. The statistic is the generalised least-squares score statistic of a
   one-model offset given Sigma;
@@ -36,11 +43,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import chdtri, expit, log_expit, ndtr
+from scipy.special import expit, log_expit, ndtr
 
 from leaderboards.bradley_terry import PairwiseModel, fit_pairwise
 from leaderboards.errors import RatingInputError
 from leaderboards.leaderboard import ELO_PER_NAT
+from leaderboards.taste_covariance import MIN_INFORMATION, model_spreads, taste_scores
 
 #: Vote outcomes (the store's labels) and the score of the left model for each.
 OUTCOME_SCORE = {"left": 1.0, "right": 0.0, "tie": 0.5, "both_bad": 0.5}
@@ -55,14 +63,12 @@ RESULT_COLUMNS = [
     "p_value",
     "q_value",
 ]
-#: A rater-model pair enters the spread estimate tau_m only with this much information on delta
-#: (about 4 battles at even odds); fewer battles say almost nothing about a rater's taste.
-MIN_INFORMATION = 1.0
-#: Models tested on fewer rater pairs than this take the spread pooled over all models.
-MIN_PAIRS_FOR_SPREAD = 10
+#: A rater with a raw p-value below this on any test is left out of the board the tests use.
+SUSPECT_P = 1e-3
+#: Refits of the board without the suspects, at most.
+REFITS = 3
 #: The prior on a rater's consistency a_r: normal around 1 with this standard deviation.
 CONSISTENCY_PRIOR_SD = 1.0
-_CHI2_1_MEDIAN = 0.454936423119572
 
 
 def detect_targeted(
@@ -80,8 +86,9 @@ def detect_targeted(
         min_votes: raters with fewer votes are not tested.
         alpha: false discovery rate (Benjamini-Hochberg over every rater, model and direction).
         ratings: the board's ratings on the Elo scale (1000 + 400 * log10 strength; only
-            differences matter), one per model in ``votes``. None: fitted here from ``votes``
-            (Bradley-Terry, ties half, as the headline board).
+            differences matter), one per model in ``votes``. None (recommended): fitted here
+            from ``votes`` (Bradley-Terry, ties half, as the headline board), robustly to the
+            raters under test (see the module docstring).
 
     Returns:
         One row per flag: rater_id, model, direction ("for" or "against"), votes (the rater's
@@ -93,16 +100,6 @@ def detect_targeted(
     if not 0 < alpha < 1:
         raise RatingInputError(f"alpha must be between 0 and 1, not {alpha}")
     tests = targeted_tests(votes, min_votes=min_votes, ratings=ratings)
-    flagged = tests["rater_id"][tests["q_value"] <= alpha].unique()
-    if ratings is None and len(flagged):
-        # The flagged raters' votes moved the fitted board towards them: test again against
-        # the board fitted without them (once; their own tests use that board too).
-        clean = votes[~votes["rater_id"].astype(str).isin(flagged)]
-        if not clean.empty:
-            board = fitted_ratings(clean)
-            models = set(votes["left_model"].astype(str)) | set(votes["right_model"].astype(str))
-            if models <= set(board):
-                tests = targeted_tests(votes, min_votes=min_votes, ratings=board)
     flags = tests[tests["q_value"] <= alpha].reset_index(drop=True)
     flags.attrs = dict(tests.attrs)
     return flags
@@ -130,12 +127,67 @@ def targeted_tests(
     )  # tie and both_bad: half
     models, codes = np.unique(np.concatenate([left, right]), return_inverse=True)
     li, ri = codes[: len(left)], codes[len(left) :]
-    theta = _strengths(models, li, ri, y, ratings)
     rater_names, rater = np.unique(votes["rater_id"].astype(str).to_numpy(), return_inverse=True)
+    per_rater = np.bincount(rater, minlength=len(rater_names))
+    if not (per_rater >= min_votes).any():
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in RESULT_COLUMNS})
+    arrays = (models, rater_names, rater, li, ri, y, min_votes)
+    if ratings is not None:
+        return _tests(arrays, _strengths(models, li, ri, y, ratings)).drop(columns="p_chance")
+    # A board fitted to every vote is the one the attackers pushed. Fit it with each rater
+    # weighing at most as much as the median rater, test, and fit it again without the raters
+    # who look suspect on any test (a raw p below SUSPECT_P by the chance test alone, tastes
+    # not allowed for): honest raters left out of the fit cost precision, attackers left in
+    # would bias it towards themselves.
+    weight = np.minimum(1.0, np.median(per_rater) / per_rater)[rater]
+    theta = _median_rater(_strengths(models, li, ri, y, None, weight), rater, li, ri, y)
+    suspects = np.zeros(len(rater_names), dtype=bool)
+    for _ in range(REFITS):
+        tests = _tests(arrays, theta)
+        found = np.isin(rater_names, tests["rater_id"][tests["p_chance"] < SUSPECT_P].unique())
+        if not (found & ~suspects).any():
+            return tests.drop(columns="p_chance")
+        suspects |= found
+        clean = ~suspects[rater]
+        theta = _strengths(
+            models, li[clean], ri[clean], y[clean], None, weight[clean], k=len(models)
+        )
+    return _tests(arrays, theta).drop(columns="p_chance")
+
+
+def _median_rater(theta: np.ndarray, rater, li, ri, y, rounds: int = 8) -> np.ndarray:
+    """Move the board until the median rater has no offset on any model.
+
+    A fit to every vote gives a group of accounts that all push one model a share of the
+    board equal to their share of the votes (or of the raters, when each weighs alike). Here
+    each model's strength is moved by the median, over raters, of their one-step offset on it
+    (wins minus expected wins over the information), so the board follows the typical rater
+    and only a majority could move it."""
+    k = len(theta)
+    theta = theta.copy()
+    keys, group = np.unique(np.concatenate([rater * k + li, rater * k + ri]), return_inverse=True)
+    for _ in range(rounds):
+        p = expit(theta[li] - theta[ri])
+        resid = np.concatenate([y - p, p - y])
+        info = np.bincount(group, np.tile(p * (1.0 - p), 2), len(keys))
+        offset = np.bincount(group, resid, len(keys)) / np.maximum(info, 1e-12)
+        usable = info >= MIN_INFORMATION
+        if not usable.any():
+            break
+        frame = pd.DataFrame({"model": keys[usable] % k, "offset": offset[usable]})
+        shift = np.zeros(k)
+        medians = frame.groupby("model")["offset"].median()
+        shift[medians.index.to_numpy()] = np.clip(medians.to_numpy(), -1.0, 1.0)
+        theta += shift - shift.mean()
+        if np.abs(shift).max() < 1e-4:
+            break
+    return theta
+
+
+def _tests(arrays, theta: np.ndarray) -> pd.DataFrame:
+    """The tests of every rater with enough votes against the board ``theta`` (nats)."""
+    models, rater_names, rater, li, ri, y, min_votes = arrays
     keep = np.bincount(rater, minlength=len(rater_names))[rater] >= min_votes
-    empty = pd.DataFrame({c: pd.Series(dtype=float) for c in RESULT_COLUMNS})
-    if not keep.any():
-        return empty
     rater, li, ri, y = rater[keep], li[keep], ri[keep], y[keep]
     d = theta[li] - theta[ri]
     a = _consistency(rater, d, y, len(rater_names))
@@ -155,9 +207,9 @@ def targeted_tests(
     info = np.bincount(group, p0 * (1.0 - p0), g)
     w = _signed_lr_root(group, eta2, observed, mean0, g)
     model_of = keys % k
-    spread = _spread((observed - mean0) / np.sqrt(np.maximum(info, 1e-12)), info, model_of, k)
+    spread = model_spreads((observed - mean0) / np.sqrt(np.maximum(info, 1e-12)), info, model_of, k)
     p = expit(eta)
-    z_taste, sigma = _taste_scores(rater, li, ri, y - p, p * (1.0 - p), len(rater_names), spread, k)
+    z_taste, sigma = taste_scores(rater, li, ri, y - p, p * (1.0 - p), len(rater_names), spread, k)
     z = z_taste[keys // k, model_of]
     # Both must hold: the rater's offset on the model is beyond the population's tastes (z),
     # and beyond chance on these few battles (w, exact enough in the tails where z is not).
@@ -172,6 +224,7 @@ def targeted_tests(
             "expected": np.tile(np.bincount(group, board, g), 2),
             "observed": np.tile(observed, 2),
             "p_value": np.concatenate([p_for, p_against]),
+            "p_chance": np.concatenate([ndtr(-w), ndtr(w)]),
         }
     )
     tests["q_value"] = benjamini_hochberg(tests["p_value"].to_numpy())
@@ -210,20 +263,22 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     return q
 
 
-def _strengths(models, li, ri, y, ratings) -> np.ndarray:
-    """Log-strengths (nats) per model: from the given Elo ratings, or fitted to the votes."""
+def _strengths(models, li, ri, y, ratings, weight=None, k: int | None = None) -> np.ndarray:
+    """Log-strengths (nats) per model: from the given Elo ratings, or fitted to the votes
+    (each vote counted ``weight`` times; a model without votes sits at the mean)."""
     if ratings is not None:
         unrated = [m for m in models if m not in ratings]
         if unrated:
             raise RatingInputError(f"no rating given for model {unrated[0]!r}")
         return np.array([float(ratings[m]) for m in models]) / ELO_PER_NAT
-    k = len(models)
+    k = len(models) if k is None else k
+    weight = np.ones(len(li)) if weight is None else weight
     first, second = np.minimum(li, ri), np.maximum(li, ri)
     pair_key, pair = np.unique(first * k + second, return_inverse=True)
     first_score = np.where(li == first, y, 1.0 - y)
-    wins = np.bincount(pair, first_score == 1.0, len(pair_key))
-    losses = np.bincount(pair, first_score == 0.0, len(pair_key))
-    ties = np.bincount(pair, first_score == 0.5, len(pair_key))
+    wins = np.bincount(pair, weight * (first_score == 1.0), len(pair_key))
+    losses = np.bincount(pair, weight * (first_score == 0.0), len(pair_key))
+    ties = np.bincount(pair, weight * (first_score == 0.5), len(pair_key))
     model = PairwiseModel(k, pair_key // k, pair_key % k)
     return fit_pairwise(model, np.stack([wins, losses, ties], axis=1)).params
 
@@ -263,103 +318,6 @@ def _signed_lr_root(group, eta, observed, mean0, g) -> np.ndarray:
     shift = np.bincount(group, log_expit(-eta) - log_expit(-(eta + delta[group])), g)
     half_lr = np.maximum(delta * corrected - shift, 0.0)
     return np.sign(gap) * np.sqrt(2.0 * half_lr)
-
-
-def _spread(z: np.ndarray, info: np.ndarray, model_of: np.ndarray, k: int) -> np.ndarray:
-    """tau_m per model (nats), Sigma's starting diagonal: the spread of raters' offsets, from the
-    median of the squared score statistics z = U / sqrt(I) (not continuity-corrected, so that
-    its median is the chi-square one when tau is 0)."""
-    usable = info >= MIN_INFORMATION
-    pooled = _median_root(z[usable], info[usable])
-    out = np.full(k, pooled)
-    for m in range(k):
-        rows = usable & (model_of == m)
-        if rows.sum() >= MIN_PAIRS_FOR_SPREAD:
-            out[m] = _median_root(z[rows], info[rows])
-    return out
-
-
-def _taste_scores(rater, li, ri, resid, weight, n_raters, spread, k):
-    """Per rater and model, the offset's score statistic against the population's tastes.
-
-    Under the rater's own consistency, their score vector U (K,) (wins minus expected wins per
-    model) has covariance L, the information matrix of their battles (a graph Laplacian). Honest
-    raters' offsets delta ~ N(0, Sigma) shift it by L delta, so U ~ N(0, C), C = L + L Sigma L.
-    Sigma is the population's taste covariance (a shared style axis is one direction of it),
-    estimated by moments (sum of U U' - L = sum of L Sigma L), from raters who are not outlying
-    under the previous estimate (started from the per-model spreads, robust medians). A vote for
-    model m shifts U by L e_m; its generalised least-squares score statistic is
-    z = g' C^+ U / sqrt(g' C^+ g) with g = L e_m.
-
-    Returns (z of shape (n_raters, K), zeros for models a rater did not see; Sigma (K, K)).
-    """
-    kk = k * k
-    size = n_raters * k
-    u = np.bincount(rater * k + li, resid, size) - np.bincount(rater * k + ri, resid, size)
-    u = u.reshape(n_raters, k)
-    base = rater * kk
-    lap = (
-        np.bincount(base + li * (k + 1), weight, n_raters * kk)
-        + np.bincount(base + ri * (k + 1), weight, n_raters * kk)
-        - np.bincount(base + li * k + ri, weight, n_raters * kk)
-        - np.bincount(base + ri * k + li, weight, n_raters * kk)
-    ).reshape(n_raters, k, k)
-    seen = np.einsum("rii->ri", lap) > 0
-    tested = seen.any(axis=1)
-    u, lap, seen = u[tested], lap[tested], seen[tested]
-    # Each rater's moment equation weighs alike (a rater with ten times the votes would weigh a
-    # hundred times as much in the plain sum, so a few busy accounts could set Sigma).
-    scale = 1.0 / np.maximum(np.einsum("rii->r", lap), 1.0) ** 2
-    cutoff = chdtri(1, 0.001 / k)  # Bonferroni over a rater's models
-    sigma = np.diag(spread**2)
-    z = _gls_z(u, lap, seen, sigma)
-    for _ in range(3):
-        keep = (z * z).max(axis=1) <= cutoff
-        if keep.sum() < max(2 * k, 10):
-            break
-        sigma = _moment_sigma(u[keep], lap[keep], scale[keep])
-        z = _gls_z(u, lap, seen, sigma)
-    out = np.zeros((n_raters, k))
-    out[tested] = z
-    return out, sigma
-
-
-def _gls_z(u, lap, seen, sigma) -> np.ndarray:
-    """z = g' C^+ U / sqrt(g' C^+ g) per rater and model, g = L e_m, C = L + L Sigma L."""
-    pinv = np.linalg.pinv(lap + lap @ sigma @ lap, rcond=1e-9, hermitian=True)
-    lc = lap @ pinv
-    num = np.einsum("rij,rj->ri", lc, u)
-    den = np.einsum("rij,rji->ri", lc, lap)
-    return np.where(seen & (den > 1e-12), num / np.sqrt(np.maximum(den, 1e-12)), 0.0)
-
-
-def _moment_sigma(u: np.ndarray, lap: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Sigma solving sum(s L Sigma L) = sum(s (U U' - L)) in least squares (s: each rater's
-    weight), made positive semidefinite."""
-    k = lap.shape[1]
-    a = np.einsum("r,ria,rbj->ijab", scale, lap, lap, optimize=True).reshape(k * k, k * k)
-    b = (np.einsum("r,ri,rj->ij", scale, u, u) - np.einsum("r,rij->ij", scale, lap)).ravel()
-    sigma = np.linalg.lstsq(a, b, rcond=None)[0].reshape(k, k)
-    sigma = 0.5 * (sigma + sigma.T)
-    values, vectors = np.linalg.eigh(sigma)
-    return (vectors * np.maximum(values, 0.0)) @ vectors.T
-
-
-def _median_root(w: np.ndarray, info: np.ndarray) -> float:
-    """The tau >= 0 at which median(w^2 / (1 + tau^2 info)) is the chi-square(1) median."""
-    if len(w) == 0:
-        return 0.0
-    w2 = w * w
-    if np.median(w2) <= _CHI2_1_MEDIAN:
-        return 0.0
-    lo, hi = 0.0, 10.0
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        if np.median(w2 / (1.0 + mid * mid * info)) > _CHI2_1_MEDIAN:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
 
 
 __all__ = [

@@ -31,8 +31,10 @@ def raters_detect(
     ] = 0.01,
     data: DataOpt = DEFAULT_DATA,
 ) -> None:
-    """Test every rater for voting for or against one model beyond what the board predicts;
-    flagged raters' votes leave the board (`paddock leaderboard --include-flagged` keeps them)."""
+    """Flag raters who vote for or against one model.
+
+    Flagged raters' votes leave the board (`paddock leaderboard --include-flagged` keeps them).
+    """
     from arena.domain.targeted import TargetedPolicy, detect_targeted_voting
 
     policy = TargetedPolicy(min_votes=min_votes, alpha=alpha)
@@ -55,7 +57,7 @@ def raters_flags(
     ] = False,
     data: DataOpt = DEFAULT_DATA,
 ) -> None:
-    """List targeted-voting flags with their evidence, grouped by model."""
+    """List targeted-voting flags with their evidence, by model."""
     with open_store(data, read_only=True, create=False) as store:
         flags = store.targeted_flags(include_cleared=all_flags)
     if flags.empty:
@@ -72,8 +74,10 @@ def raters_clear_flag(
     by: Annotated[str, typer.Option("--by", help="Who cleared it (kept with the flag).")] = "admin",
     data: DataOpt = DEFAULT_DATA,
 ) -> None:
-    """Clear a rater's targeted-voting flags: their votes count again, and the next detection on
-    the same votes does not raise them again."""
+    """Clear a rater's targeted-voting flags.
+
+    Their votes count again, and detection on the same votes does not raise them again.
+    """
     from arena.domain.targeted import clear_targeted_flag
 
     with open_store(data, create=False) as store:
