@@ -163,13 +163,13 @@ def test_the_detector_makes_the_attack_cost_more_votes_and_flags_no_honest_rater
     off = simulate_rigging(cfg, 1.0, seed=0)
     assert off.needed is not None and off.needed <= 200
     assert off.detector_runs == 0 and off.accounts_used == 1
-    # As the arena runs it (flagged raters' votes stay in the detector's input): the first
-    # account is burnt, the attack costs more.
+    # As the arena runs it (flagged raters' votes stay in the detector's input): account after
+    # account is burnt, and the attack costs more.
     on = simulate_rigging(replace(cfg, detector=True), 1.0, seed=0)
-    assert on.needed is not None and on.needed > off.needed
-    assert on.detector_runs > 0 and on.accounts_used == 2 and on.flagged_accounts == 1
+    assert on.needed is None or on.needed > 2 * off.needed
+    assert on.detector_runs > 0 and on.accounts_used > 3
     assert on.honest_tested > 5 and on.honest_flagged == 0
     assert simulate_rigging(replace(cfg, detector=True), 1.0, seed=0) == on  # same seed, same run
-    # With flagged raters left out of its input, every new account is burnt in turn.
+    # So it is with flagged raters left out of its input.
     clean = simulate_rigging(replace(cfg, detector=True, detector_sees_flagged=False), 1.0, 0)
     assert clean.needed is None and clean.accounts_used > 3 and clean.honest_flagged == 0
