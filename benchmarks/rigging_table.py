@@ -14,7 +14,11 @@ Progress goes to stderr; the last line printed is one JSON object with, per reco
 ``votes_off`` / ``votes_on`` (median attacker votes, null when the median run did not get there
 within the budget), their 95% intervals, ``ratio_on_off`` (a lower bound when the median with
 the detector was not reached), and ``honest_flagged_share`` (honest raters the detector flagged,
-of those with enough votes to be tested, over every detector-on run).
+of those with enough votes to be tested, over every detector-on run), and for the surge hold
+(`leaderboards.surge`, on with the detector unless ``--no-surge-hold``)
+``honest_votes_held_share`` (honest votes cast by a rater before their hold was lifted, of all
+honest votes in detector-on runs) and ``honest_held_for_median`` (arena votes a held honest
+rater waited, to release or to the run's end).
 """
 
 from __future__ import annotations
@@ -64,6 +68,11 @@ def main() -> None:
         action="store_true",
         help="leave raters already flagged out of the detector's input (the arena keeps them)",
     )
+    parser.add_argument(
+        "--no-surge-hold",
+        action="store_true",
+        help="the detector without the surge hold (the per-rater test alone)",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     args = parser.parse_args()
 
@@ -72,6 +81,7 @@ def main() -> None:
         budget=args.budget, check_every=args.check_every, check_growth=args.check_growth,
         raters=RaterModel(taste_sd=60.0, consistency_sd=0.3) if args.tastes else RaterModel(),
         detector_sees_flagged=not args.detector_without_flagged,
+        surge_hold=not args.no_surge_hold,
     )  # fmt: skip
     work = [
         (replace(base, detector=detector), recognition, seed)
@@ -115,11 +125,15 @@ def main() -> None:
             "honest_flagged": on["honest_flagged"],
             "honest_tested": on["honest_tested"],
             "honest_flagged_share": on["honest_flagged_share"],
+            "honest_votes_held_share": on["honest_votes_held_share"],
+            "honest_held": on["honest_held"],
+            "honest_held_for_median": on["honest_held_for_median"],
         }
         print(
             f"recognition {recognition}: off {off['median']} {off['median_ci']}, "
             f"on {on['median']} {on['median_ci']}, ratio {ratio}, honest flagged "
-            f"{on['honest_flagged']}/{on['honest_tested']}",
+            f"{on['honest_flagged']}/{on['honest_tested']}, honest votes held "
+            f"{on['honest_votes_held_share']} (median {on['honest_held_for_median']} votes)",
             file=sys.stderr,
         )
     flagged = sum(t["honest_flagged"] for t in table.values())
@@ -136,6 +150,7 @@ def main() -> None:
         "check_growth": args.check_growth,
         "tastes": args.tastes,
         "detector_sees_flagged": not args.detector_without_flagged,
+        "surge_hold": not args.no_surge_hold,
         "seconds": round(time.perf_counter() - start, 1),
     }
     print(json.dumps(line))

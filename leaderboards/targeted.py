@@ -95,7 +95,8 @@ def detect_targeted(
         battles that involve the model), expected (the model's wins in them as the board
         predicts, ties half), observed (its wins, ties half), p_value, q_value (BH-adjusted);
         most significant first. ``attrs["spread_elo"]``: the spread of honest raters' offsets per
-        model (Elo), from ``attrs["taste_covariance"]``, Sigma (K x K, natural-log units).
+        model (Elo), from ``attrs["taste_covariance"]``, Sigma (K x K, natural-log units);
+        ``attrs["board"]``: the board the tests used, log-strength (nats) per model.
     """
     if not 0 < alpha < 1:
         raise RatingInputError(f"alpha must be between 0 and 1, not {alpha}")
@@ -236,6 +237,7 @@ def _tests(arrays, theta: np.ndarray) -> pd.DataFrame:
         zip(models.tolist(), (spread * ELO_PER_NAT).tolist(), strict=True)
     )
     tests.attrs["taste_covariance"] = sigma
+    tests.attrs["board"] = dict(zip(models.tolist(), theta.tolist(), strict=True))
     return tests
 
 

@@ -143,6 +143,12 @@ class RiggingConfig:
             (as the arena's does), or leaves them out.
         min_votes, alpha: the detector's settings (votes a rater needs to be tested; the
             false-discovery rate of its flags).
+        surge_hold: with the detector, the surge hold (`leaderboards.surge`) runs too: young
+            raters pushing a model together are held off the board until established.
+        young_votes: votes (gold checks included) after which a rater is established.
+        young_recent: a young rater is tested by the surge hold while they have voted within
+            the last this many votes cast in the arena (raters who left long ago are not a
+            surge, and would drown one).
         limits: the arena's rate limits.
         raters: how honest raters vote.
     """
@@ -162,13 +168,16 @@ class RiggingConfig:
     detector_sees_flagged: bool = True
     min_votes: int = 20
     alpha: float = 0.01
+    surge_hold: bool = True
+    young_votes: int = 200
+    young_recent: int = 2000
     limits: AbuseConfig = AbuseConfig()
     raters: RaterModel = RaterModel()
 
     def __post_init__(self) -> None:
         for name, low in (("k", 2), ("n_prompts", 1), ("honest_votes", 1), ("accounts", 1),
                           ("addresses", 1), ("budget", 1), ("check_every", 1),
-                          ("min_votes", 1)):  # fmt: skip
+                          ("min_votes", 1), ("young_votes", 1), ("young_recent", 1)):  # fmt: skip
             value = getattr(self, name)
             if not isinstance(value, int) or value < low:
                 raise InputError(f"{name.replace('_', ' ')} must be a whole number >= {low}, "
@@ -214,6 +223,10 @@ class RiggingRun:
     honest_tested: int = 0  # honest raters with at least min_votes normal votes
     honest_flagged: int = 0  # honest raters the detector flagged
     detector_runs: int = 0
+    honest_votes_total: int = 0  # honest votes cast in the run (normal and gold)
+    honest_votes_held: int = 0  # of those, cast by a rater before their hold was lifted
+    honest_held: int = 0  # honest raters ever held by the surge hold
+    honest_held_for: tuple[int, ...] = ()  # per held honest rater: arena votes held (to the end)
 
 
 def median_interval(values: np.ndarray) -> tuple[float, float]:
@@ -245,6 +258,8 @@ def summarise_runs(runs: list[RiggingRun], budget: int) -> dict:
 
     done = [r.hours for r in runs if r.needed is not None]
     tested = sum(r.honest_tested for r in runs)
+    total = sum(r.honest_votes_total for r in runs)
+    held_for = [t for r in runs for t in r.honest_held_for]
     return {
         "median": shown(median),
         "median_ci": [0 if ci_low == -np.inf else shown(ci_low), shown(ci_high)],
@@ -263,5 +278,12 @@ def summarise_runs(runs: list[RiggingRun], budget: int) -> dict:
             round(sum(r.honest_flagged for r in runs) / tested, 4)
             if tested and any(r.detector_runs for r in runs)
             else None
+        ),
+        "honest_votes_held_share": (
+            round(sum(r.honest_votes_held for r in runs) / total, 4) if total else None
+        ),
+        "honest_held": sum(r.honest_held for r in runs),
+        "honest_held_for_median": (
+            float(np.median([t for r in runs for t in r.honest_held_for])) if held_for else None
         ),
     }

@@ -83,6 +83,10 @@ class RiggingArena:
         self.out: set[int] = set()  # raters whose votes leave the board (gold or detector)
         self.detected: set[int] = set()  # raters the detector flagged
         self.detector_runs = 0
+        # The surge hold (with the detector): rater -> (log length when held, model).
+        self.held: dict[int, tuple[int, tuple[str, str]]] = {}
+        self.held_spans: dict[int, list[tuple[int, int]]] = {}  # rater -> (from, to) per hold
+        self.surging: dict[tuple[str, str], int] = {}  # (model, direction) -> log length fired
 
     # ------------------------------------------------------------------ raters and battles
     def rater_index(self, rater: SimRater) -> int:
@@ -156,7 +160,7 @@ class RiggingArena:
 
     def _kept(self, cols: dict[str, np.ndarray]) -> np.ndarray:
         out = np.zeros(len(self.ids) + 1, dtype=bool)
-        out[list(self.out)] = True
+        out[list(self.out | set(self.held))] = True
         return ~out[cols["rater"]]
 
     def refit_scheduler(self) -> None:
@@ -198,11 +202,82 @@ class RiggingArena:
             }
         )
         self.detector_runs += 1
-        flagged = {self.index[r] for r in flagged_raters(self.detect(votes), self.cfg.alpha)}
+        flags = self.detect(votes)
+        flagged = {self.index[r] for r in flagged_raters(flags, self.cfg.alpha)}
         new = flagged - self.out
         self.detected |= new
         self.out |= new
+        if self.cfg.surge_hold and "board" in flags.attrs:
+            self._surge_hold(votes, flags.attrs)
         return new
+
+    def _surge_hold(self, votes: pd.DataFrame, attrs: dict) -> None:
+        """Release held raters now established and not flagged; hold the young raters who push
+        a surging model (`leaderboards.surge`)."""
+        from leaderboards.leaderboard import ELO_PER_NAT
+        from leaderboards.surge import released, surge_holds
+        from leaderboards.targeted import fitted_ratings
+
+        now = len(self.log.rater)
+        logged = np.asarray(self.log.rater, dtype=np.int64)
+        per_rater = np.bincount(logged, minlength=len(self.ids))
+        recent = set(np.unique(logged[-self.cfg.young_recent :]).tolist())
+        ready = {
+            self.ids[r]: why
+            for r, (_, why) in self.held.items()
+            if per_rater[r] >= self.cfg.young_votes and r not in self.out
+        }
+        passed: set[str] = set()
+        if ready:
+            gone = {self.ids[r] for r in self.out | set(self.held)}
+            clean = votes[~votes["rater_id"].isin(gone)]
+            elo = fitted_ratings(clean)
+            if set(elo) >= set(attrs["board"]):
+                board = {m: (v - 1000.0) / ELO_PER_NAT for m, v in elo.items()}
+                passed = released(votes, ready, board)
+        for r in list(self.held):
+            if r in self.out or (per_rater[r] >= self.cfg.young_votes and self.ids[r] in passed):
+                start, _ = self.held.pop(r)
+                self.held_spans.setdefault(r, []).append((start, now))
+        young = {
+            self.ids[r]: 1.0 - per_rater[r] / self.cfg.young_votes
+            for r in range(len(self.ids))
+            if per_rater[r] < self.cfg.young_votes
+            and r not in self.out
+            and (r in recent or r in self.held)
+        }
+        surges, hold = surge_holds(
+            votes, young, attrs["board"], attrs.get("spread_elo"), alpha=self.cfg.alpha,
+            open_surges=[key for key, at in self.surging.items()
+                         if now - at < self.cfg.young_recent],
+        )  # fmt: skip
+        for model, direction in zip(surges["model"], surges["direction"], strict=True):
+            self.surging[(str(model), str(direction))] = now
+        for rid, why in hold.items():
+            r = self.index[rid]
+            if r not in self.held:
+                self.held[r] = (now, why)
+
+    def held_counts(self, attacker_ids: set[str]) -> tuple[int, int, int, tuple[int, ...]]:
+        """Honest votes cast, those cast by a rater before their last hold was lifted (still
+        held at the end: all), honest raters ever held and, per held rater, arena votes held."""
+        now = len(self.log.rater)
+        spans = {r: list(s) for r, s in self.held_spans.items()}
+        for r, (start, _) in self.held.items():
+            spans.setdefault(r, []).append((start, now))
+        rater = np.asarray(self.log.rater, dtype=np.int64)
+        position = np.arange(len(rater))
+        honest = np.array([rid not in attacker_ids for rid in self.ids] + [False])
+        total = int(honest[rater].sum()) if len(rater) else 0
+        held_votes = 0
+        held_for = []
+        for r, s in spans.items():
+            if not honest[r]:
+                continue
+            last = max(end for _, end in s)
+            held_votes += int(((rater == r) & (position < last)).sum())
+            held_for.append(sum(end - start for start, end in s))
+        return total, held_votes, len(held_for), tuple(held_for)
 
     def checked_board(self) -> pd.Series | None:
         """The board as the arena publishes it: the detector run first, then the board fitted
@@ -306,6 +381,7 @@ def run_rigging(
     hours = windows * cfg.limits.window_s / 3600.0
     n_honest_raters, tested, honest_flagged = arena.honest_counts(attacker_ids)
     burnt = sum(arena.index.get(a) in arena.out for a in attacker_ids)
+    votes_total, votes_held, n_held, held_for = arena.held_counts(attacker_ids)
     return RiggingRun(
         needed=needed,
         attacker_votes=cast,
@@ -320,6 +396,10 @@ def run_rigging(
         honest_tested=tested,
         honest_flagged=honest_flagged,
         detector_runs=arena.detector_runs,
+        honest_votes_total=votes_total,
+        honest_votes_held=votes_held,
+        honest_held=n_held,
+        honest_held_for=held_for,
     )
 
 

@@ -37,6 +37,23 @@ class RaterQueries:
                 [flag, rater_id],
             )
 
+    def unflag_rater(self, rater_id: str, flag: str) -> None:
+        """Take ``flag`` out of a rater's flags (their votes count again if none is left)."""
+        with self.transaction() as con:
+            con.execute(
+                "UPDATE raters SET flags = list_filter(flags, lambda f: f <> ?) WHERE id = ?",
+                [flag, rater_id],
+            )
+
+    def raters_flagged_with(self, prefix: str) -> dict[str, str]:
+        """{rater_id: flag} of the raters carrying a flag that starts with ``prefix``."""
+        rows = self._query(
+            """SELECT id, list_filter(flags, lambda f: starts_with(f, ?))[1] FROM raters
+               WHERE len(list_filter(flags, lambda f: starts_with(f, ?))) > 0 ORDER BY id""",
+            [prefix, prefix],
+        )
+        return {str(r): str(f) for r, f in rows}
+
     def ban_rater(self, rater_id: str, banned: bool = True) -> None:
         self.ensure_rater(rater_id)
         with self.transaction() as con:

@@ -111,6 +111,18 @@ class AdminActions:
         frame["observed"] = frame["observed"].round(1)
         return frame[TARGETED_COLUMNS].reset_index(drop=True)
 
+    def held_raters(self, given: str | None) -> pd.DataFrame:
+        """Raters held by the surge hold (new accounts during a surge for a model): rater,
+        model, direction, votes; their votes are off the board until they are established and
+        pass the per-rater test, then the hold lifts by itself."""
+        from arena.domain.targeted import HELD_PREFIX, _held_reason
+
+        self._check(given)
+        held = self.store.raters_flagged_with(HELD_PREFIX)
+        votes = self.store.rater_overview(limit=10**9).set_index("rater")["votes"]
+        rows = [(r, *_held_reason(f), int(votes.get(r, 0))) for r, f in held.items()]
+        return pd.DataFrame(rows, columns=["rater", "model", "direction", "votes"])
+
     def clear_flag(self, given: str | None, rater_id: str) -> str:
         """Clear a rater's targeted-voting flags: their votes count again."""
         from arena.domain.targeted import clear_targeted_flag
@@ -189,6 +201,11 @@ def build_admin_tab(actions: AdminActions) -> None:
             "their votes are left out of it until the flag is cleared)"
         )
         targeted = gr.Dataframe(interactive=False, elem_id="pd-admin-targeted")
+        gr.Markdown(
+            "### Held (new accounts during a surge for one model; their votes wait off the "
+            "board until each is established and passes the targeted-voting test)"
+        )
+        held = gr.Dataframe(interactive=False, elem_id="pd-admin-held")
         gr.Markdown("### Raters (refused counts since the server started)")
         raters = gr.Dataframe(interactive=False, elem_id="pd-admin-raters")
         gr.Markdown("### Recent flagged votes")
@@ -240,6 +257,7 @@ def build_admin_tab(actions: AdminActions) -> None:
         try:
             tables = (
                 actions.targeted_flags(given),
+                actions.held_raters(given),
                 actions.raters(given),
                 actions.flagged_votes(given),
                 actions.refusals(given),
@@ -307,7 +325,7 @@ def build_admin_tab(actions: AdminActions) -> None:
         shown = ", ".join(f"{k} = {v}" for k, v in config.to_dict().items())
         return f"Settings applied: {shown}"
 
-    overview_outputs = [panel, status, targeted, raters, flagged, refused, *settings_inputs]
+    overview_outputs = [panel, status, targeted, held, raters, flagged, refused, *settings_inputs]
     gr.on(
         [open_button.click, token.submit],
         overview,
