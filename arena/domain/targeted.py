@@ -10,6 +10,7 @@ any rater flag (`paddock leaderboard --include-flagged` takes them back).
 from __future__ import annotations
 
 import contextlib
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -77,7 +78,7 @@ def detect_targeted_voting(store: Store, policy: TargetedPolicy | None = None) -
     raised = store.record_targeted_flags(flags, TARGETED_FLAG)
     if policy.surge_hold:
         hold_surges(store, votes, flags, policy)
-    _last_run[id(store)] = store.counts()["votes"]
+    _last_run[store] = store.counts()["votes"]
     return Detection(len(votes), tested, raised, store.targeted_flags())
 
 
@@ -138,12 +139,12 @@ def refresh_targeted_flags(store: Store, policy: TargetedPolicy | None = None) -
     that is read only, e.g. a snapshot, is left as it is)."""
     from leaderboards.errors import RatingInputError
 
-    if store.read_only or _last_run.get(id(store)) == store.counts()["votes"]:
+    if store.read_only or _last_run.get(store) == store.counts()["votes"]:
         return
     # Votes the detector cannot rate yet: the board says why.
     with contextlib.suppress(RatingInputError):
         detect_targeted_voting(store, policy)
-    _last_run[id(store)] = store.counts()["votes"]
+    _last_run[store] = store.counts()["votes"]
 
 
 def clear_targeted_flag(store: Store, rater_id: str, cleared_by: str = "admin") -> int:
@@ -154,9 +155,10 @@ def clear_targeted_flag(store: Store, rater_id: str, cleared_by: str = "admin") 
     return store.clear_targeted_flags(rater_id, cleared_by, TARGETED_FLAG)
 
 
-#: Vote count at each open store's last detection (by object id: a store lives as long as its
-#: server), so a board rebuilt without new votes does not test again.
-_last_run: dict[int, int] = {}
+#: Vote count at each open store's last detection, so a board rebuilt without new votes does
+#: not test again. Weakly keyed by the store itself: an object id is reused once a store is
+#: gone, and another store with as many votes would then be skipped.
+_last_run: weakref.WeakKeyDictionary[Store, int] = weakref.WeakKeyDictionary()
 
 __all__ = [
     "HELD_PREFIX",
