@@ -92,6 +92,8 @@ class SimConfig:
         focus: `SchedulerConfig.focus` of the active scheduler.
         active: `SchedulerConfig.active` of the active scheduler.
         near_tie_every: every this-many-th gap between neighbours is under 10 Elo.
+        crn: common random numbers: the n-th vote on a pair has the same uniforms under both
+            schedulers (`SimRaters.crn_seed`); False: one stream for every draw, as before.
     """
 
     k: int = 20
@@ -109,6 +111,7 @@ class SimConfig:
     focus: float = 1.0
     active: str = "pairwise"
     near_tie_every: int = 2
+    crn: bool = True
 
 
 @dataclass
@@ -153,7 +156,7 @@ def run(cfg: SimConfig, seed: int, mode: str, progress: Progress | None = None) 
             exploration=1.0, new_model_boost=0.0, gold_only_models=gold_models,
             refit_seconds=math.inf,
         )  # fmt: skip
-    sim = _Sim(cfg, rng, truth)
+    sim = _Sim(cfg, rng, truth, crn_seed=seed if cfg.crn else None)
     policy = GoldPolicy()
     true_vec = np.array([truth[n] for n in sorted(names)])
     big = np.abs(true_vec[:, None] - true_vec[None, :]) >= 10.0
@@ -338,10 +341,27 @@ def main(argv: list[str] | None = None) -> dict:
         default=SimConfig.near_tie_every,
         help="every N-th neighbour gap is under 10 Elo (2: half of them)",
     )
+    parser.add_argument(
+        "--no-crn",
+        action="store_true",
+        help="draw every vote from one stream per run (the figures before common random numbers)",
+    )
+    parser.add_argument(
+        "--save", type=Path, help="also write every run's figures to this JSON file"
+    )
+    parser.add_argument(
+        "--combine",
+        type=Path,
+        nargs="+",
+        help="summarise the runs saved by several --save files (one K) instead of running",
+    )
     args = parser.parse_args(argv)
+    if args.combine:
+        return _combine(args)
     if args.seeds < 1 or min(args.k) < 2:
         parser.error("--seeds must be at least 1 and every --k at least 2")
     summaries = []
+    all_runs: list[RunResult] = []
     with Progress(console=console, transient=True) as progress:
         for k in args.k:
             cfg = SimConfig(
@@ -352,6 +372,7 @@ def main(argv: list[str] | None = None) -> dict:
                 focus=args.focus,
                 active=args.active,
                 near_tie_every=args.near_tie_every,
+                crn=not args.no_crn,
             )
             results = []
             for seed in range(args.first_seed, args.first_seed + args.seeds):
@@ -363,12 +384,30 @@ def main(argv: list[str] | None = None) -> dict:
                         f"10-Elo order at {result.votes_10elo}, coverage(ipw) "
                         f"{result.coverage_ipw:.2f}, {result.seconds:.1f}s"
                     )
+            all_runs.extend(results)
             summary = summarise(results, cfg, design_bound(k, args.near_tie_every))
             console.log(json.dumps(summary))
             summaries.append(summary)
+    if args.save is not None:
+        args.save.write_text(json.dumps([vars(r) for r in all_runs]))
     headline = dict(summaries[-1])
     if len(summaries) > 1:
         headline["by_k"] = summaries
+    print(json.dumps(headline))
+    return headline
+
+
+def _combine(args: argparse.Namespace) -> dict:
+    """Summarise runs saved by ``--save`` in several processes (seeds split among them)."""
+    rows = [row for path in args.combine for row in json.loads(path.read_text())]
+    runs = [RunResult(**row) for row in rows]
+    seeds = sorted({r.seed for r in runs})
+    if len(runs) != 2 * len(seeds):
+        raise SystemExit("--combine: every seed needs one active and one uniform run, once")
+    k = args.k[0]
+    cfg = SimConfig(k=k, near_tie_every=args.near_tie_every, crn=not args.no_crn)
+    headline = summarise(runs, cfg, design_bound(k, args.near_tie_every))
+    headline["seed_range"] = [seeds[0], seeds[-1]]
     print(json.dumps(headline))
     return headline
 
