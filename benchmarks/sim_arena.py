@@ -139,8 +139,18 @@ def _reached(checks: list[tuple[int, bool]], hold: float) -> int | None:
     return None
 
 
-def run(cfg: SimConfig, seed: int, mode: str, progress: Progress | None = None) -> RunResult:
-    """One simulated arena with the active (``mode="active"``) or uniform scheduler."""
+def run(
+    cfg: SimConfig,
+    seed: int,
+    mode: str,
+    progress: Progress | None = None,
+    log: list[tuple[str, str, bool, str]] | None = None,
+) -> RunResult:
+    """One simulated arena with the active (``mode="active"``) or uniform scheduler.
+
+    ``log``, when given, receives every non-gold vote as (left model, right model, the rater
+    is careless, outcome), in the order cast.
+    """
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
     ratings = true_ratings(cfg.k, cfg.near_tie_every)
@@ -179,6 +189,8 @@ def run(cfg: SimConfig, seed: int, mode: str, progress: Progress | None = None) 
                 rater.seen.add(frozenset((choice.left_clip, choice.right_clip)))
                 gold = choice.kind == "gold"
                 outcome = sim.vote(rater, choice.left_model, choice.right_model, gold)
+                if log is not None and not gold:
+                    log.append((choice.left_model, choice.right_model, rater.careless, outcome))
                 if gold:
                     reference_won = (outcome == "left" and choice.left_model == GOLD_REFERENCE) or (
                         outcome == "right" and choice.right_model == GOLD_REFERENCE

@@ -183,7 +183,6 @@ class SimRaters:
         # Winner odds chosen so that the left model's expected score (ties half) is p.
         return "left" if rng.random() < (p - tie / 2) / (1.0 - tie) else "right"
 
-
     def _vote_crn(self, rater: SimRater, left: str, right: str, gold: bool) -> str:
         """`vote` with the pair's own uniforms, three per vote whatever the rater, read in the
         pair's name order (``first`` = the smaller name): the same rater kind and side give the
