@@ -25,7 +25,10 @@ counts as reached at N votes when it holds at every checkpoint from N to 1.25 N.
 
 Every random choice comes from the seed (true-rating order, raters, votes, the scheduler's
 draws, and the store's model ids, which order the scheduler's models): the same seed gives the
-same figures. Per seed, the votes saved are uniform votes needed / active votes needed on that
+same figures. With common random numbers (the default; ``--no-crn`` for one stream per run) the
+n-th vote on a pair draws from that pair's own stream and the n-th rater from its own, so the
+active and uniform runs of a seed differ only by which pairs were asked. ``--save FILE`` writes
+every run's figures; ``--combine A.json B.json`` summarises runs split over processes by seed. Per seed, the votes saved are uniform votes needed / active votes needed on that
 seed; the last line printed is one JSON object with their medians over seeds and 95%
 intervals (``saved_tau_median``, ``saved_tau_ci``, ``saved_elo10_median``, ``saved_elo10_ci``),
 the oracle design bound of `design_bound.py` for the same K (``oracle_ratio_tau``,
