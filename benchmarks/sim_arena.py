@@ -25,7 +25,10 @@ counts as reached at N votes when it holds at every checkpoint from N to 1.25 N.
 
 Every random choice comes from the seed (true-rating order, raters, votes, the scheduler's
 draws, and the store's model ids, which order the scheduler's models): the same seed gives the
-same figures. Per seed, the votes saved are uniform votes needed / active votes needed on that
+same figures. With common random numbers (the default; ``--no-crn`` for one stream per run) the
+n-th vote on a pair draws from that pair's own stream and the n-th rater from its own, so the
+active and uniform runs of a seed differ only by which pairs were asked. ``--save FILE`` writes
+every run's figures; ``--combine A.json B.json`` summarises runs split over processes by seed. Per seed, the votes saved are uniform votes needed / active votes needed on that
 seed; the last line printed is one JSON object with their medians over seeds and 95%
 intervals (``saved_tau_median``, ``saved_tau_ci``, ``saved_elo10_median``, ``saved_elo10_ci``),
 the oracle design bound of `design_bound.py` for the same K (``oracle_ratio_tau``,
@@ -92,6 +95,8 @@ class SimConfig:
         focus: `SchedulerConfig.focus` of the active scheduler.
         active: `SchedulerConfig.active` of the active scheduler.
         near_tie_every: every this-many-th gap between neighbours is under 10 Elo.
+        crn: common random numbers: the n-th vote on a pair has the same uniforms under both
+            schedulers (`SimRaters.crn_seed`); False: one stream for every draw, as before.
     """
 
     k: int = 20
@@ -109,6 +114,7 @@ class SimConfig:
     focus: float = 1.0
     active: str = "pairwise"
     near_tie_every: int = 2
+    crn: bool = True
 
 
 @dataclass
@@ -136,8 +142,18 @@ def _reached(checks: list[tuple[int, bool]], hold: float) -> int | None:
     return None
 
 
-def run(cfg: SimConfig, seed: int, mode: str, progress: Progress | None = None) -> RunResult:
-    """One simulated arena with the active (``mode="active"``) or uniform scheduler."""
+def run(
+    cfg: SimConfig,
+    seed: int,
+    mode: str,
+    progress: Progress | None = None,
+    log: list[tuple[str, str, bool, str]] | None = None,
+) -> RunResult:
+    """One simulated arena with the active (``mode="active"``) or uniform scheduler.
+
+    ``log``, when given, receives every non-gold vote as (left model, right model, the rater
+    is careless, outcome), in the order cast.
+    """
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
     ratings = true_ratings(cfg.k, cfg.near_tie_every)
@@ -153,7 +169,7 @@ def run(cfg: SimConfig, seed: int, mode: str, progress: Progress | None = None) 
             exploration=1.0, new_model_boost=0.0, gold_only_models=gold_models,
             refit_seconds=math.inf,
         )  # fmt: skip
-    sim = _Sim(cfg, rng, truth)
+    sim = _Sim(cfg, rng, truth, crn_seed=seed if cfg.crn else None)
     policy = GoldPolicy()
     true_vec = np.array([truth[n] for n in sorted(names)])
     big = np.abs(true_vec[:, None] - true_vec[None, :]) >= 10.0
@@ -176,6 +192,8 @@ def run(cfg: SimConfig, seed: int, mode: str, progress: Progress | None = None) 
                 rater.seen.add(frozenset((choice.left_clip, choice.right_clip)))
                 gold = choice.kind == "gold"
                 outcome = sim.vote(rater, choice.left_model, choice.right_model, gold)
+                if log is not None and not gold:
+                    log.append((choice.left_model, choice.right_model, rater.careless, outcome))
                 if gold:
                     reference_won = (outcome == "left" and choice.left_model == GOLD_REFERENCE) or (
                         outcome == "right" and choice.right_model == GOLD_REFERENCE
@@ -338,10 +356,27 @@ def main(argv: list[str] | None = None) -> dict:
         default=SimConfig.near_tie_every,
         help="every N-th neighbour gap is under 10 Elo (2: half of them)",
     )
+    parser.add_argument(
+        "--no-crn",
+        action="store_true",
+        help="draw every vote from one stream per run (the figures before common random numbers)",
+    )
+    parser.add_argument(
+        "--save", type=Path, help="also write every run's figures to this JSON file"
+    )
+    parser.add_argument(
+        "--combine",
+        type=Path,
+        nargs="+",
+        help="summarise the runs saved by several --save files (one K) instead of running",
+    )
     args = parser.parse_args(argv)
+    if args.combine:
+        return _combine(args)
     if args.seeds < 1 or min(args.k) < 2:
         parser.error("--seeds must be at least 1 and every --k at least 2")
     summaries = []
+    all_runs: list[RunResult] = []
     with Progress(console=console, transient=True) as progress:
         for k in args.k:
             cfg = SimConfig(
@@ -352,6 +387,7 @@ def main(argv: list[str] | None = None) -> dict:
                 focus=args.focus,
                 active=args.active,
                 near_tie_every=args.near_tie_every,
+                crn=not args.no_crn,
             )
             results = []
             for seed in range(args.first_seed, args.first_seed + args.seeds):
@@ -363,12 +399,30 @@ def main(argv: list[str] | None = None) -> dict:
                         f"10-Elo order at {result.votes_10elo}, coverage(ipw) "
                         f"{result.coverage_ipw:.2f}, {result.seconds:.1f}s"
                     )
+            all_runs.extend(results)
             summary = summarise(results, cfg, design_bound(k, args.near_tie_every))
             console.log(json.dumps(summary))
             summaries.append(summary)
+    if args.save is not None:
+        args.save.write_text(json.dumps([vars(r) for r in all_runs]))
     headline = dict(summaries[-1])
     if len(summaries) > 1:
         headline["by_k"] = summaries
+    print(json.dumps(headline))
+    return headline
+
+
+def _combine(args: argparse.Namespace) -> dict:
+    """Summarise runs saved by ``--save`` in several processes (seeds split among them)."""
+    rows = [row for path in args.combine for row in json.loads(path.read_text())]
+    runs = [RunResult(**row) for row in rows]
+    seeds = sorted({r.seed for r in runs})
+    if len(runs) != 2 * len(seeds):
+        raise SystemExit("--combine: every seed needs one active and one uniform run, once")
+    k = args.k[0]
+    cfg = SimConfig(k=k, near_tie_every=args.near_tie_every, crn=not args.no_crn)
+    headline = summarise(runs, cfg, design_bound(k, args.near_tie_every))
+    headline["seed_range"] = [seeds[0], seeds[-1]]
     print(json.dumps(headline))
     return headline
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from pathlib import Path
@@ -127,3 +128,77 @@ def test_summary_reports_medians_intervals_and_share_of_the_bound():
     assert out["saved_elo10_median"] == 1.5
     assert out["share_of_bound_tau"] == 1.75
     assert out["share_of_bound_elo10"] == 1.0
+
+
+def _nth_votes(log):
+    """{(pair, n): (left model, careless, outcome)} of a run's vote log."""
+    seen: dict = {}
+    out = {}
+    for left, right, careless, outcome in log:
+        pair = frozenset((left, right))
+        n = seen.get(pair, 0)
+        seen[pair] = n + 1
+        out[(pair, n)] = (left, careless, outcome)
+    return out
+
+
+def _agreement(cfg, seed):
+    """Votes on the same pair, same n-th, same left model and rater kind under both schedulers:
+    (how many, how many with the same outcome)."""
+    logs = {mode: [] for mode in ("active", "uniform")}
+    for mode, log in logs.items():
+        sim_arena.run(cfg, seed, mode, log=log)
+    active, uniform = _nth_votes(logs["active"]), _nth_votes(logs["uniform"])
+    both = [key for key in active if key in uniform and active[key][:2] == uniform[key][:2]]
+    same = sum(active[key][2] == uniform[key][2] for key in both)
+    return len(both), same
+
+
+def test_the_nth_vote_on_a_pair_has_the_same_outcome_under_both_schedulers():
+    # Common random numbers: the two runs of a seed differ only by which pairs were asked.
+    cfg = sim_arena.SimConfig(k=5, n_prompts=3, budget=600, batch=150, n_bootstrap=10)
+    compared, same = _agreement(cfg, seed=2)
+    assert compared >= 50
+    assert same == compared
+    # Without them the two runs draw different outcomes for the same vote.
+    compared, same = _agreement(dataclasses.replace(cfg, crn=False), seed=2)
+    assert compared >= 50
+    assert same < 0.8 * compared
+
+
+def test_common_random_numbers_keep_the_raters_and_the_vote_distribution():
+    from scipy.special import expit
+
+    from arena.domain.sim_raters import RaterModel, SimRaters
+    from leaderboards.leaderboard import ELO_PER_NAT
+
+    truth = {"a": 1040.0, "b": 1000.0, "c": 960.0}
+    cfg = RaterModel()
+
+    def pool(rng_seed, crn_seed):
+        sim = SimRaters(cfg, np.random.default_rng(rng_seed), truth, crn_seed=crn_seed)
+        sim.rater()
+        return sim, [(r.id, r.careless, r.left) for r in sim.raters]
+
+    # The n-th rater comes from (seed, n), whatever else the run's stream drew.
+    assert pool(0, 5)[1] == pool(1, 5)[1]
+    assert pool(0, 5)[1] != pool(0, 6)[1]
+    assert pool(0, None)[1] != pool(1, None)[1]
+    # The votes on a pair come from its own stream: votes on other pairs in between change
+    # nothing.
+    alone, mixed = pool(0, 5)[0], pool(1, 5)[0]
+    rater = next(r for r in alone.raters if not r.careless)
+    plain = [alone.vote(rater, "a", "b", gold=False) for _ in range(40)]
+    interleaved = []
+    for _ in range(40):
+        mixed.vote(rater, "b", "c", gold=False)
+        interleaved.append(mixed.vote(rater, "a", "b", gold=False))
+    assert interleaved == plain
+    assert len(set(plain)) > 1
+    # Same distribution as one stream: Bradley-Terry expected score, ties as configured.
+    votes = [alone.vote(rater, "b", "a", gold=False) for _ in range(20_000)]
+    p = float(expit((-40.0 + cfg.left_bias_elo) / ELO_PER_NAT))
+    score = np.mean([{"left": 1.0, "right": 0.0}.get(v, 0.5) for v in votes])
+    ties = np.mean([v in ("tie", "both_bad") for v in votes])
+    assert abs(score - p) < 0.015
+    assert abs(ties - 4 * cfg.tie_rate * p * (1 - p)) < 0.015

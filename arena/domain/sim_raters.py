@@ -13,6 +13,7 @@ without files.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -113,6 +114,13 @@ class SimRaters:
     careless_ids: set[str] = field(default_factory=set)
     #: Models' places on the style axis (`model_styles`); only read when raters have tastes.
     styles: dict[str, float] = field(default_factory=dict)
+    #: Common random numbers: when set, the n-th vote on a pair of models draws its uniforms
+    #: from a stream of its own, seeded by (crn_seed, the pair), and the n-th rater's attributes
+    #: from a stream seeded by (crn_seed, n); ``rng`` then only picks which rater votes next.
+    #: Two runs that differ only in which pairs were asked then see the same outcomes for the
+    #: same pair. None: every draw from ``rng`` in turn (the rigging simulator's numbers).
+    crn_seed: int | None = None
+    _pair_streams: dict[tuple[str, str], np.random.Generator] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if _heterogeneous(self.cfg) and not self.styles:
@@ -121,16 +129,19 @@ class SimRaters:
 
     def rater(self) -> SimRater:
         while len(self.raters) < self.cfg.concurrent_raters:
-            careless = bool(self.rng.random() < self.cfg.careless_share)
+            own = self.rng
+            if self.crn_seed is not None:
+                own = np.random.default_rng([self.crn_seed, 2, self.n_raters])
+            careless = bool(own.random() < self.cfg.careless_share)
             rid = f"simrater-{self.n_raters:06d}"
             self.n_raters += 1
             if careless:
                 self.careless_ids.add(rid)
             lo, hi = self.cfg.rater_votes
-            rater = SimRater(rid, careless, int(self.rng.integers(lo, hi + 1)))
+            rater = SimRater(rid, careless, int(own.integers(lo, hi + 1)))
             if _heterogeneous(self.cfg):  # drawn only then: other simulations keep their numbers
-                rater.taste = float(self.rng.normal(0.0, self.cfg.taste_sd))
-                rater.consistency = float(np.exp(self.rng.normal(0.0, self.cfg.consistency_sd)))
+                rater.taste = float(own.normal(0.0, self.cfg.taste_sd))
+                rater.consistency = float(np.exp(own.normal(0.0, self.cfg.consistency_sd)))
             self.raters.append(rater)
         return self.raters[int(self.rng.integers(len(self.raters)))]
 
@@ -139,7 +150,19 @@ class SimRaters:
         if rater.left <= 0:
             self.raters.remove(rater)
 
+    def pair_stream(self, a: str, b: str) -> np.random.Generator:
+        """The stream of uniforms for votes on the pair {a, b} (common random numbers)."""
+        key = (a, b) if a <= b else (b, a)
+        stream = self._pair_streams.get(key)
+        if stream is None:
+            ids = [zlib.crc32(name.encode()) for name in key]
+            stream = np.random.default_rng([self.crn_seed, 3, *ids])
+            self._pair_streams[key] = stream
+        return stream
+
     def vote(self, rater: SimRater, left: str, right: str, gold: bool) -> str:
+        if self.crn_seed is not None:
+            return self._vote_crn(rater, left, right, gold)
         rng = self.rng
         if rater.careless:
             return OUTCOMES[int(rng.choice(4, p=[0.4, 0.4, 0.1, 0.1]))]
@@ -159,6 +182,33 @@ class SimRaters:
             return "both_bad" if rng.random() < 1 / 3 else "tie"
         # Winner odds chosen so that the left model's expected score (ties half) is p.
         return "left" if rng.random() < (p - tie / 2) / (1.0 - tie) else "right"
+
+    def _vote_crn(self, rater: SimRater, left: str, right: str, gold: bool) -> str:
+        """`vote` with the pair's own uniforms, three per vote whatever the rater, read in the
+        pair's name order (``first`` = the smaller name): the same rater kind and side give the
+        same outcome for the n-th vote on a pair, and the outcome's distribution is `vote`'s."""
+        u, v, w = self.pair_stream(left, right).random(3)
+        first_left = left <= right
+        if rater.careless:  # 0.4 / 0.4 / 0.1 / 0.1, the first name's win first
+            pick = 0 if u < 0.4 else 1 if u < 0.8 else 2 if u < 0.9 else 3
+            if pick < 2:
+                return "left" if (pick == 0) == first_left else "right"
+            return OUTCOMES[pick]
+        if gold:
+            if u < self.cfg.gold_accuracy:
+                return "left" if left == GOLD_REFERENCE else "right"
+            return ("right" if left == GOLD_REFERENCE else "left") if v < 0.5 else "tie"
+        gap = self.truth[left] - self.truth[right]
+        if _heterogeneous(self.cfg):
+            style = self.styles.get(left, 0.0) - self.styles.get(right, 0.0)
+            gap = rater.consistency * gap + rater.taste * style
+        p = float(expit((gap + self.cfg.left_bias_elo) / ELO_PER_NAT))  # left's expected score
+        tie = 4.0 * self.cfg.tie_rate * p * (1.0 - p)
+        if u < tie:
+            return "both_bad" if v < 1 / 3 else "tie"
+        p_first = p if first_left else 1.0 - p
+        first_wins = w < (p_first - tie / 2) / (1.0 - tie)
+        return "left" if first_wins == first_left else "right"
 
 
 @dataclass(frozen=True)
